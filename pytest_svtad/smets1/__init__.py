@@ -1,0 +1,1 @@
+"""The vocabulary every layer speaks: device and DMC profiles, the SRV catalogue, and the messages."""
