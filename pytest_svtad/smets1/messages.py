@@ -19,7 +19,7 @@ class ServiceRequest:
     srv: str
     params: dict[str, Any] = field(default_factory=dict)
     request_id: str = ""
-    target: str = ""  # the device kind or device id the request is for ("" = the SRV's default device)
+    device: str = ""  # the device kind the request is for ("" = the SRV's default device kind)
     command_variant: int = 1
     execution_time: str | None = None  # ISO timestamp for a future-dated request
 
@@ -31,15 +31,16 @@ class ServiceRequest:
 class ServiceResponse:
     request_id: str
     srv: str
-    response_code: str
+    code: str
     body: dict[str, Any] = field(default_factory=dict)
     device: str = ""
-    timestamp: str = ""
+    issued_at: str = ""  # ISO timestamps in the installation's (simulated or real) time
+    completed_at: str = ""
     detail: str = ""
 
     @property
     def ok(self) -> bool:
-        return self.response_code in SUCCESS_CODES
+        return self.code in SUCCESS_CODES
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -50,7 +51,7 @@ class Alert:
     code: str
     device: str = ""
     name: str = ""
-    timestamp: str = ""
+    raised_at: str = ""
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
