@@ -1,0 +1,152 @@
+"""Controller side: merge each test's reports into one Result, keyed against the plan (SVTAD outcome mapping).
+
+Runs in the only process without xdist, and in the controller under xdist, which sees every report but never
+collects: the plan reaches it from the workers (see ``pytest_svtad.xdist_hooks``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+import pytest
+
+from pytest_svtad.model import Outcome, PlanEntry, Result
+
+# user_properties names: the plan's tags ride on every report too (junitxml shows them; a plan-less controller
+# can still attribute a result).
+PROP_TAGS = "svtad"
+PROP_EVIDENCE = "svtad_evidence"
+MAX_REASON = 4000
+
+
+def strip_group(nodeid: str, known: Callable[[str], bool]) -> str:
+    """Under ``--dist loadgroup`` xdist appends ``@<group>`` to node ids; key results by the plain id."""
+    if known(nodeid):
+        return nodeid
+    head, sep, tail = nodeid.rpartition("@")
+    if sep and head and "::" not in tail and "[" not in tail and "/" not in tail:
+        return head
+    return nodeid
+
+
+def _reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if longrepr is None:
+        return ""
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:  # skip: (path, lineno, message)
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    crash = getattr(getattr(longrepr, "reprcrash", None), "message", None)
+    text = crash or str(longrepr)
+    return text[:MAX_REASON]
+
+
+def merge_report(result: Result, report: pytest.TestReport) -> None:
+    """Fold one phase report into the test's result (DESIGN.md "Outcomes")."""
+    result.duration += float(getattr(report, "duration", 0.0) or 0.0)
+    for name, value in report.user_properties:
+        if name == PROP_EVIDENCE and value not in result.evidence:
+            result.evidence.append(str(value))
+    was_xfail = hasattr(report, "wasxfail")
+    if report.when not in ("setup", "call", "teardown"):  # xdist's crash report ("???")
+        result.outcome, result.error, result.crashed = Outcome.FAILED, True, True
+        result.reason = _reason(report) or "worker crashed"
+        return
+    if report.failed:
+        if result.outcome is not Outcome.FAILED or not result.reason:
+            result.reason = _reason(report)
+        result.outcome = Outcome.FAILED
+        result.error = result.error or report.when != "call"
+    elif report.skipped:
+        if was_xfail:  # xfailed counts as failed (a known defect when it carries known_defect)
+            result.outcome, result.xfailed = Outcome.FAILED, True
+            result.reason = f"xfail: {report.wasxfail}" if report.wasxfail else "xfail"
+        elif result.outcome is not Outcome.FAILED:
+            result.outcome, result.reason = Outcome.NOT_RUN, f"skipped: {_reason(report)}"
+    elif report.when == "call" and result.outcome is not Outcome.FAILED:
+        result.outcome = Outcome.PASSED  # xpassed (non-strict) counts as passed
+
+
+class ResultsLog:
+    """``results.jsonl``: one line per planned (test, DMC), written as each test finishes, so a killed session
+    keeps what it ran. Lines for tests that never reported are added at the end."""
+
+    def __init__(self, path: Path, common: dict[str, Any]) -> None:
+        self.path = path
+        self.common = common
+        self.written: set[str] = set()
+        self.error: str | None = None
+        self._handle: TextIO | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = path.open("w", encoding="utf-8")
+        except OSError as exc:
+            self.error = f"cannot write {path}: {exc.strerror or exc}"
+
+    def write(self, entry: PlanEntry, result: Result) -> None:
+        if self._handle is None or entry.nodeid in self.written:
+            return
+        line = {**entry.to_dict(), **result.to_dict(), **self.common}
+        try:
+            self._handle.write(json.dumps(line, sort_keys=True, default=str) + "\n")
+            self._handle.flush()
+        except (OSError, ValueError) as exc:
+            self.error = f"cannot write {self.path}: {exc}"
+            return
+        self.written.add(entry.nodeid)
+
+    def close(self) -> None:
+        if self._handle is not None:
+            try:
+                self._handle.close()
+            except OSError as exc:
+                self.error = f"cannot write {self.path}: {exc}"
+            self._handle = None
+
+
+class ResultCollector:
+    """Reports in, one Result per planned test out."""
+
+    def __init__(self) -> None:
+        self.plan: dict[str, PlanEntry] = {}
+        self.results: dict[str, Result] = {}
+        self.log: ResultsLog | None = None
+        self.plan_loader: Callable[[], dict[str, PlanEntry]] | None = None
+
+    def entry_for(self, nodeid: str, report: pytest.TestReport | None = None) -> PlanEntry:
+        entry = self.plan.get(nodeid)
+        if entry is None and self.plan_loader is not None:
+            self.plan.update(self.plan_loader())
+            entry = self.plan.get(nodeid)
+        if entry is None:  # plan lost (e.g. worker died mid-write): attribute from the report's own tags
+            tags = dict(report.user_properties).get(PROP_TAGS) if report is not None else None
+            entry = PlanEntry.from_dict({**tags, "nodeid": nodeid}) if isinstance(tags, dict) else PlanEntry(nodeid)
+            self.plan[nodeid] = entry
+        return entry
+
+    def add_report(self, report: pytest.TestReport) -> None:
+        nodeid = strip_group(report.nodeid, lambda n: n in self.plan)
+        result = self.results.setdefault(nodeid, Result(nodeid))
+        merge_report(result, report)
+        if report.when not in ("setup", "call"):  # teardown, or xdist's crash report: the test is over
+            if self.log is not None:
+                self.log.write(self.entry_for(nodeid, report), result)
+
+    def finish(self, interrupted: bool) -> None:
+        """Every planned test gets a result; the ones that never reported are not run."""
+        if self.plan_loader is not None:
+            self.plan.update(self.plan_loader())
+        why = "never reported: session interrupted" if interrupted else \
+            "never reported (its worker stopped, or the session ended before it ran)"
+        for nodeid, entry in self.plan.items():
+            result = self.results.get(nodeid)
+            if result is None:
+                result = self.results[nodeid] = Result(nodeid, Outcome.NOT_RUN, reason=why)
+            elif result.outcome is Outcome.NOT_RUN and not result.reason:
+                result.reason = why  # set up but interrupted before its call phase
+            if self.log is not None:
+                self.log.write(entry, result)
+        if self.log is not None:
+            self.log.close()

@@ -1,0 +1,122 @@
+"""Reading the user's data files (TTM, criteria) into the pure models, with one-line errors naming file and line."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from pytest_svtad.errors import SvtadInputError
+from pytest_svtad.rules.criteria import Criteria
+from pytest_svtad.ttm import Requirement, Ttm
+from pytest_svtad.yamlfiles import load_yaml, pydantic_error
+
+TTM_REQUIRED = ("requirement_id", "functional_group", "title")
+TTM_OPTIONAL = ("section", "clause", "severity")
+TTM_HEADER_HINT = ",".join(TTM_REQUIRED) + "[," + ",".join(TTM_OPTIONAL) + "]"
+
+
+def _requirement(path: Path, line: int | None, row: dict[str, Any], seen: dict[str, int | None]) -> Requirement:
+    values = {key: ("" if row.get(key) is None else str(row.get(key)).strip()) for key in TTM_REQUIRED + TTM_OPTIONAL}
+    rid = values["requirement_id"]
+    if not rid:
+        raise SvtadInputError(path, "empty requirement_id", line)
+    if rid in seen:
+        first = seen[rid]
+        raise SvtadInputError(path, f"duplicate requirement_id '{rid}'" + (f" (first on line {first})" if first else ""),
+                              line)
+    seen[rid] = line
+    if not values["functional_group"]:
+        raise SvtadInputError(path, f"requirement '{rid}': empty functional_group", line)
+    severity: int | None = None
+    if values["severity"]:
+        try:
+            severity = int(values["severity"])
+        except ValueError:
+            severity = 0
+        if severity not in range(1, 6):
+            raise SvtadInputError(path, f"requirement '{rid}': severity must be 1-5, got '{values['severity']}'", line)
+    return Requirement(rid, values["functional_group"], values["title"], values["section"], values["clause"],
+                       severity)
+
+
+def _ttm_from_csv(path: Path) -> dict[str, Requirement]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = [name.strip() for name in (reader.fieldnames or [])]
+            missing = [name for name in TTM_REQUIRED if name not in header]
+            if missing:
+                raise SvtadInputError(path, f"missing column(s) {', '.join(missing)}; expected header "
+                                      f"{TTM_HEADER_HINT}", 1)
+            reader.fieldnames = header
+            requirements: dict[str, Requirement] = {}
+            seen: dict[str, int | None] = {}
+            for row in reader:
+                line = reader.line_num
+                if not any((value or "").strip() for key, value in row.items() if key is not None):
+                    continue  # blank line
+                if row.get(None):  # type: ignore[call-overload]
+                    raise SvtadInputError(path, f"more fields than the {len(header)} columns of the header", line)
+                requirement = _requirement(path, line, row, seen)
+                requirements[requirement.requirement_id] = requirement
+            return requirements
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SvtadInputError(path, f"cannot read TTM: {exc}") from None
+    except csv.Error as exc:
+        raise SvtadInputError(path, f"malformed CSV: {exc}") from None
+
+
+def _ttm_from_yaml(path: Path) -> dict[str, Requirement]:
+    located = load_yaml(path, "TTM")
+    data = located.data
+    prefix: list[str | int] = []
+    if isinstance(data, dict) and "requirements" in data:
+        data, prefix = data["requirements"], ["requirements"]
+    if not isinstance(data, list):
+        raise SvtadInputError(path, "expected a list of requirements (or a mapping with 'requirements:')", 1)
+    requirements: dict[str, Requirement] = {}
+    seen: dict[str, int | None] = {}
+    for index, row in enumerate(data):
+        line = located.line_of([*prefix, index])
+        if not isinstance(row, dict):
+            raise SvtadInputError(path, f"requirement #{index + 1}: expected a mapping of fields", line)
+        missing = [name for name in TTM_REQUIRED if name not in row]
+        unknown = [name for name in row if name not in TTM_REQUIRED + TTM_OPTIONAL]
+        if missing or unknown:
+            problem = f"missing field(s) {', '.join(missing)}" if missing else f"unknown field(s) {', '.join(unknown)}"
+            raise SvtadInputError(path, f"requirement #{index + 1}: {problem}; expected {TTM_HEADER_HINT}", line)
+        requirement = _requirement(path, line, row, seen)
+        requirements[requirement.requirement_id] = requirement
+    return requirements
+
+
+def load_ttm(path: Path) -> Ttm:
+    """Read a TTM from CSV (header ``requirement_id,functional_group,title[,section,clause,severity]``) or YAML."""
+    if not path.is_file():
+        raise SvtadInputError(path, "TTM file not found")
+    if path.suffix.lower() in (".yaml", ".yml"):
+        requirements = _ttm_from_yaml(path)
+    else:
+        requirements = _ttm_from_csv(path)
+    if not requirements:
+        raise SvtadInputError(path, "TTM has no requirements")
+    return Ttm(str(path), requirements)
+
+
+def load_criteria(path: Path) -> Criteria:
+    """Read a criteria YAML file; every key is optional and overrides Appendix AK's number."""
+    if not path.is_file():
+        raise SvtadInputError(path, "criteria file not found")
+    located = load_yaml(path, "criteria file")
+    data = located.data if located.data is not None else {}
+    if not isinstance(data, dict):
+        raise SvtadInputError(path, "criteria file: expected a mapping of settings", 1)
+    if "source" in data:
+        raise SvtadInputError(path, "criteria file: field 'source': unknown field", located.line_of(["source"]))
+    try:
+        return Criteria.model_validate({**data, "source": str(path)})
+    except ValidationError as exc:
+        raise pydantic_error(located, exc, "criteria file") from None

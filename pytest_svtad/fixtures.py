@@ -1,0 +1,71 @@
+"""Fixtures of the public contract: ``dmc``, ``svtad_evidence`` (``smets1`` comes with the simulator)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+from pytest_svtad.controller import PROP_EVIDENCE
+from pytest_svtad.smets1.profiles import DmcProfile
+
+
+@pytest.fixture
+def dmc(request: pytest.FixtureRequest) -> DmcProfile:
+    """The DMC profile under test. A test asking for it runs once per selected, applicable DMC."""
+    param = getattr(request, "param", None)
+    if not isinstance(param, DmcProfile):
+        raise pytest.UsageError(f"{request.node.nodeid}: the 'dmc' fixture has no DMC: select DMCs with "
+                                "--svtad-dmc and give profiles under device_profiles/ (or --svtad-profiles)")
+    return param
+
+
+def evidence_folder(report_dir: Path, nodeid: str) -> Path:
+    """One folder per test under ``<report>/evidence/``, named readably and uniquely."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", nodeid).strip("_")[-100:]
+    digest = hashlib.sha1(nodeid.encode("utf-8")).hexdigest()[:8]
+    return report_dir / "evidence" / f"{slug}-{digest}"
+
+
+class Evidence:
+    """Attach evidence to the running test: stored under the report directory and listed with its result."""
+
+    def __init__(self, item: pytest.Item, report_dir: Path | None) -> None:
+        self._item = item
+        self._report_dir = report_dir
+        self.attached: list[str] = []
+
+    def _store(self, name: str, data: bytes) -> str:
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "evidence"
+        if self._report_dir is None:
+            reference = f"{safe} (not stored: no --svtad-report)"
+        else:
+            folder = evidence_folder(self._report_dir, self._item.nodeid)
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / safe
+            path.write_bytes(data)
+            reference = str(path.relative_to(self._report_dir))
+        self.attached.append(reference)
+        self._item.user_properties.append((PROP_EVIDENCE, reference))
+        return reference
+
+    def text(self, name: str, content: str) -> str:
+        return self._store(name, content.encode("utf-8"))
+
+    def bytes(self, name: str, content: bytes) -> str:
+        return self._store(name, content)
+
+    def file(self, path: str | Path, name: str | None = None) -> str:
+        source = Path(path)
+        return self._store(name or source.name, source.read_bytes())
+
+
+@pytest.fixture
+def svtad_evidence(request: pytest.FixtureRequest) -> Evidence:
+    from pytest_svtad.plugin import SESSION_KEY
+
+    session = request.config.stash.get(SESSION_KEY, None)
+    report_dir = session.settings.report_dir if session is not None else None
+    return Evidence(request.node, report_dir)

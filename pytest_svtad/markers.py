@@ -1,0 +1,160 @@
+"""The svtad markers: registration, argument checking, and the tags they give a test (worker side)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pytest
+
+from pytest_svtad.model import Descoping
+from pytest_svtad.rules import appendix_ak as ak
+from pytest_svtad.smets1.catalogue import SrvCatalogue
+from pytest_svtad.smets1.profiles import KIND_NAMES, DeviceKind, DmcProfile
+from pytest_svtad.ttm import Ttm
+
+MARKERS = {
+    "ttm": "ttm(*ids): TTM requirement ids the test covers (an id absent from the loaded TTM is a collection error).",
+    "srv": "srv(code): the DUIS Service Reference Variant exercised, e.g. '4.1.1' (must be in the SRV catalogue).",
+    "functional_group": "functional_group(name): heatmap row; default the group of the first TTM id, else Ungrouped.",
+    "regression": "regression: the test is in the regression set (Table 13.1 row 2), not the functional set.",
+    "stages": f"stages(*names): stages in which the test is planned ({', '.join(ak.STAGES)}); absent = every stage.",
+    "requires": f"requires(*kinds): device kinds the DMC must contain ({KIND_NAMES}); else not applicable.",
+    "descoped": "descoped(reason, approval): approved de-scoping (12.6(a)): out of planned counts, listed in reports.",
+    "severity": "severity(n): severity 1-5 of the Testing Issue a failure raises (13.19); default 3.",
+    "known_defect": "known_defect(issue_id): a failure of this test is the known Testing Issue issue_id.",
+}
+
+
+class MarkerError(Exception):
+    """A marker used with the wrong arguments, or naming something unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tags:
+    ttm: tuple[str, ...] = ()
+    srv: str | None = None
+    functional_group: str | None = None
+    regression: bool = False
+    stages: tuple[str, ...] | None = None
+    requires: frozenset[DeviceKind] = frozenset()
+    srv_devices: frozenset[DeviceKind] = frozenset()  # the SRV's device kinds: the DMC needs one of them
+    descoped: Descoping | None = None
+    severity: int = ak.DEFAULT_SEVERITY
+    known_defect: str | None = None
+    tagged: bool = False  # any svtad marker at all
+
+    def planned_in(self, stage: str) -> bool:
+        return self.stages is None or stage in self.stages
+
+    def applicable_to(self, dmc: DmcProfile) -> bool:
+        kinds = dmc.kinds
+        if not self.requires <= kinds:
+            return False
+        return not self.srv_devices or bool(self.srv_devices & kinds)
+
+
+def _strings(name: str, values: Iterable[object], signature: str) -> list[str]:
+    out = []
+    for value in values:
+        if not isinstance(value, str) or not value.strip():
+            raise MarkerError(f"@pytest.mark.{signature}: expected non-empty strings, got {value!r}")
+        out.append(value.strip())
+    return out
+
+
+def _one(node: pytest.Item | pytest.Function, name: str, signature: str) -> object | None:
+    """The closest marker's single argument (positional or named like the signature's parameter)."""
+    mark = node.get_closest_marker(name)
+    if mark is None:
+        return None
+    param = signature.split("(", 1)[1].rstrip(")")
+    values = list(mark.args) + [mark.kwargs[key] for key in mark.kwargs if key == param]
+    unexpected = [key for key in mark.kwargs if key != param]
+    if len(values) != 1 or unexpected:
+        raise MarkerError(f"@pytest.mark.{signature}: expected exactly one argument, got args={mark.args!r} "
+                          f"kwargs={mark.kwargs!r}")
+    return values[0]
+
+
+def read_tags(node: pytest.Item | pytest.Function, catalogue: SrvCatalogue, ttm: Ttm | None) -> Tags:
+    """Tags of a test from its markers (function, class and module); raises MarkerError on misuse."""
+    names = {mark.name for mark in node.iter_markers()}
+    if not names & MARKERS.keys():
+        return Tags()
+
+    ttm_ids: list[str] = []
+    for mark in node.iter_markers("ttm"):
+        if mark.kwargs or not mark.args:
+            raise MarkerError("@pytest.mark.ttm(*ids): expected one or more requirement ids as positional strings")
+        ttm_ids.extend(_strings("ttm", mark.args, "ttm(*ids)"))
+    ttm_ids = list(dict.fromkeys(ttm_ids))
+    if ttm is not None:
+        for rid in ttm_ids:
+            if rid not in ttm:
+                raise MarkerError(f"ttm id '{rid}' is not in the TTM {ttm.source}")
+
+    srv_value = _one(node, "srv", "srv(code)")
+    srv = None
+    srv_devices: frozenset[DeviceKind] = frozenset()
+    if srv_value is not None:
+        srv = _strings("srv", [srv_value], "srv(code)")[0]
+        definition = catalogue.get(srv)
+        if definition is None:
+            raise MarkerError(f"@pytest.mark.srv('{srv}'): not in the SRV catalogue {catalogue.source.name} "
+                              f"(e.g. {', '.join(list(catalogue.entries)[:5])})")
+        srv_devices = frozenset(definition.devices) if not definition.non_device else frozenset()
+
+    group_value = _one(node, "functional_group", "functional_group(name)")
+    group = _strings("functional_group", [group_value], "functional_group(name)")[0] if group_value else None
+
+    regression_mark = node.get_closest_marker("regression")
+    if regression_mark is not None and (regression_mark.args or regression_mark.kwargs):
+        raise MarkerError("@pytest.mark.regression takes no arguments")
+
+    stages: tuple[str, ...] | None = None
+    stages_mark = node.get_closest_marker("stages")
+    if stages_mark is not None:
+        names_given = [str(s).upper() for s in _strings("stages", stages_mark.args, "stages(*names)")]
+        unknown = [s for s in names_given if s not in ak.STAGES]
+        if unknown or not names_given or stages_mark.kwargs:
+            raise MarkerError(f"@pytest.mark.stages(*names): unknown stage(s) {unknown or stages_mark.kwargs} "
+                              f"(expected {', '.join(ak.STAGES)})")
+        stages = tuple(names_given)
+
+    requires: set[DeviceKind] = set()
+    for mark in node.iter_markers("requires"):
+        for kind in _strings("requires", mark.args, "requires(*kinds)"):
+            if kind.upper() not in DeviceKind.__members__:
+                raise MarkerError(f"@pytest.mark.requires(*kinds): unknown device kind '{kind}' "
+                                  f"(expected {KIND_NAMES})")
+            requires.add(DeviceKind(kind.upper()))
+
+    descoped = None
+    descoped_mark = node.get_closest_marker("descoped")
+    if descoped_mark is not None:
+        args = list(descoped_mark.args)
+        reason = descoped_mark.kwargs.get("reason", args.pop(0) if args else None)
+        approval = descoped_mark.kwargs.get("approval", args.pop(0) if args else None)
+        if args or not all(isinstance(v, str) and v.strip() for v in (reason, approval)) \
+                or set(descoped_mark.kwargs) - {"reason", "approval"}:
+            raise MarkerError("@pytest.mark.descoped(reason, approval): both a reason and the approval reference "
+                              "are required (12.6(a): de-scoping needs approval)")
+        descoped = Descoping(str(reason).strip(), str(approval).strip())
+
+    severity = ak.DEFAULT_SEVERITY
+    severity_value = _one(node, "severity", "severity(n)")
+    if severity_value is not None:
+        if isinstance(severity_value, bool) or not isinstance(severity_value, int) \
+                or severity_value not in ak.SEVERITIES:
+            raise MarkerError(f"@pytest.mark.severity(n): n must be an integer 1-5, got {severity_value!r}")
+        severity = severity_value
+
+    defect_value = _one(node, "known_defect", "known_defect(issue_id)")
+    known_defect = _strings("known_defect", [defect_value], "known_defect(issue_id)")[0] if defect_value else None
+
+    if group is None and ttm is not None and ttm_ids:
+        group = ttm.group_of(ttm_ids[0])
+    return Tags(ttm=tuple(ttm_ids), srv=srv, functional_group=group, regression=regression_mark is not None,
+                stages=stages, requires=frozenset(requires), srv_devices=srv_devices, descoped=descoped,
+                severity=severity, known_defect=known_defect, tagged=True)

@@ -1,0 +1,94 @@
+"""Plain records shared by the plugin, the rules and the reports: what was planned, and what happened.
+
+Plain dataclasses with ``to_dict``/``from_dict`` so they cross xdist, files and the store unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+NO_DMC = "(no DMC)"  # key for planned tests that do not run against a DMC
+
+
+class Outcome(StrEnum):
+    """SVTAD outcome of one planned (test, DMC): executed = passed + failed."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_RUN = "not_run"
+
+
+@dataclass(frozen=True, slots=True)
+class Descoping:
+    """An approved de-scoping (12.6(a)): the test leaves the planned counts and is listed in reports."""
+
+    reason: str
+    approval: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanEntry:
+    """One planned (test, DMC) pair with its SVTAD tags."""
+
+    nodeid: str
+    dmc: str | None = None
+    ttm: tuple[str, ...] = ()
+    srv: str | None = None
+    functional_group: str = "Ungrouped"
+    regression: bool = False
+    severity: int = 3
+    known_defect: str | None = None
+    descoped: Descoping | None = None
+
+    @property
+    def dmc_key(self) -> str:
+        return self.dmc or NO_DMC
+
+    @property
+    def test_set(self) -> str:
+        return "regression" if self.regression else "functional"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ttm"] = list(self.ttm)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PlanEntry:
+        descoped = data.get("descoped")
+        return cls(
+            nodeid=data["nodeid"],
+            dmc=data.get("dmc"),
+            ttm=tuple(data.get("ttm") or ()),
+            srv=data.get("srv"),
+            functional_group=data.get("functional_group") or "Ungrouped",
+            regression=bool(data.get("regression")),
+            severity=int(data.get("severity", 3)),
+            known_defect=data.get("known_defect"),
+            descoped=Descoping(**descoped) if descoped else None,
+        )
+
+
+@dataclass(slots=True)
+class Result:
+    """What happened to one planned test, merged over its setup, call and teardown reports."""
+
+    nodeid: str
+    outcome: Outcome = Outcome.NOT_RUN
+    error: bool = False  # failed outside the test body (setup/teardown error, crashed worker)
+    xfailed: bool = False  # failed as an expected failure
+    crashed: bool = False  # took its xdist worker down
+    reason: str = ""
+    duration: float = 0.0
+    evidence: list[str] = field(default_factory=list)
+
+    @property
+    def executed(self) -> bool:
+        return self.outcome is not Outcome.NOT_RUN
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["outcome"] = self.outcome.value
+        return data

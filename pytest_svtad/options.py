@@ -1,0 +1,160 @@
+"""The ``--svtad-*`` options (each also an ini key ``svtad_<name>``) and the settings they resolve to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pytest_svtad.datafiles import load_criteria, load_ttm
+from pytest_svtad.errors import SvtadInputError
+from pytest_svtad.rules import appendix_ak as ak
+from pytest_svtad.rules.criteria import Criteria
+from pytest_svtad.smets1.catalogue import SrvCatalogue, default_catalogue
+from pytest_svtad.smets1.profiles import DmcProfile, Profiles, load_profiles
+from pytest_svtad.ttm import Ttm
+
+# name -> (help, is_flag)
+OPTIONS: dict[str, tuple[str, bool]] = {
+    "stage": (f"Test Stage of this run: {', '.join(ak.STAGES)} (default SIT).", False),
+    "release": (f"Capability Release: {', '.join(ak.RELEASES)}.", False),
+    "profiles": ("Device profiles directory with models/ and dmcs/ (default: device_profiles/ under the rootdir).",
+                 False),
+    "dmc": ("DMC ids to test, comma-separated, or 'all' (default all).", False),
+    "ttm": ("Test Traceability Matrix: CSV (requirement_id,functional_group,title[,section,clause,severity]) "
+            "or YAML.", False),
+    "criteria": ("Criteria YAML overriding Appendix AK's numbers and giving the ones the seeds leave open.", False),
+    "report": ("Directory for verdict.json, results.jsonl, heatmap and issue log.", False),
+    "gate": ("Exit 0 exactly when the exit criteria are met, 1 when they are not.", True),
+    "store": ("Campaign store URL (SQLAlchemy).", False),
+    "campaign": ("Campaign name accumulating runs.", False),
+    "sut_version": ("Version of the system under test (the stage-exit version for regression).", False),
+    "seed": ("Seed for simulated installations (default 0).", False),
+}
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("svtad", "SVTAD exit criteria for SMETS1 test packs")
+    for name, (help_text, is_flag) in OPTIONS.items():
+        flag = "--svtad-" + name.replace("_", "-")
+        if is_flag:
+            group.addoption(flag, action="store_true", default=None, dest=f"svtad_{name}", help=help_text)
+            parser.addini(f"svtad_{name}", help_text, type="bool", default=False)
+        else:
+            group.addoption(flag, action="store", default=None, dest=f"svtad_{name}", metavar=name.upper(),
+                            help=help_text)
+            parser.addini(f"svtad_{name}", help_text, default=None)
+
+
+def _raw(config: pytest.Config, name: str) -> object:
+    value = config.getoption(f"svtad_{name}")
+    if value is None:
+        value = config.getini(f"svtad_{name}")
+    return value if value not in ("", []) else None
+
+
+@dataclass(slots=True)
+class Settings:
+    stage: str
+    release: str | None
+    profiles: Profiles | None
+    selected_dmcs: list[DmcProfile]
+    ttm: Ttm | None
+    criteria: Criteria
+    catalogue: SrvCatalogue
+    report_dir: Path | None
+    gate: bool
+    store: str | None
+    campaign: str | None
+    sut_version: str | None
+    seed: int
+    explicit: bool  # an svtad option was given: the summary is wanted even if no test is tagged
+
+
+def _resolve_path(config: pytest.Config, value: object) -> Path:
+    path = Path(str(value)).expanduser()
+    return path if path.is_absolute() else Path(config.invocation_params.dir) / path
+
+
+def _ini_path(config: pytest.Config, name: str) -> Path | None:
+    """Paths from the command line are relative to the invocation dir, from ini files to the rootdir."""
+    if config.getoption(f"svtad_{name}") is not None:
+        return _resolve_path(config, config.getoption(f"svtad_{name}"))
+    value = config.getini(f"svtad_{name}")
+    if not value:
+        return None
+    path = Path(str(value)).expanduser()
+    return path if path.is_absolute() else Path(config.rootpath) / path
+
+
+def load_settings(config: pytest.Config) -> Settings:
+    """Resolve every option; any bad value or file is a ``pytest.UsageError`` with one line."""
+    try:
+        return _load(config)
+    except SvtadInputError as exc:
+        raise pytest.UsageError(f"svtad: {exc}") from None
+
+
+def _load(config: pytest.Config) -> Settings:
+    explicit = any(_raw(config, name) for name in ("stage", "release", "ttm", "criteria", "report", "gate",
+                                                    "campaign", "dmc"))
+    stage = str(_raw(config, "stage") or "SIT").upper()
+    if stage not in ak.STAGES:
+        raise SvtadInputError("--svtad-stage", f"unknown stage '{stage}'; expected one of {', '.join(ak.STAGES)}")
+    release = _raw(config, "release")
+    if release is not None:
+        release = str(release).upper()
+        if release not in ak.RELEASES:
+            raise SvtadInputError("--svtad-release", f"unknown Capability Release '{release}'; expected one of "
+                                  f"{', '.join(ak.RELEASES)}")
+    seed_raw = _raw(config, "seed")
+    try:
+        seed = int(str(seed_raw)) if seed_raw is not None else 0
+    except ValueError:
+        raise SvtadInputError("--svtad-seed", f"expected an integer, got '{seed_raw}'") from None
+
+    profiles_path = _ini_path(config, "profiles")
+    profiles: Profiles | None = None
+    if profiles_path is not None:
+        profiles = load_profiles(profiles_path)
+    elif (Path(config.rootpath) / "device_profiles").is_dir():
+        profiles = load_profiles(Path(config.rootpath) / "device_profiles")
+
+    selection = str(_raw(config, "dmc") or "all")
+    selected: list[DmcProfile] = []
+    if profiles is not None:
+        if selection.strip().lower() == "all":
+            selected = [profiles.dmcs[key] for key in sorted(profiles.dmcs)]
+        else:
+            for dmc_id in (part.strip() for part in selection.split(",")):
+                if not dmc_id:
+                    continue
+                if dmc_id not in profiles.dmcs:
+                    raise SvtadInputError("--svtad-dmc", f"no DMC profile '{dmc_id}' in {profiles.root / 'dmcs'} "
+                                          f"(known: {', '.join(sorted(profiles.dmcs)) or 'none'})")
+                if profiles.dmcs[dmc_id] not in selected:
+                    selected.append(profiles.dmcs[dmc_id])
+    elif _raw(config, "dmc") is not None:
+        raise SvtadInputError("--svtad-dmc", "no device profiles directory (device_profiles/ under the rootdir, "
+                              "or --svtad-profiles DIR)")
+
+    ttm_path = _ini_path(config, "ttm")
+    criteria_path = _ini_path(config, "criteria")
+    report_dir = _ini_path(config, "report")
+    return Settings(
+        stage=stage,
+        release=release,
+        profiles=profiles,
+        selected_dmcs=selected,
+        ttm=load_ttm(ttm_path) if ttm_path else None,
+        criteria=load_criteria(criteria_path) if criteria_path else Criteria(),
+        catalogue=default_catalogue(),
+        report_dir=report_dir,
+        gate=bool(_raw(config, "gate")),
+        store=str(_raw(config, "store")) if _raw(config, "store") else None,
+        campaign=str(_raw(config, "campaign")) if _raw(config, "campaign") else None,
+        sut_version=str(_raw(config, "sut_version")) if _raw(config, "sut_version") else None,
+        seed=seed,
+        explicit=explicit,
+    )

@@ -1,0 +1,135 @@
+"""pytest hooks of pytest-svtad (entry point ``svtad``). Hooks only: the work is in session, controller, rules."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_svtad import options
+from pytest_svtad.fixtures import dmc, svtad_evidence  # noqa: F401  (fixtures of the contract)
+from pytest_svtad.markers import MARKERS
+from pytest_svtad.model import PlanEntry
+from pytest_svtad.reports import terminal
+from pytest_svtad.session import SvtadSession, read_plan_files, write_plan_file
+
+SESSION_KEY = pytest.StashKey[SvtadSession]()
+PLAN_DIR_KEY = "svtad_plan_dir"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    options.add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{text}" if text.startswith(name) else f"{name}: {text}")
+    session = SvtadSession(config, options.load_settings(config))
+    config.stash[SESSION_KEY] = session
+    if not session.is_worker:
+        config.pluginmanager.register(ReportHooks(session), "svtad-reports")
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(XdistHooks(session), "svtad-xdist")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(SESSION_KEY, None)
+    if session is not None and session.plan_dir is not None:
+        shutil.rmtree(session.plan_dir, ignore_errors=True)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    session = metafunc.config.stash[SESSION_KEY]
+    tags = session.tags_for(metafunc.definition)  # a misused marker is a collection error naming the test
+    if "dmc" not in metafunc.fixturenames:
+        return
+    if session.settings.profiles is None:
+        raise pytest.Collector.CollectError(
+            f"{metafunc.definition.nodeid}: asks for a DMC, but no device profiles were found "
+            "(device_profiles/ under the rootdir, or --svtad-profiles DIR)")
+    params = [pytest.param(d, id=d.id, marks=pytest.mark.xdist_group(d.id)) for d in session.applicable_dmcs(tags)]
+    metafunc.parametrize("dmc", params, indirect=True)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    config.stash[SESSION_KEY].modify_items(config, items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    svtad = session.config.stash[SESSION_KEY]
+    plan = svtad.build_plan(session.items)
+    if svtad.is_worker:
+        workerinput: dict[str, Any] = session.config.workerinput  # type: ignore[attr-defined]
+        if PLAN_DIR_KEY in workerinput:
+            write_plan_file(Path(workerinput[PLAN_DIR_KEY]), workerinput.get("workerid", "gw"), plan,
+                            {"not_applicable": svtad.not_applicable})
+    else:
+        svtad.collector.plan.update(plan)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    svtad = session.config.stash[SESSION_KEY]
+    if not svtad.is_worker:
+        svtad.open_results_log()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[None, None, None]:
+    svtad = session.config.stash[SESSION_KEY]
+    if not svtad.is_worker:
+        svtad.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
+    result = yield
+    if not svtad.is_worker and svtad.settings.gate and svtad.verdict is not None:
+        # --svtad-gate: the exit status is the verdict (DESIGN.md), set last so nothing overrides it
+        session.exitstatus = 0 if svtad.verdict.met else 1
+    return result
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    svtad = config.stash.get(SESSION_KEY, None)
+    if svtad is None or svtad.is_worker or svtad.verdict is None:
+        return
+    verdict = svtad.verdict
+    title = f"SVTAD exit criteria: {verdict.stage}" + (f" {verdict.release}" if verdict.release else "")
+    terminalreporter.write_sep("=", title, bold=True)
+    if svtad.not_applicable:
+        terminalreporter.write_line(f"{svtad.not_applicable} collected tests not planned here (not applicable to "
+                                    f"the selected DMCs, or not in stage {verdict.stage})")
+    report_dir = str(svtad.settings.report_dir) if svtad.settings.report_dir else None
+    terminal.render(verdict, terminalreporter.write_line, report_dir)
+
+
+class ReportHooks:
+    """Where every report is seen (the only process, or the xdist controller): results against the plan."""
+
+    def __init__(self, session: SvtadSession) -> None:
+        self.session = session
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.session.collector.add_report(report)
+
+
+class XdistHooks:
+    """Registered only when pytest-xdist is present: the plan's way from the workers to the controller."""
+
+    def __init__(self, session: SvtadSession) -> None:
+        self.session = session
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        svtad = self.session
+        if svtad.plan_dir is None:
+            svtad.plan_dir = Path(tempfile.mkdtemp(prefix="svtad-plan-"))
+            svtad.collector.plan_loader = self._load
+        node.workerinput[PLAN_DIR_KEY] = str(svtad.plan_dir)
+
+    def _load(self) -> dict[str, PlanEntry]:
+        assert self.session.plan_dir is not None
+        plan, not_applicable = read_plan_files(self.session.plan_dir)
+        self.session.not_applicable = max(self.session.not_applicable, not_applicable)
+        return plan

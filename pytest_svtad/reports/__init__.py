@@ -1,0 +1,1 @@
+"""Outputs: small sinks that read plan + results + issues + verdict after the fact."""

@@ -1,0 +1,47 @@
+"""The terminal summary: per-DMC counts, each criterion with its one-line reason, and the verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pytest_svtad.rules.verdict import MANUAL, MET, Verdict
+
+STATUS_LABEL = {MET: "met", "not_met": "NOT MET", MANUAL: "manual"}
+
+
+def _pct(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate * 100:.1f}%"
+
+
+def render(verdict: Verdict, write_line: Callable[..., None], report_dir: str | None) -> None:
+    dmcs = verdict.counts.functional_by_dmc
+    width = max([len("DMC")] + [len(d) for d in dmcs])
+    header = f"{'DMC':<{width}}  planned  executed  passed  failed  not run  de-scoped  pass rate"
+    write_line(header)
+    for dmc, c in dmcs.items():
+        write_line(f"{dmc:<{width}}  {c.planned:>7}  {c.executed:>8}  {c.passed:>6}  {c.failed:>6}  "
+                   f"{c.not_run:>7}  {c.descoped:>9}  {_pct(c.pass_rate):>9}")
+    r = verdict.counts.regression
+    write_line(f"regression set: planned {r.planned}, executed {r.executed}, passed {r.passed}, failed {r.failed}"
+               f" (known defects {r.known_defects}), not run {r.not_run}, de-scoped {r.descoped}")
+    extant = ", ".join(f"S{s}:{n}" for s, n in verdict.extant.items())
+    write_line(f"Testing Issues raised: {len(verdict.issues)}; extant by severity {extant}")
+    write_line("")
+    for criterion in verdict.criteria:
+        label = STATUS_LABEL[criterion.status]
+        markup = {"green": True} if criterion.status == MET else {"red": True} if criterion.status != MANUAL else {
+            "yellow": True}
+        write_line(f"[{label:^7}] {criterion.id:<21} {criterion.detail}  ({criterion.clause})", **markup)
+    for note in verdict.notes:
+        write_line(f"note: {note}")
+    failed = [c for c in verdict.criteria if c.status == "not_met"]
+    if verdict.met:
+        text = "EXIT CRITERIA MET"
+    else:
+        text = f"EXIT CRITERIA NOT MET ({len(failed)} of {len(verdict.criteria)} criteria not met)"
+    if verdict.pending:
+        text += f"; pending human approval: {', '.join(verdict.pending)}"
+    write_line(f"SVTAD verdict for {verdict.stage}{' ' + verdict.release if verdict.release else ''}: {text}",
+               bold=True, green=verdict.met, red=not verdict.met)
+    if report_dir:
+        write_line(f"reports: {report_dir}/verdict.json, results.jsonl, testing-issues.csv, heatmap.csv, heatmap.png")

@@ -1,0 +1,186 @@
+"""One pytest session's SVTAD state: the plan (built where collection happens), the collector, and the closing
+work (issues, reports, verdict) done once, where every report is seen."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_svtad.controller import PROP_TAGS, ResultCollector, ResultsLog
+from pytest_svtad.markers import MarkerError, Tags, read_tags
+from pytest_svtad.model import PlanEntry
+from pytest_svtad.options import Settings
+from pytest_svtad.reports import heatmap
+from pytest_svtad.reports.files import write_issue_log, write_verdict
+from pytest_svtad.rules.counts import Counts, count
+from pytest_svtad.rules.issues import TestingIssue, raise_issues
+from pytest_svtad.rules.verdict import Outputs, Verdict, evaluate
+from pytest_svtad.smets1.profiles import DmcProfile
+
+TAGS_KEY = pytest.StashKey[Tags]()
+
+
+def plan_entry(item: pytest.Item, tags: Tags) -> PlanEntry:
+    callspec = getattr(item, "callspec", None)
+    dmc = callspec.params.get("dmc") if callspec is not None else None
+    return PlanEntry(
+        nodeid=item.nodeid,
+        dmc=dmc.id if isinstance(dmc, DmcProfile) else None,
+        ttm=tags.ttm,
+        srv=tags.srv,
+        functional_group=tags.functional_group or "Ungrouped",
+        regression=tags.regression,
+        severity=tags.severity,
+        known_defect=tags.known_defect,
+        descoped=tags.descoped,
+    )
+
+
+class SvtadSession:
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self.config = config
+        self.settings = settings
+        self.is_worker = hasattr(config, "workerinput")
+        self.collector = ResultCollector()
+        self.not_applicable = 0
+        self.verdict: Verdict | None = None
+        self.plan_dir: Path | None = None  # under xdist: where workers leave their plans for the controller
+        self.outputs = Outputs()
+
+    # -- worker side (or the only process): collection ------------------------------------------------------
+
+    def tags_for(self, node: pytest.Item | pytest.Function) -> Tags:
+        try:
+            return read_tags(node, self.settings.catalogue, self.settings.ttm)
+        except MarkerError as exc:
+            raise pytest.Collector.CollectError(f"{node.nodeid}: {exc}") from None
+
+    def applicable_dmcs(self, tags: Tags) -> list[DmcProfile]:
+        return [dmc for dmc in self.settings.selected_dmcs if tags.applicable_to(dmc)]
+
+    def modify_items(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """Drop what is not planned here (not applicable to any DMC, or not in this stage) and tag the rest."""
+        keep, drop = [], []
+        for item in items:
+            tags = read_tags(item, self.settings.catalogue, self.settings.ttm)  # checked in generate_tests
+            callspec = getattr(item, "callspec", None)
+            uses_dmc = "dmc" in getattr(item, "fixturenames", ())
+            if uses_dmc and not (callspec is not None and isinstance(callspec.params.get("dmc"), DmcProfile)):
+                drop.append(item)  # applicable to none of the selected DMCs: not generated, not planned
+                continue
+            if not tags.planned_in(self.settings.stage):
+                drop.append(item)
+                continue
+            item.stash[TAGS_KEY] = tags
+            if tags.descoped is not None:
+                item.add_marker(pytest.mark.skip(
+                    reason=f"de-scoped (12.6(a)): {tags.descoped.reason} [approval {tags.descoped.approval}]"))
+            keep.append(item)
+        if drop:
+            self.not_applicable += len(drop)
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
+
+    def build_plan(self, items: list[pytest.Item]) -> dict[str, PlanEntry]:
+        plan: dict[str, PlanEntry] = {}
+        for item in items:
+            tags = item.stash.get(TAGS_KEY, None)
+            if tags is None:
+                tags = read_tags(item, self.settings.catalogue, self.settings.ttm)
+            entry = plan_entry(item, tags)
+            plan[entry.nodeid] = entry
+            item.user_properties.append((PROP_TAGS, {k: v for k, v in entry.to_dict().items() if k != "nodeid"}))
+        return plan
+
+    # -- controller side (or the only process): closing -------------------------------------------------------
+
+    def open_results_log(self) -> None:
+        report_dir = self.settings.report_dir
+        if report_dir is None:
+            return
+        self.collector.log = ResultsLog(report_dir / "results.jsonl", {
+            "stage": self.settings.stage, "release": self.settings.release,
+            "sut_version": self.settings.sut_version, "seed": self.settings.seed,
+        })
+
+    def wants_verdict(self) -> bool:
+        """The summary and reports are for SVTAD sessions: an svtad option given, or a planned test tagged."""
+        return self.settings.explicit or any(
+            e.dmc or e.ttm or e.srv or e.regression or e.descoped or e.known_defect
+            or e.functional_group != "Ungrouped" for e in self.collector.plan.values())
+
+    def finish(self, interrupted: bool) -> None:
+        self.collector.finish(interrupted)
+        if not self.wants_verdict():
+            return
+        s = self.settings
+        plan = list(self.collector.plan.values())
+        results = self.collector.results
+        issues = raise_issues(plan, results, {d.id: d.epcl_entry or d.id for d in s.selected_dmcs})
+        dmc_ids = [d.id for d in s.selected_dmcs] if any(e.dmc for e in plan) else []
+        outputs = self.outputs
+        if s.report_dir is not None:
+            outputs.report_dir = str(s.report_dir)
+            log = self.collector.log
+            outputs.stored_results = frozenset(log.written) if log else frozenset()
+            outputs.results_error = log.error if log else "results log not opened"
+            self._write_issue_log(issues)
+            self._write_heatmap(count(plan, results, dmc_ids).by_group_and_dmc, dmc_ids)
+        verdict = evaluate(stage=s.stage, release=s.release, plan=plan, results=results, criteria=s.criteria,
+                           issues=issues, ttm=s.ttm, outputs=outputs, dmcs=dmc_ids, sut_version=s.sut_version,
+                           interrupted=interrupted)
+        if s.report_dir is not None:
+            try:
+                write_verdict(s.report_dir / "verdict.json", verdict)
+            except OSError as exc:
+                verdict.notes.append(f"verdict.json not written: {exc.strerror or exc}")
+        self.verdict = verdict
+
+    def _write_issue_log(self, issues: list[TestingIssue]) -> None:
+        s = self.settings
+        assert s.report_dir is not None
+        path = s.report_dir / "testing-issues.csv"
+        try:
+            s.report_dir.mkdir(parents=True, exist_ok=True)
+            write_issue_log(path, issues, s.stage, s.release)
+            self.outputs.issue_log_written = True
+        except OSError as exc:
+            self.outputs.issue_log_error = f"{exc.strerror or exc} ({path})"
+
+    def _write_heatmap(self, cells: dict[tuple[str, str], Counts], dmc_ids: list[str]) -> None:
+        s = self.settings
+        assert s.report_dir is not None
+        title = f"SVTAD heatmap: {s.stage}" + (f" {s.release}" if s.release else "")
+        try:
+            heatmap.write_csv(s.report_dir / "heatmap.csv", cells)
+            heatmap.write_png(s.report_dir / "heatmap.png", cells, dmc_ids, title)
+            self.outputs.heatmap_written = True
+        except (OSError, ValueError, RuntimeError) as exc:
+            self.outputs.heatmap_error = str(exc)
+
+
+def write_plan_file(directory: Path, worker_id: str, plan: dict[str, PlanEntry], meta: dict[str, Any]) -> None:
+    """A worker's plan for the controller (xdist sends nothing else early enough: see LIBRARY-NOTES)."""
+    data = {"meta": meta, "plan": [entry.to_dict() for entry in plan.values()]}
+    tmp = directory / f".{worker_id}.json.tmp"
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(tmp, directory / f"{worker_id}.json")
+
+
+def read_plan_files(directory: Path) -> tuple[dict[str, PlanEntry], int]:
+    plan: dict[str, PlanEntry] = {}
+    not_applicable = 0
+    for path in sorted(directory.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        not_applicable = max(not_applicable, int(data.get("meta", {}).get("not_applicable", 0)))
+        for raw in data.get("plan", []):
+            plan.setdefault(raw["nodeid"], PlanEntry.from_dict(raw))
+    return plan, not_applicable
+

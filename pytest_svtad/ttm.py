@@ -1,0 +1,78 @@
+"""Test Traceability Matrix (11.1-11.3; 19.4(a)): requirements of SEC Sections F, G, H, L, N and P mapped to tests.
+
+Pure data and functions; reading a TTM file is ``pytest_svtad.datafiles.load_ttm``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from pytest_svtad.model import PlanEntry
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    requirement_id: str
+    functional_group: str
+    title: str
+    section: str = ""
+    clause: str = ""
+    severity: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ttm:
+    source: str
+    requirements: dict[str, Requirement]
+
+    def __contains__(self, requirement_id: object) -> bool:
+        return requirement_id in self.requirements
+
+    def group_of(self, requirement_id: str) -> str | None:
+        requirement = self.requirements.get(requirement_id)
+        return requirement.functional_group if requirement else None
+
+
+@dataclass(slots=True)
+class Traceability:
+    """What 19.4(a) asks to demonstrate: every requirement covered by planned tests, every planned test traced."""
+
+    requirements: int
+    covered: int
+    uncovered: list[str]
+    unknown: list[str]  # ids on tests that the TTM lacks (normally a collection error already)
+    untraced_tests: list[str]  # planned tests carrying no TTM id
+    tests_by_requirement: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"requirements": self.requirements, "covered": self.covered, "uncovered": self.uncovered,
+                "unknown": self.unknown, "untraced_tests": self.untraced_tests}
+
+
+def trace(ttm: Ttm | None, plan: Iterable[PlanEntry]) -> Traceability:
+    """Map requirements to planned (not de-scoped) tests. A requirement covered only by de-scoped tests is
+    uncovered: it will not be demonstrated in this phase."""
+    by_requirement: dict[str, list[str]] = {rid: [] for rid in (ttm.requirements if ttm else ())}
+    unknown: set[str] = set()
+    untraced: list[str] = []
+    for entry in plan:
+        if entry.descoped is not None:
+            continue
+        if not entry.ttm:
+            untraced.append(entry.nodeid)
+        for rid in entry.ttm:
+            if ttm is not None and rid not in ttm:
+                unknown.add(rid)
+                continue
+            by_requirement.setdefault(rid, []).append(entry.nodeid)
+    requirement_ids = list(ttm.requirements) if ttm else []
+    uncovered = [rid for rid in requirement_ids if not by_requirement.get(rid)]
+    return Traceability(
+        requirements=len(requirement_ids),
+        covered=len(requirement_ids) - len(uncovered),
+        uncovered=uncovered,
+        unknown=sorted(unknown),
+        untraced_tests=sorted(untraced),
+        tests_by_requirement={rid: sorted(tests) for rid, tests in by_requirement.items()},
+    )
