@@ -22,12 +22,13 @@ PROP_EVIDENCE = "svtad_evidence"
 MAX_REASON = 4000
 
 
-def strip_group(nodeid: str, known: Callable[[str], bool]) -> str:
-    """Under ``--dist loadgroup`` xdist appends ``@<group>`` to node ids; key results by the plain id."""
-    if known(nodeid):
-        return nodeid
+def plain_nodeid(nodeid: str) -> str:
+    """Under ``--dist loadgroup`` xdist appends ``@<group>`` to node ids: key plan and results by the plain id.
+
+    An ``@`` inside a parameter id is followed by ``]``, and one in a path by ``/`` or ``::``, so only the suffix
+    xdist added is removed."""
     head, sep, tail = nodeid.rpartition("@")
-    if sep and head and "::" not in tail and "[" not in tail and "/" not in tail:
+    if sep and head and not any(mark in tail for mark in ("::", "[", "]", "/")):
         return head
     return nodeid
 
@@ -127,7 +128,7 @@ class ResultCollector:
         return entry
 
     def add_report(self, report: pytest.TestReport) -> None:
-        nodeid = strip_group(report.nodeid, lambda n: n in self.plan)
+        nodeid = plain_nodeid(report.nodeid)
         result = self.results.setdefault(nodeid, Result(nodeid))
         merge_report(result, report)
         if report.when not in ("setup", "call"):  # teardown, or xdist's crash report: the test is over

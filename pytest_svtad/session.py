@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pytest_svtad.controller import PROP_TAGS, ResultCollector, ResultsLog
+from pytest_svtad.controller import PROP_TAGS, ResultCollector, ResultsLog, plain_nodeid
 from pytest_svtad.markers import MarkerError, Tags, read_tags
 from pytest_svtad.model import PlanEntry
 from pytest_svtad.options import Settings
@@ -28,7 +28,7 @@ def plan_entry(item: pytest.Item, tags: Tags) -> PlanEntry:
     callspec = getattr(item, "callspec", None)
     dmc = callspec.params.get("dmc") if callspec is not None else None
     return PlanEntry(
-        nodeid=item.nodeid,
+        nodeid=plain_nodeid(item.nodeid),
         dmc=dmc.id if isinstance(dmc, DmcProfile) else None,
         ttm=tags.ttm,
         srv=tags.srv,

@@ -1,0 +1,116 @@
+"""Fixtures for testing the plugin through ``pytester``, in one process and under pytest-xdist."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import pytest
+
+# In-process pytester runs drop modules first imported inside them; numpy cannot be imported twice in one
+# process, so the heatmap's plotting stack is imported here, once, before any inner run.
+matplotlib.use("Agg")
+import matplotlib.pyplot  # noqa: E402,F401
+
+MODELS = {
+    "esme": ("ESME-T1", "ESME", "1.0.0"),
+    "gsme": ("GSME-T1", "GSME", "2.0.0"),
+    "ch": ("CH-T1", "CH", "3.0.0"),
+    "ppmid": ("PPMID-T1", "PPMID", "4.0.0"),
+}
+# DMC-A dual fuel, DMC-B electricity only, DMC-C dual fuel with PPMID
+DMCS = {
+    "DMC-A": ("esme", "gsme", "ch"),
+    "DMC-B": ("esme", "ch"),
+    "DMC-C": ("esme", "gsme", "ch", "ppmid"),
+}
+TTM = """requirement_id,functional_group,title
+REQ-1,reads,Read registers
+REQ-2,supply,Supply control
+REQ-3,prepayment,Top up
+"""
+
+
+@dataclass
+class Run:
+    outcome: pytest.RunResult
+    path: Path
+
+    @property
+    def ret(self) -> int:
+        return int(self.outcome.ret)
+
+    @property
+    def text(self) -> str:
+        return self.outcome.stdout.str() + self.outcome.stderr.str()
+
+    def verdict(self) -> dict[str, Any]:
+        return json.loads((self.path / "report" / "verdict.json").read_text())
+
+    def criterion(self, cid: str) -> dict[str, str]:
+        return next(c for c in self.verdict()["criteria"] if c["id"] == cid)
+
+    def results(self) -> list[dict[str, Any]]:
+        lines = (self.path / "report" / "results.jsonl").read_text().splitlines()
+        return [json.loads(line) for line in lines]
+
+
+class Project:
+    """A throwaway project: profiles, a TTM and test modules, run with or without xdist."""
+
+    def __init__(self, pytester: pytest.Pytester, workers: int) -> None:
+        self.pytester = pytester
+        self.workers = workers
+        root = pytester.path / "device_profiles"
+        (root / "models").mkdir(parents=True)
+        (root / "dmcs").mkdir()
+        for key, (model_id, kind, firmware) in MODELS.items():
+            (root / "models" / f"{key}.yaml").write_text(
+                f"id: {model_id}\nkind: {kind}\nmanufacturer: Test\nmodel: {key}\nfirmware: '{firmware}'\n")
+        for dmc_id, keys in DMCS.items():
+            devices = "".join(f"  {MODELS[k][1]}: {MODELS[k][0]}\n" for k in keys)
+            (root / "dmcs" / f"{dmc_id}.yaml").write_text(
+                f"id: {dmc_id}\nname: {dmc_id} test\ninstallation: active\ndevices:\n{devices}")
+        (pytester.path / "ttm.csv").write_text(TTM)
+
+    def tests(self, source: str, name: str = "test_pack") -> None:
+        self.pytester.makepyfile(**{name: textwrap.dedent(source)})
+
+    def file(self, name: str, text: str) -> Path:
+        path = self.pytester.path / name
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    def run(self, *args: str, ttm: bool = True, report: bool = True, workers: int | None = None) -> Run:
+        workers = self.workers if workers is None else workers
+        argv = ["-p", "no:cacheprovider", "--strict-markers"]
+        if ttm:
+            argv += ["--svtad-ttm", "ttm.csv"]
+        if report:
+            argv += ["--svtad-report", "report"]
+        argv += list(args)
+        if workers:
+            outcome = self.pytester.runpytest_subprocess("-n", str(workers), *argv)
+        else:
+            outcome = self.pytester.runpytest_inprocess(*argv)
+        return Run(outcome, self.pytester.path)
+
+
+@pytest.fixture(params=[0, 2], ids=["n0", "n2"])
+def project(request: pytest.FixtureRequest, pytester: pytest.Pytester) -> Project:
+    """The same scenario in one process and under ``-n 2``."""
+    return Project(pytester, request.param)
+
+
+@pytest.fixture
+def project_single(pytester: pytest.Pytester) -> Project:
+    return Project(pytester, 0)
+
+
+@pytest.fixture
+def project_xdist(pytester: pytest.Pytester) -> Project:
+    return Project(pytester, 2)
