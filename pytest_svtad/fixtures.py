@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_svtad.controller import PROP_EVIDENCE
-from pytest_svtad.smets1.profiles import DmcProfile
+from pytest_svtad.smets1.profiles import DmcProfile, Profiles
 
 
 @pytest.fixture
@@ -20,6 +20,17 @@ def dmc(request: pytest.FixtureRequest) -> DmcProfile:
         raise pytest.UsageError(f"{request.node.nodeid}: the 'dmc' fixture has no DMC: select DMCs with "
                                 "--svtad-dmc and give profiles under device_profiles/ (or --svtad-profiles)")
     return param
+
+
+@pytest.fixture(scope="session")
+def svtad_profiles(request: pytest.FixtureRequest) -> Profiles:
+    """Every device model and DMC profile loaded for the session."""
+    from pytest_svtad.plugin import SESSION_KEY
+
+    profiles = request.config.stash[SESSION_KEY].settings.profiles
+    if profiles is None:
+        raise pytest.UsageError("no device profiles (device_profiles/ under the rootdir, or --svtad-profiles DIR)")
+    return profiles
 
 
 def evidence_folder(report_dir: Path, nodeid: str) -> Path:

@@ -15,7 +15,8 @@ def _check_limits(value: SeverityLimits | None) -> SeverityLimits | None:
     missing = [sev for sev in ak.SEVERITIES if sev not in value]
     extra = [sev for sev in value if sev not in ak.SEVERITIES]
     if missing or extra:
-        raise ValueError(f"expected a limit for each severity 1-5 (missing {missing}, unexpected {extra})")
+        problem = f"missing severities {missing}" if missing else f"unexpected severities {extra}"
+        raise ValueError(f"expected a limit for each severity 1-5 ({problem})")
     if any(limit < 0 for limit in value.values()):
         raise ValueError("limits must be >= 0")
     return dict(sorted(value.items()))

@@ -1,0 +1,86 @@
+"""The ``svtad`` command: look at profiles, TTMs and verdicts without running pytest.
+
+Subcommands that later issues add (packs, issues, workoff, emulate, sct) are listed in ``svtad --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from pytest_svtad import __version__
+from pytest_svtad.datafiles import load_criteria, load_ttm
+from pytest_svtad.errors import SvtadInputError
+from pytest_svtad.smets1.profiles import load_profiles
+
+
+def _profiles(args: argparse.Namespace) -> int:
+    profiles = load_profiles(Path(args.dir))
+    for dmc in profiles.dmcs.values():
+        devices = ", ".join(f"{kind.value} {model.manufacturer} {model.model} fw {model.firmware}"
+                            for kind, model in profiles.device_models(dmc).items())
+        print(f"{dmc.id:<10} {dmc.installation:<8} {dmc.name}  [{devices}]  link={dmc.link.kind}")
+    print(f"{len(profiles.dmcs)} DMCs, {len(profiles.models)} device models in {profiles.root}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    if args.ttm:
+        ttm = load_ttm(Path(args.ttm))
+        groups = sorted({r.functional_group for r in ttm.requirements.values()})
+        print(f"{args.ttm}: {len(ttm.requirements)} requirements in {len(groups)} functional groups")
+    if args.criteria:
+        criteria = load_criteria(Path(args.criteria))
+        print(f"{args.criteria}: {criteria.model_dump(exclude={'source'})}")
+    if not (args.ttm or args.criteria):
+        print("nothing to check: give --ttm and/or --criteria", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _verdict(args: argparse.Namespace) -> int:
+    path = Path(args.report) / "verdict.json"
+    try:
+        verdict = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SvtadInputError(path, f"cannot read verdict: {exc}") from None
+    print(f"{verdict.get('stage')} {verdict.get('release') or ''}: {verdict.get('verdict', '?').upper()}")
+    for criterion in verdict.get("criteria", []):
+        print(f"  [{criterion['status']:^7}] {criterion['id']:<21} {criterion['detail']}")
+    return 0 if verdict.get("verdict") == "met" else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="svtad", description="SMETS1 test packs and SVTAD evidence.")
+    parser.add_argument("--version", action="version", version=f"pytest-svtad {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("profiles", help="list DMCs and their device models with firmware versions")
+    p.add_argument("dir", nargs="?", default="device_profiles")
+    p.set_defaults(func=_profiles)
+    p = sub.add_parser("check", help="validate a TTM and/or a criteria file")
+    p.add_argument("--ttm")
+    p.add_argument("--criteria")
+    p.set_defaults(func=_check)
+    p = sub.add_parser("verdict", help="print the verdict of a report directory; exit 0 when met, 1 when not")
+    p.add_argument("report", nargs="?", default="report")
+    p.set_defaults(func=_verdict)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args))
+    except SvtadInputError as exc:
+        print(f"svtad: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
