@@ -1,0 +1,131 @@
+"""Bad input gets one line naming the file, line or field and what was expected: never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+PASS = """
+import pytest
+
+@pytest.mark.ttm("REQ-1")
+def test_read(dmc):
+    pass
+"""
+
+
+def _usage_error(run) -> str:
+    assert run.ret == pytest.ExitCode.USAGE_ERROR, run.text
+    assert "Traceback" not in run.text
+    lines = [line for line in run.text.splitlines() if line.startswith("ERROR: svtad:")]
+    assert len(lines) == 1, run.text
+    return lines[0]
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("requirement_id,functional_group\nR1,reads\n", "ttm.csv:1: missing column(s) title"),
+    ("requirement_id,functional_group,title\nR1,reads,a\nR2,reads,b\nR1,reads,c\n",
+     "ttm.csv:4: duplicate requirement_id 'R1' (first on line 2)"),
+    ("requirement_id,functional_group,title\nR1,reads,a\n,reads,b\n", "ttm.csv:3: empty requirement_id"),
+    ("requirement_id,functional_group,title,severity\nR1,reads,a,7\n", "ttm.csv:2: requirement 'R1': severity"),
+    (b"requirement_id,functional_group,title\nR1,r\xe9ads,a\n", "ttm.csv: cannot read TTM"),
+], ids=["missing-column", "duplicate-id", "empty-id", "bad-severity", "not-utf8"])
+def test_bad_ttm_csv_is_a_usage_error_naming_file_and_line(project_single, content, expected):
+    path = project_single.pytester.path / "ttm.csv"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    project_single.tests(PASS)
+    assert expected in _usage_error(project_single.run())
+
+
+def test_bad_ttm_yaml_names_the_line(project_single):
+    project_single.file("ttm.yaml", """\
+        requirements:
+          - {requirement_id: R1, functional_group: reads, title: a}
+          - {requirement_id: R2, title: b}
+    """)
+    project_single.tests(PASS)
+    line = _usage_error(project_single.run("--svtad-ttm", "ttm.yaml", ttm=False))
+    assert "ttm.yaml:3: requirement #2: missing field(s) functional_group" in line
+
+
+def test_ttm_yaml_is_read_like_csv(project_single):
+    project_single.file("ttm.yaml", """\
+        - {requirement_id: REQ-1, functional_group: reads, title: a, section: H, clause: H3}
+    """)
+    project_single.tests(PASS)
+    run = project_single.run("--svtad-ttm", "ttm.yaml", "--svtad-dmc", "DMC-A", ttm=False)
+    assert run.criterion("ttm-traceability")["status"] == "met"
+    assert run.results()[0]["functional_group"] == "reads"
+
+
+def test_unreadable_ttm_is_a_usage_error(project_single):
+    project_single.tests(PASS)
+    line = _usage_error(project_single.run("--svtad-ttm", "missing.csv", ttm=False))
+    assert "missing.csv: TTM file not found" in line
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("functional_pass_rate: 1.5\n", "criteria.yaml:1: criteria file: field 'functional_pass_rate'"),
+    ("pass_rate: 0.9\n", "criteria.yaml:1: criteria file: field 'pass_rate': unknown field"),
+    ("thresholds:\n  SIT: {1: 0, 2: 0, 3: 1}\n", "criteria.yaml:2: criteria file: field 'thresholds'"),
+    ("thresholds:\n  XIT: {1: 0, 2: 0, 3: 1, 4: 1, 5: 1}\n", "unknown stage 'XIT'"),
+    ("a: [\n", "criteria.yaml:2: invalid YAML in criteria file"),
+], ids=["out-of-range", "unknown-key", "missing-severity", "unknown-stage", "bad-yaml"])
+def test_bad_criteria_file_is_a_usage_error(project_single, content, expected):
+    project_single.file("criteria.yaml", content)
+    project_single.tests(PASS)
+    assert expected in _usage_error(project_single.run("--svtad-criteria", "criteria.yaml"))
+
+
+@pytest.mark.parametrize(("name", "content", "expected"), [
+    ("dmcs/DMC-A.yaml", "id: DMC-A\nname: x\ninstallation: sleeping\ndevices: {ESME: ESME-T1}\n",
+     "DMC-A.yaml:3: DMC profile: field 'installation'"),
+    ("dmcs/DMC-A.yaml", "id: DMC-A\ninstallation: active\ndevices: {ESME: ESME-T1}\n",
+     "DMC-A.yaml:1: DMC profile: field 'name': required field is missing"),
+    ("dmcs/DMC-A.yaml", "id: DMC-A\nname: x\ninstallation: active\ndevices: {ESME: NOPE}\n",
+     "DMC-A.yaml: DMC 'DMC-A': devices.ESME names unknown device model 'NOPE'"),
+    ("dmcs/DMC-A.yaml", "id: DMC-A\nname: x\ninstallation: active\ndevices: {GSME: ESME-T1}\n",
+     "which is a ESME, not a GSME"),
+    ("models/esme.yaml", "id: ESME-T1\nkind: WATER\nmanufacturer: a\nmodel: b\nfirmware: '1'\n",
+     "esme.yaml:2: device model profile: field 'kind'"),
+    ("models/esme.yaml", "id: ESME-T1\nkind: ESME\nmanufacturer: a\nmodel: b\n",
+     "esme.yaml:1: device model profile: field 'firmware': required field is missing"),
+], ids=["bad-installation", "missing-name", "unknown-model", "wrong-kind", "bad-kind", "missing-firmware"])
+def test_bad_profile_is_a_usage_error_naming_file_and_field(project_single, name, content, expected):
+    (project_single.pytester.path / "device_profiles" / name).write_text(content)
+    project_single.tests(PASS)
+    assert expected in _usage_error(project_single.run())
+
+
+@pytest.mark.parametrize(("option", "expected"), [
+    (("--svtad-stage", "XIT"), "--svtad-stage: unknown stage 'XIT'"),
+    (("--svtad-release", "EOC"), "--svtad-release: unknown Capability Release 'EOC'"),
+    (("--svtad-dmc", "DMC-Z"), "--svtad-dmc: no DMC profile 'DMC-Z'"),
+    (("--svtad-seed", "x"), "--svtad-seed: expected an integer"),
+], ids=["stage", "release", "dmc", "seed"])
+def test_bad_option_is_a_usage_error(project_single, option, expected):
+    project_single.tests(PASS)
+    assert expected in _usage_error(project_single.run(*option))
+
+
+@pytest.mark.parametrize(("marker", "expected"), [
+    ('ttm("REQ-99")', "test_read: ttm id 'REQ-99' is not in the TTM"),
+    ('srv("99.9")', "@pytest.mark.srv('99.9'): not in the SRV catalogue"),
+    ("severity(7)", "@pytest.mark.severity(n): n must be an integer 1-5, got 7"),
+    ('requires("WATER")', "unknown device kind 'WATER'"),
+    ('descoped("no devices")', "@pytest.mark.descoped(reason, approval): both a reason and the approval"),
+    ('stages("XIT")', "@pytest.mark.stages(*names): unknown stage(s)"),
+    ("regression(1)", "@pytest.mark.regression takes no arguments"),
+], ids=["unknown-ttm-id", "unknown-srv", "severity", "kind", "descoped", "stage", "regression-args"])
+def test_misused_marker_is_a_collection_error_naming_test(project, marker, expected):
+    project.tests(f"""
+        import pytest
+
+        @pytest.mark.{marker}
+        def test_read(dmc):
+            pass
+    """)
+    run = project.run()
+    assert run.ret in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.TESTS_FAILED), run.text
+    assert "ERROR collecting" in run.text or "errors during collection" in run.text.lower()
+    assert expected in run.text
+    assert "Traceback" not in run.text
