@@ -63,11 +63,11 @@ def _strings(name: str, values: Iterable[object], signature: str) -> list[str]:
     return out
 
 
-def _one(node: pytest.Item | pytest.Function, name: str, signature: str) -> object | None:
+def _one(marks: dict[str, list[pytest.Mark]], name: str, signature: str) -> object | None:
     """The closest marker's single argument (positional or named like the signature's parameter)."""
-    mark = node.get_closest_marker(name)
-    if mark is None:
+    if name not in marks:
         return None
+    mark = marks[name][0]
     param = signature.split("(", 1)[1].rstrip(")")
     values = list(mark.args) + [mark.kwargs[key] for key in mark.kwargs if key == param]
     unexpected = [key for key in mark.kwargs if key != param]
@@ -79,12 +79,15 @@ def _one(node: pytest.Item | pytest.Function, name: str, signature: str) -> obje
 
 def read_tags(node: pytest.Item | pytest.Function, catalogue: SrvCatalogue, ttm: Ttm | None) -> Tags:
     """Tags of a test from its markers (function, class and module); raises MarkerError on misuse."""
-    names = {mark.name for mark in node.iter_markers()}
-    if not names & MARKERS.keys():
+    marks: dict[str, list[pytest.Mark]] = {}
+    for mark in node.iter_markers():  # closest first
+        if mark.name in MARKERS:
+            marks.setdefault(mark.name, []).append(mark)
+    if not marks:
         return Tags()
 
     ttm_ids: list[str] = []
-    for mark in node.iter_markers("ttm"):
+    for mark in marks.get("ttm", ()):
         if mark.kwargs or not mark.args:
             raise MarkerError("@pytest.mark.ttm(*ids): expected one or more requirement ids as positional strings")
         ttm_ids.extend(_strings("ttm", mark.args, "ttm(*ids)"))
@@ -94,7 +97,7 @@ def read_tags(node: pytest.Item | pytest.Function, catalogue: SrvCatalogue, ttm:
             if rid not in ttm:
                 raise MarkerError(f"ttm id '{rid}' is not in the TTM {ttm.source}")
 
-    srv_value = _one(node, "srv", "srv(code)")
+    srv_value = _one(marks, "srv", "srv(code)")
     srv = None
     srv_devices: frozenset[DeviceKind] = frozenset()
     if srv_value is not None:
@@ -105,15 +108,15 @@ def read_tags(node: pytest.Item | pytest.Function, catalogue: SrvCatalogue, ttm:
                               f"(e.g. {', '.join(list(catalogue.entries)[:5])})")
         srv_devices = frozenset(definition.devices) if not definition.non_device else frozenset()
 
-    group_value = _one(node, "functional_group", "functional_group(name)")
+    group_value = _one(marks, "functional_group", "functional_group(name)")
     group = _strings("functional_group", [group_value], "functional_group(name)")[0] if group_value else None
 
-    regression_mark = node.get_closest_marker("regression")
+    regression_mark = marks["regression"][0] if "regression" in marks else None
     if regression_mark is not None and (regression_mark.args or regression_mark.kwargs):
         raise MarkerError("@pytest.mark.regression takes no arguments")
 
     stages: tuple[str, ...] | None = None
-    stages_mark = node.get_closest_marker("stages")
+    stages_mark = marks["stages"][0] if "stages" in marks else None
     if stages_mark is not None:
         names_given = [str(s).upper() for s in _strings("stages", stages_mark.args, "stages(*names)")]
         unknown = [s for s in names_given if s not in ak.STAGES]
@@ -123,7 +126,7 @@ def read_tags(node: pytest.Item | pytest.Function, catalogue: SrvCatalogue, ttm:
         stages = tuple(names_given)
 
     requires: set[DeviceKind] = set()
-    for mark in node.iter_markers("requires"):
+    for mark in marks.get("requires", ()):
         for kind in _strings("requires", mark.args, "requires(*kinds)"):
             if kind.upper() not in DeviceKind.__members__:
                 raise MarkerError(f"@pytest.mark.requires(*kinds): unknown device kind '{kind}' "
@@ -131,7 +134,7 @@ def read_tags(node: pytest.Item | pytest.Function, catalogue: SrvCatalogue, ttm:
             requires.add(DeviceKind(kind.upper()))
 
     descoped = None
-    descoped_mark = node.get_closest_marker("descoped")
+    descoped_mark = marks["descoped"][0] if "descoped" in marks else None
     if descoped_mark is not None:
         args = list(descoped_mark.args)
         reason = descoped_mark.kwargs.get("reason", args.pop(0) if args else None)
@@ -143,14 +146,14 @@ def read_tags(node: pytest.Item | pytest.Function, catalogue: SrvCatalogue, ttm:
         descoped = Descoping(str(reason).strip(), str(approval).strip())
 
     severity = ak.DEFAULT_SEVERITY
-    severity_value = _one(node, "severity", "severity(n)")
+    severity_value = _one(marks, "severity", "severity(n)")
     if severity_value is not None:
         if isinstance(severity_value, bool) or not isinstance(severity_value, int) \
                 or severity_value not in ak.SEVERITIES:
             raise MarkerError(f"@pytest.mark.severity(n): n must be an integer 1-5, got {severity_value!r}")
         severity = severity_value
 
-    defect_value = _one(node, "known_defect", "known_defect(issue_id)")
+    defect_value = _one(marks, "known_defect", "known_defect(issue_id)")
     known_defect = _strings("known_defect", [defect_value], "known_defect(issue_id)")[0] if defect_value else None
 
     if group is None and ttm is not None and ttm_ids:

@@ -5,7 +5,7 @@ Plain dataclasses with ``to_dict``/``from_dict`` so they cross xdist, files and 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -51,9 +51,11 @@ class PlanEntry:
         return "regression" if self.regression else "functional"
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["ttm"] = list(self.ttm)
-        return data
+        descoped = self.descoped
+        return {"nodeid": self.nodeid, "dmc": self.dmc, "ttm": list(self.ttm), "srv": self.srv,
+                "functional_group": self.functional_group, "regression": self.regression,
+                "severity": self.severity, "known_defect": self.known_defect,
+                "descoped": {"reason": descoped.reason, "approval": descoped.approval} if descoped else None}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlanEntry:
@@ -89,6 +91,6 @@ class Result:
         return self.outcome is not Outcome.NOT_RUN
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["outcome"] = self.outcome.value
-        return data
+        return {"nodeid": self.nodeid, "outcome": self.outcome.value, "error": self.error, "xfailed": self.xfailed,
+                "crashed": self.crashed, "reason": self.reason, "duration": self.duration,
+                "evidence": list(self.evidence)}

@@ -44,15 +44,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     session = metafunc.config.stash[SESSION_KEY]
-    tags = session.tags_for(metafunc.definition)  # a misused marker is a collection error naming the test
+    tags = session.definition_tags(metafunc.definition)  # a misused marker is a collection error naming the test
     if "dmc" not in metafunc.fixturenames:
         return
     if session.settings.profiles is None:
         raise pytest.Collector.CollectError(
             f"{metafunc.definition.nodeid}: asks for a DMC, but no device profiles were found "
             "(device_profiles/ under the rootdir, or --svtad-profiles DIR)")
-    params = [pytest.param(d, id=d.id, marks=pytest.mark.xdist_group(d.id)) for d in session.applicable_dmcs(tags)]
-    metafunc.parametrize("dmc", params, indirect=True)
+    metafunc.parametrize("dmc", session.dmc_params(tags), indirect=True)
 
 
 @pytest.hookimpl(trylast=True)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from pytest_svtad.controller import PROP_TAGS, ResultCollector, ResultsLog, plain_nodeid
-from pytest_svtad.markers import MarkerError, Tags, read_tags
+from pytest_svtad.markers import MARKERS, MarkerError, Tags, read_tags
 from pytest_svtad.model import PlanEntry
 from pytest_svtad.options import Settings
 from pytest_svtad.reports import heatmap
@@ -19,7 +19,7 @@ from pytest_svtad.reports.files import write_issue_log, write_verdict
 from pytest_svtad.rules.counts import Counts, count
 from pytest_svtad.rules.issues import TestingIssue, raise_issues
 from pytest_svtad.rules.verdict import Outputs, Verdict, evaluate
-from pytest_svtad.smets1.profiles import DmcProfile
+from pytest_svtad.smets1.profiles import DeviceKind, DmcProfile
 
 TAGS_KEY = pytest.StashKey[Tags]()
 
@@ -49,24 +49,46 @@ class SvtadSession:
         self.not_applicable = 0
         self.verdict: Verdict | None = None
         self.plan_dir: Path | None = None  # under xdist: where workers leave their plans for the controller
+        self._definition_tags: dict[str, Tags] = {}  # read once per test function, reused for its items
+        self._dmc_params: dict[tuple[frozenset[DeviceKind], frozenset[DeviceKind]], list[Any]] = {}
         self.outputs = Outputs()
 
     # -- worker side (or the only process): collection ------------------------------------------------------
 
-    def tags_for(self, node: pytest.Item | pytest.Function) -> Tags:
+    def definition_tags(self, definition: pytest.Function) -> Tags:
         try:
-            return read_tags(node, self.settings.catalogue, self.settings.ttm)
+            tags = read_tags(definition, self.settings.catalogue, self.settings.ttm)
         except MarkerError as exc:
-            raise pytest.Collector.CollectError(f"{node.nodeid}: {exc}") from None
+            raise pytest.Collector.CollectError(f"{definition.nodeid}: {exc}") from None
+        self._definition_tags[definition.nodeid] = tags
+        return tags
 
-    def applicable_dmcs(self, tags: Tags) -> list[DmcProfile]:
-        return [dmc for dmc in self.settings.selected_dmcs if tags.applicable_to(dmc)]
+    def item_tags(self, item: pytest.Item) -> Tags:
+        """The tags read for the item's function, unless the item's own parameter carries svtad marks."""
+        callspec = getattr(item, "callspec", None)
+        own_marks = callspec is not None and any(mark.name in MARKERS for mark in callspec.marks)
+        parent = item.parent
+        key = f"{parent.nodeid}::{getattr(item, 'originalname', item.name)}" if parent is not None else ""
+        tags = None if own_marks else self._definition_tags.get(key)
+        if tags is None:
+            tags = read_tags(item, self.settings.catalogue, self.settings.ttm)
+        return tags
+
+    def dmc_params(self, tags: Tags) -> list[Any]:
+        """``pytest.param`` per applicable selected DMC, with its ``xdist_group``; built once per kind set."""
+        key = (tags.requires, tags.srv_devices)
+        params = self._dmc_params.get(key)
+        if params is None:
+            params = self._dmc_params[key] = [
+                pytest.param(dmc, id=dmc.id, marks=pytest.mark.xdist_group(dmc.id))
+                for dmc in self.settings.selected_dmcs if tags.applicable_to(dmc)]
+        return params
 
     def modify_items(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         """Drop what is not planned here (not applicable to any DMC, or not in this stage) and tag the rest."""
         keep, drop = [], []
         for item in items:
-            tags = read_tags(item, self.settings.catalogue, self.settings.ttm)  # checked in generate_tests
+            tags = self.item_tags(item)
             callspec = getattr(item, "callspec", None)
             uses_dmc = "dmc" in getattr(item, "fixturenames", ())
             if uses_dmc and not (callspec is not None and isinstance(callspec.params.get("dmc"), DmcProfile)):
@@ -88,9 +110,7 @@ class SvtadSession:
     def build_plan(self, items: list[pytest.Item]) -> dict[str, PlanEntry]:
         plan: dict[str, PlanEntry] = {}
         for item in items:
-            tags = item.stash.get(TAGS_KEY, None)
-            if tags is None:
-                tags = read_tags(item, self.settings.catalogue, self.settings.ttm)
+            tags = item.stash.get(TAGS_KEY, None) or self.item_tags(item)
             entry = plan_entry(item, tags)
             plan[entry.nodeid] = entry
             item.user_properties.append((PROP_TAGS, {k: v for k, v in entry.to_dict().items() if k != "nodeid"}))

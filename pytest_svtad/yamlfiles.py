@@ -11,6 +11,9 @@ import yaml
 from pytest_svtad.errors import SvtadInputError
 
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
+
+
 class _Node:
     """A composed YAML node with a pointer to its line (1-based)."""
 
@@ -71,15 +74,18 @@ def load_yaml(path: Path, what: str) -> LocatedYaml:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SvtadInputError(path, f"cannot read {what}: {exc}") from None
+    loader = _Loader(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = loader.get_single_node()  # one parse: the node tree gives the lines, then the values
+        data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         raise SvtadInputError(path, f"invalid YAML in {what}: {exc.problem or exc}", line) from None
     except yaml.YAMLError as exc:
         raise SvtadInputError(path, f"invalid YAML in {what}: {exc}") from None
+    finally:
+        loader.dispose()
     return LocatedYaml(path, data, _index(root) if root is not None else None)
 
 
