@@ -23,11 +23,16 @@ BASELINE_PLUGIN = '''
 import pytest
 
 MARKS = ("ttm", "srv", "functional_group")
+FREEZE = {freeze}
 
 
 def pytest_configure(config):
     for name in MARKS:
         config.addinivalue_line("markers", f"{name}: stand-in")
+    if FREEZE:
+        import gc
+
+        gc.freeze()
 
 
 @pytest.fixture(params=["DMC-001"], ids=["DMC-001"])
@@ -36,10 +41,10 @@ def dmc(request):
 '''
 
 
-def make_project(root: Path, tests: int, per_module: int = 500) -> None:
+def make_project(root: Path, tests: int, per_module: int = 500, freeze: bool = False) -> None:
     profiles = Path(__file__).resolve().parent.parent / "device_profiles"
     (root / "device_profiles").symlink_to(profiles)
-    (root / "baseline_plugin.py").write_text(BASELINE_PLUGIN)
+    (root / "baseline_plugin.py").write_text(BASELINE_PLUGIN.replace("{freeze}", str(freeze)))
     rows = ["requirement_id,functional_group,title"] + [f"R{i},group {i % 15},req {i}" for i in range(100)]
     (root / "ttm.csv").write_text("\n".join(rows) + "\n")
     srvs = ["4.1.1", "4.3", "7.4", "11.2"]
@@ -66,10 +71,12 @@ def main() -> None:
     parser.add_argument("--tests", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--report", action="store_true", help="also write the reports (heatmap PNG included)")
+    parser.add_argument("--baseline-freeze", action="store_true",
+                        help="let the baseline call gc.freeze() too: isolates the plugin's own work")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="svtad-bench-") as tmp:
         root = Path(tmp)
-        make_project(root, args.tests)
+        make_project(root, args.tests, freeze=args.baseline_freeze)
         common = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts="]
         plugin = common + ["--svtad-dmc", "DMC-001", "--svtad-ttm", "ttm.csv"]
         if args.report:
@@ -83,7 +90,8 @@ def main() -> None:
             without.append(timed(baseline, root))
         p, b = statistics.median(with_plugin), statistics.median(without)
         print(f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}")
-        print(f"tests: {args.tests}, rounds: {args.rounds}, reports: {args.report}")
+        print(f"tests: {args.tests}, rounds: {args.rounds}, reports: {args.report}, "
+              f"baseline gc.freeze: {args.baseline_freeze}")
         print(f"with plugin:  median {p:.3f}s  runs {', '.join(f'{t:.2f}' for t in with_plugin)}")
         print(f"-p no:svtad:  median {b:.3f}s  runs {', '.join(f'{t:.2f}' for t in without)}")
         print(f"per test: {p / args.tests * 1000:.3f} ms vs {b / args.tests * 1000:.3f} ms")

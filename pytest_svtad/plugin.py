@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import tempfile
 from collections.abc import Generator
@@ -34,6 +35,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(ReportHooks(session), "svtad-reports")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(session), "svtad-xdist")
+    # Profiles, catalogue and pydantic's schemas live for the whole session; without this every full garbage
+    # collection during the collection of thousands of tests walks them again (measured: most of the plugin's
+    # overhead on 5,000 tests; see docs/BENCHMARKS.md).
+    gc.freeze()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
