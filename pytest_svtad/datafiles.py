@@ -24,9 +24,8 @@ def _requirement(path: Path, line: int | None, row: dict[str, Any], seen: dict[s
     if not rid:
         raise SvtadInputError(path, "empty requirement_id", line)
     if rid in seen:
-        first = seen[rid]
-        raise SvtadInputError(path, f"duplicate requirement_id '{rid}'" + (f" (first on line {first})" if first else ""),
-                              line)
+        first = f" (first on line {seen[rid]})" if seen[rid] else ""
+        raise SvtadInputError(path, f"duplicate requirement_id '{rid}'{first}", line)
     seen[rid] = line
     if not values["functional_group"]:
         raise SvtadInputError(path, f"requirement '{rid}': empty functional_group", line)

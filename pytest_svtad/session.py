@@ -153,6 +153,9 @@ class SvtadSession:
         verdict = evaluate(stage=s.stage, release=s.release, plan=plan, results=results, criteria=s.criteria,
                            issues=issues, ttm=s.ttm, outputs=outputs, dmcs=dmc_ids, sut_version=s.sut_version,
                            interrupted=interrupted)
+        if s.store or s.campaign:
+            verdict.notes.append("--svtad-store/--svtad-campaign are accepted but the campaign store is not built yet: "
+                                 "this verdict covers this session alone")
         if s.report_dir is not None:
             try:
                 write_verdict(s.report_dir / "verdict.json", verdict)

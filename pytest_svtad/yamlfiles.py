@@ -10,7 +10,6 @@ import yaml
 
 from pytest_svtad.errors import SvtadInputError
 
-
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
 
 

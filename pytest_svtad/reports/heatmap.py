@@ -54,6 +54,7 @@ def write_png(path: Path, cells: Mapping[tuple[str, str], Counts], dmcs: list[st
             c = cells.get((group, dmc))
             if c is None or (c.planned == 0 and c.descoped == 0):
                 continue  # not applicable: blank
+            colour: object
             if c.planned == 0:
                 colour, text = "#f0f0f0", "de-scoped"
             elif c.executed == 0:

@@ -187,9 +187,9 @@ def _issue_thresholds(stage: str, issues: list[TestingIssue], criteria: Criteria
     if limits is None:
         return (Criterion(cid, NOT_MET, f"Testing Issue thresholds for {stage} not configured: they come from "
                           f"{source}; set thresholds.{stage} in the criteria file"), None, source, None)
-    over = any(extant[s] > limits[s] for s in ak.SEVERITIES)
+    exceeded = any(extant[s] > limits[s] for s in ak.SEVERITIES)
     detail = f"extant Testing Issues against {source} limits for {stage}: {_limits_text(extant, limits)}"
-    return Criterion(cid, NOT_MET if over else MET, detail), limits, source, None
+    return Criterion(cid, NOT_MET if exceeded else MET, detail), limits, source, None
 
 
 def _evidence(plan: Sequence[PlanEntry], results: Mapping[str, Result], outputs: Outputs) -> Criterion:
