@@ -23,6 +23,7 @@ MARKERS = {
     "descoped": "descoped(reason, approval): approved de-scoping (12.6(a)): out of planned counts, listed in reports.",
     "severity": "severity(n): severity 1-5 of the Testing Issue a failure raises (13.19); default 3.",
     "known_defect": "known_defect(issue_id): a failure of this test is the known Testing Issue issue_id.",
+    "witnessed": "witnessed(by=None): the test is in the witnessed subset (13.11-13.13), optionally naming who.",
 }
 
 
@@ -42,6 +43,7 @@ class Tags:
     descoped: Descoping | None = None
     severity: int = ak.DEFAULT_SEVERITY
     known_defect: str | None = None
+    witnessed: str | None = None  # "" when witnessed by an unnamed observer
     tagged: bool = False  # any svtad marker at all
 
     def planned_in(self, stage: str) -> bool:
@@ -156,8 +158,16 @@ def read_tags(node: pytest.Item | pytest.Function, catalogue: SrvCatalogue, ttm:
     defect_value = _one(marks, "known_defect", "known_defect(issue_id)")
     known_defect = _strings("known_defect", [defect_value], "known_defect(issue_id)")[0] if defect_value else None
 
+    witnessed = None
+    if "witnessed" in marks:
+        mark = marks["witnessed"][0]
+        by = mark.kwargs.get("by", mark.args[0] if mark.args else "")
+        if not isinstance(by, str) or len(mark.args) > 1 or set(mark.kwargs) - {"by"}:
+            raise MarkerError("@pytest.mark.witnessed(by=None): expected at most one string naming the witness")
+        witnessed = by.strip()
+
     if group is None and ttm is not None and ttm_ids:
         group = ttm.group_of(ttm_ids[0])
     return Tags(ttm=tuple(ttm_ids), srv=srv, functional_group=group, regression=regression_mark is not None,
                 stages=stages, requires=frozenset(requires), srv_devices=srv_devices, descoped=descoped,
-                severity=severity, known_defect=known_defect, tagged=True)
+                severity=severity, known_defect=known_defect, witnessed=witnessed, tagged=True)

@@ -41,6 +41,7 @@ class PlanEntry:
     severity: int = 3
     known_defect: str | None = None
     descoped: Descoping | None = None
+    witnessed: str | None = None  # set (possibly "") when the test is in the witnessed subset (13.11-13.13)
 
     @property
     def dmc_key(self) -> str:
@@ -55,7 +56,8 @@ class PlanEntry:
         return {"nodeid": self.nodeid, "dmc": self.dmc, "ttm": list(self.ttm), "srv": self.srv,
                 "functional_group": self.functional_group, "regression": self.regression,
                 "severity": self.severity, "known_defect": self.known_defect,
-                "descoped": {"reason": descoped.reason, "approval": descoped.approval} if descoped else None}
+                "descoped": {"reason": descoped.reason, "approval": descoped.approval} if descoped else None,
+                "witnessed": self.witnessed}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlanEntry:
@@ -70,6 +72,7 @@ class PlanEntry:
             severity=int(data.get("severity", 3)),
             known_defect=data.get("known_defect"),
             descoped=Descoping(**descoped) if descoped else None,
+            witnessed=data.get("witnessed"),
         )
 
 

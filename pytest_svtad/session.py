@@ -14,7 +14,7 @@ from pytest_svtad.controller import PROP_TAGS, ResultCollector, ResultsLog, plai
 from pytest_svtad.markers import MARKERS, MarkerError, Tags, read_tags
 from pytest_svtad.model import PlanEntry
 from pytest_svtad.options import Settings
-from pytest_svtad.reports import heatmap
+from pytest_svtad.reports import heatmap, publish
 from pytest_svtad.reports.files import write_issue_log, write_verdict
 from pytest_svtad.rules.counts import Counts, count
 from pytest_svtad.rules.issues import TestingIssue, raise_issues
@@ -37,6 +37,7 @@ def plan_entry(item: pytest.Item, tags: Tags) -> PlanEntry:
         severity=tags.severity,
         known_defect=tags.known_defect,
         descoped=tags.descoped,
+        witnessed=tags.witnessed,
     )
 
 
@@ -114,6 +115,7 @@ class SvtadSession:
             entry = plan_entry(item, tags)
             plan[entry.nodeid] = entry
             item.user_properties.append((PROP_TAGS, {k: v for k, v in entry.to_dict().items() if k != "nodeid"}))
+            publish.label_item(item, entry, self.settings)
         return plan
 
     # -- controller side (or the only process): closing -------------------------------------------------------
@@ -162,6 +164,10 @@ class SvtadSession:
             except OSError as exc:
                 verdict.notes.append(f"verdict.json not written: {exc.strerror or exc}")
         self.verdict = verdict
+        context = publish.ReportContext(config=self.config, settings=s, plan=plan, results=results, issues=issues,
+                                        verdict=verdict)
+        for problem in publish.write_reports(context):
+            verdict.notes.append(problem)
 
     def _write_issue_log(self, issues: list[TestingIssue]) -> None:
         s = self.settings
