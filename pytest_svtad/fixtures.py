@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,6 +33,31 @@ def svtad_profiles(request: pytest.FixtureRequest) -> Profiles:
     if profiles is None:
         raise pytest.UsageError("no device profiles (device_profiles/ under the rootdir, or --svtad-profiles DIR)")
     return profiles
+
+
+@pytest.fixture
+def smets1(request: pytest.FixtureRequest, dmc: DmcProfile, svtad_evidence: Evidence) -> Iterator[Any]:
+    """The installation of the DMC under test behind the link its profile names (the simulator by default).
+
+    ``request(srv, device=None, **params) -> ServiceResponse``, ``alerts()``, ``devices``; on a simulated link also
+    ``advance(minutes=...)`` and ``faults``. The transcript of every message is attached to the test's evidence.
+    """
+    from pytest_svtad.links.base import LinkError, open_link, seed_for_test
+    from pytest_svtad.plugin import SESSION_KEY
+
+    settings = request.config.stash[SESSION_KEY].settings
+    assert settings.profiles is not None  # a DMC exists, so profiles were loaded
+    try:
+        link = open_link(dmc, settings.profiles.device_models(dmc), seed_for_test(settings.seed, request.node.nodeid))
+    except LinkError as exc:
+        pytest.fail(f"{dmc.id}: {exc}", pytrace=False)
+    try:
+        yield link
+    finally:
+        try:
+            svtad_evidence.text("transcript.txt", link.transcript_text())
+        finally:
+            link.close()
 
 
 def evidence_folder(report_dir: Path, nodeid: str) -> Path:
