@@ -9,6 +9,7 @@ from typing import Any, Protocol, runtime_checkable
 from pytest_svtad.smets1.messages import Alert, ServiceResponse
 from pytest_svtad.smets1.profiles import DeviceKind, DeviceModel, DmcProfile
 
+
 class LinkError(Exception):
     """The installation cannot be reached or used as asked; the message says what to do."""
 
@@ -29,13 +30,13 @@ class DeviceLink(Protocol):
 
     def close(self) -> None: ...
 
-def test_seed(session_seed: int, nodeid: str) -> int:
+
+def seed_for_test(session_seed: int, nodeid: str) -> int:
     """A per-test seed from the session seed and the test id: the same test gets the same installation whatever
     ran before it, in one process or on any xdist worker."""
     digest = hashlib.sha256(f"{session_seed}:{nodeid}".encode()).digest()
     return int.from_bytes(digest[:8], "big")
 
-test_seed.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
 
 def open_link(dmc: DmcProfile, models: Mapping[DeviceKind, DeviceModel], seed: int) -> DeviceLink:
     """Open the link the DMC profile names."""
