@@ -27,9 +27,12 @@ OPTIONS: dict[str, tuple[str, bool]] = {
     "criteria": ("Criteria YAML overriding Appendix AK's numbers and giving the ones the seeds leave open.", False),
     "report": ("Directory for verdict.json, results.jsonl, heatmap and issue log.", False),
     "gate": ("Exit 0 exactly when the exit criteria are met, 1 when they are not.", True),
-    "store": ("Campaign store URL (SQLAlchemy).", False),
+    "store": ("Campaign store: a SQLAlchemy URL (sqlite:///path, postgresql+psycopg://...), or 'none'. "
+              "Default: sqlite under <rootdir>/.svtad/svtad.db.", False),
     "campaign": ("Campaign name accumulating runs.", False),
     "sut_version": ("Version of the system under test (the stage-exit version for regression).", False),
+    "exit_version": ("With --svtad-campaign: the stage-exit SUT version regression is counted on (default: the "
+                     "newest run's).", False),
     "seed": ("Seed for simulated installations (default 0).", False),
 }
 
@@ -65,8 +68,9 @@ class Settings:
     catalogue: SrvCatalogue
     report_dir: Path | None
     gate: bool
-    store: str | None
+    store: str | None  # None: no store ('none')
     campaign: str | None
+    exit_version: str | None
     sut_version: str | None
     seed: int
     explicit: bool  # an svtad option was given: the summary is wanted even if no test is tagged
@@ -96,9 +100,23 @@ def load_settings(config: pytest.Config) -> Settings:
         raise pytest.UsageError(f"svtad: {exc}") from None
 
 
+def _store_url(config: pytest.Config) -> str | None:
+    from pytest_svtad.store.db import default_url
+
+    raw = _raw(config, "store")
+    if raw is None:
+        return default_url(Path(config.rootpath))
+    url = str(raw).strip()
+    if url.lower() == "none":
+        return None
+    if "://" not in url:  # a plain path means an SQLite file
+        return f"sqlite:///{_resolve_path(config, url)}"
+    return url
+
+
 def _load(config: pytest.Config) -> Settings:
     explicit = any(_raw(config, name) for name in ("stage", "release", "ttm", "criteria", "report", "gate",
-                                                    "campaign", "dmc"))
+                                                    "campaign", "dmc", "store"))
     stage = str(_raw(config, "stage") or "SIT").upper()
     if stage not in ak.STAGES:
         raise SvtadInputError("--svtad-stage", f"unknown stage '{stage}'; expected one of {', '.join(ak.STAGES)}")
@@ -152,8 +170,9 @@ def _load(config: pytest.Config) -> Settings:
         catalogue=default_catalogue(),
         report_dir=report_dir,
         gate=bool(_raw(config, "gate")),
-        store=str(_raw(config, "store")) if _raw(config, "store") else None,
+        store=_store_url(config),
         campaign=str(_raw(config, "campaign")) if _raw(config, "campaign") else None,
+        exit_version=str(_raw(config, "exit_version")) if _raw(config, "exit_version") else None,
         sut_version=str(_raw(config, "sut_version")) if _raw(config, "sut_version") else None,
         seed=seed,
         explicit=explicit,

@@ -52,3 +52,7 @@ CLAUSES = {
     "assurance-report": "Table 13.1 row 8; 9.5-9.6",
 }
 CRITERIA_ORDER = tuple(CLAUSES)
+
+# 15.1: Work Off Plan due dates, in Working Days from the issue of the Test Completion Certificate, by severity.
+# Severity 1 and 2 issues may not be open at exit (Table 13.2 limits of 0): on a plan they are an error, not a date.
+WORK_OFF_WORKING_DAYS = MappingProxyType({3: 20, 4: 40, 5: 60})

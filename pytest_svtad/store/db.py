@@ -1,0 +1,240 @@
+"""The store's I/O: open (creating or checking the schema), write runs, plans, results and issues, read campaigns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from pytest_svtad.model import Descoping, Outcome, PlanEntry, Result
+from pytest_svtad.rules.issues import TestingIssue
+from pytest_svtad.store import schema as t
+
+SCHEMA_VERSION = 1
+BATCH = 1000
+
+
+class StoreError(Exception):
+    """The store cannot be opened, read or written; the message names the store and the cause."""
+
+
+def default_url(rootdir: Path) -> str:
+    return f"sqlite:///{rootdir / '.svtad' / 'svtad.db'}"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # concurrent readers with one writer; writers queue
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.name = _safe_url(url)
+        try:
+            if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
+            if self.engine.dialect.name == "sqlite":
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            self._check_schema()
+        except (SQLAlchemyError, OSError, ImportError, ValueError) as exc:
+            raise StoreError(f"cannot open store {self.name}: {_cause(exc)}") from None
+
+    def _check_schema(self) -> None:
+        t.metadata.create_all(self.engine, checkfirst=True)
+        with self.engine.begin() as conn:
+            found = conn.execute(select(t.meta.c.value).where(t.meta.c.key == "schema_version")).scalar()
+            if found is None:
+                try:
+                    conn.execute(insert(t.meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
+                except SQLAlchemyError:
+                    pass  # another writer created it at the same moment
+            elif int(found) > SCHEMA_VERSION:
+                raise StoreError(f"store {self.name} has schema version {found}, newer than this pytest-svtad "
+                                 f"understands ({SCHEMA_VERSION}): upgrade pytest-svtad")
+            # older versions are upgraded here, one step at a time (none yet: version 1 is the first)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- writing a run ---------------------------------------------------------------------------------------
+
+    def begin_run(self, *, campaign: str | None, stage: str, release: str | None, sut_version: str | None,
+                  seed: int, host: str, firmware: dict[str, dict[str, str]]) -> int:
+        with self._writing("begin a run") as conn:
+            row = conn.execute(insert(t.runs).values(
+                campaign=campaign, stage=stage, release=release, sut_version=sut_version, seed=seed, host=host,
+                started_at=now(), status="running", firmware=firmware).returning(t.runs.c.id))
+            return int(row.scalar_one())
+
+    def record_plan(self, run_id: int, entries: Iterable[PlanEntry]) -> None:
+        with self._writing("record the plan") as conn:
+            known = set(conn.execute(select(t.plan_entries.c.nodeid).where(t.plan_entries.c.run_id == run_id))
+                        .scalars())
+            rows = [{"run_id": run_id, **_plan_row(e)} for e in entries if e.nodeid not in known]
+            for start in range(0, len(rows), BATCH):
+                conn.execute(insert(t.plan_entries), rows[start:start + BATCH])
+
+    def record_results(self, run_id: int, results: Sequence[Result]) -> None:
+        if not results:
+            return
+        with self._writing("record results") as conn:
+            rows = [{"run_id": run_id, **_result_row(r)} for r in results]
+            for start in range(0, len(rows), BATCH):
+                conn.execute(insert(t.results), rows[start:start + BATCH])
+
+    def finish_run(self, run_id: int, *, interrupted: bool, verdict: str | None) -> None:
+        with self._writing("finish the run") as conn:
+            conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(
+                ended_at=now(), status="interrupted" if interrupted else "finished", verdict=verdict))
+
+    def _writing(self, what: str) -> _Transaction:
+        return _Transaction(self, what)
+
+    # -- Testing Issues ----------------------------------------------------------------------------------------
+
+    def upsert_issues(self, raised: Sequence[TestingIssue], *, stage: str, release: str | None,
+                      campaign: str | None) -> None:
+        """Record the issues a run raised: the same failure in a later run updates its issue (last seen, DMCs,
+        tests), reopening it if it had been closed; an exclusion stands until changed by hand."""
+        stamp = now()
+        with self._writing("record Testing Issues") as conn:
+            for issue in raised:
+                row = conn.execute(select(t.issues).where(t.issues.c.id == issue.id)).mappings().first()
+                if row is None:
+                    conn.execute(insert(t.issues).values(
+                        id=issue.id, title=issue.title, severity=issue.severity, status="open",
+                        known_defect=issue.known_defect, tag_agreed=False, rationale="", stage=stage,
+                        release=release, campaign=campaign, dmcs=issue.dmcs, tests=issue.tests,
+                        epcl_entries=issue.epcl_entries, first_seen=stamp, last_seen=stamp))
+                    continue
+                status = "open" if row["status"] == "closed" else row["status"]
+                conn.execute(update(t.issues).where(t.issues.c.id == issue.id).values(
+                    last_seen=stamp, status=status, closed_at=None if status == "open" else row["closed_at"],
+                    dmcs=sorted(set(row["dmcs"]) | set(issue.dmcs)), tests=sorted(set(row["tests"]) | set(issue.tests)),
+                    epcl_entries=sorted(set(row["epcl_entries"]) | set(issue.epcl_entries))))
+
+    def issues(self, *, campaign: str | None = None, stage: str | None = None,
+               status: str | None = None) -> list[dict[str, Any]]:
+        query = select(t.issues).order_by(t.issues.c.severity, t.issues.c.id)
+        if campaign is not None:
+            query = query.where(t.issues.c.campaign == campaign)
+        if stage is not None:
+            query = query.where(t.issues.c.stage == stage)
+        if status is not None:
+            query = query.where(t.issues.c.status == status)
+        with self._reading("read Testing Issues") as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    def issue(self, issue_id: str) -> dict[str, Any]:
+        with self._reading("read a Testing Issue") as conn:
+            row = conn.execute(select(t.issues).where(t.issues.c.id == issue_id)).mappings().first()
+        if row is None:
+            raise StoreError(f"no Testing Issue '{issue_id}' in {self.name}")
+        return dict(row)
+
+    def change_issue(self, issue_id: str, **values: Any) -> dict[str, Any]:
+        self.issue(issue_id)
+        if values.get("status") == "closed":
+            values["closed_at"] = now()
+        elif "status" in values:
+            values["closed_at"] = None
+        with self._writing("change a Testing Issue") as conn:
+            conn.execute(update(t.issues).where(t.issues.c.id == issue_id).values(**values))
+        return self.issue(issue_id)
+
+    # -- reading campaigns -------------------------------------------------------------------------------------
+
+    def _reading(self, what: str) -> _Transaction:
+        return _Transaction(self, what)
+
+    def runs(self, campaign: str) -> list[dict[str, Any]]:
+        query = select(t.runs).where(t.runs.c.campaign == campaign).order_by(t.runs.c.started_at, t.runs.c.id)
+        with self._reading("read runs") as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    def plan_and_results(self, run_ids: Sequence[int]) -> tuple[dict[int, list[PlanEntry]], dict[int, list[Result]]]:
+        plans: dict[int, list[PlanEntry]] = {run_id: [] for run_id in run_ids}
+        results: dict[int, list[Result]] = {run_id: [] for run_id in run_ids}
+        if not run_ids:
+            return plans, results
+        with self._reading("read plans and results") as conn:
+            for row in conn.execute(select(t.plan_entries).where(t.plan_entries.c.run_id.in_(run_ids))).mappings():
+                plans[row["run_id"]].append(_plan_entry(row))
+            for row in conn.execute(select(t.results).where(t.results.c.run_id.in_(run_ids))).mappings():
+                results[row["run_id"]].append(_result(row))
+        return plans, results
+
+
+class _Transaction:
+    """``with store._writing(what) as conn``: one transaction; any database error becomes a StoreError."""
+
+    def __init__(self, store: Store, what: str) -> None:
+        self.store = store
+        self.what = what
+        self._context: Any = None
+
+    def __enter__(self) -> Any:
+        try:
+            self._context = self.store.engine.begin()
+            return self._context.__enter__()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot {self.what} in store {self.store.name}: {_cause(exc)}") from None
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        try:
+            self._context.__exit__(exc_type, exc, tb)
+        except SQLAlchemyError as error:
+            raise StoreError(f"cannot {self.what} in store {self.store.name}: {_cause(error)}") from None
+        if isinstance(exc, SQLAlchemyError):
+            raise StoreError(f"cannot {self.what} in store {self.store.name}: {_cause(exc)}") from None
+        return False
+
+
+def _cause(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _plan_row(entry: PlanEntry) -> dict[str, Any]:
+    data = entry.to_dict()
+    return data
+
+
+def _plan_entry(row: Any) -> PlanEntry:
+    descoped = row["descoped"]
+    return PlanEntry(nodeid=row["nodeid"], dmc=row["dmc"], ttm=tuple(row["ttm"] or ()), srv=row["srv"],
+                     functional_group=row["functional_group"], regression=bool(row["regression"]),
+                     severity=int(row["severity"]), known_defect=row["known_defect"],
+                     descoped=Descoping(**descoped) if descoped else None, witnessed=row["witnessed"])
+
+
+def _result_row(result: Result) -> dict[str, Any]:
+    return result.to_dict()
+
+
+def _result(row: Any) -> Result:
+    return Result(nodeid=row["nodeid"], outcome=Outcome(row["outcome"]), error=bool(row["error"]),
+                  xfailed=bool(row["xfailed"]), crashed=bool(row["crashed"]), reason=row["reason"] or "",
+                  duration=float(row["duration"] or 0.0), evidence=list(row["evidence"] or []))
