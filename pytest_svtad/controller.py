@@ -114,6 +114,8 @@ class ResultCollector:
         self.plan: dict[str, PlanEntry] = {}
         self.results: dict[str, Result] = {}
         self.log: ResultsLog | None = None
+        self.sinks: list[Callable[[PlanEntry, Result], None]] = []  # e.g. the store, as each test finishes
+        self.delivered: set[str] = set()
         self.plan_loader: Callable[[], dict[str, PlanEntry]] | None = None
 
     def entry_for(self, nodeid: str, report: pytest.TestReport | None = None) -> PlanEntry:
@@ -132,8 +134,16 @@ class ResultCollector:
         result = self.results.setdefault(nodeid, Result(nodeid))
         merge_report(result, report)
         if report.when not in ("setup", "call"):  # teardown, or xdist's crash report: the test is over
-            if self.log is not None:
-                self.log.write(self.entry_for(nodeid, report), result)
+            self._deliver(self.entry_for(nodeid, report), result)
+
+    def _deliver(self, entry: PlanEntry, result: Result) -> None:
+        if entry.nodeid in self.delivered:
+            return
+        self.delivered.add(entry.nodeid)
+        if self.log is not None:
+            self.log.write(entry, result)
+        for sink in self.sinks:
+            sink(entry, result)
 
     def finish(self, interrupted: bool) -> None:
         """Every planned test gets a result; the ones that never reported are not run."""
@@ -147,7 +157,6 @@ class ResultCollector:
                 result = self.results[nodeid] = Result(nodeid, Outcome.NOT_RUN, reason=why)
             elif result.outcome is Outcome.NOT_RUN and not result.reason:
                 result.reason = why  # set up but interrupted before its call phase
-            if self.log is not None:
-                self.log.write(entry, result)
+            self._deliver(entry, result)
         if self.log is not None:
             self.log.close()

@@ -79,7 +79,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def pytest_sessionstart(session: pytest.Session) -> None:
     svtad = session.config.stash[SESSION_KEY]
     if not svtad.is_worker:
-        svtad.open_results_log()
+        svtad.open_sinks()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

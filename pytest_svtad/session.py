@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from pytest_svtad.rules.counts import Counts, count
 from pytest_svtad.rules.issues import TestingIssue, raise_issues
 from pytest_svtad.rules.verdict import Outputs, Verdict, evaluate
 from pytest_svtad.smets1.profiles import DeviceKind, DmcProfile
+from pytest_svtad.store.campaign import extant_candidates, load_campaign
+from pytest_svtad.store.sink import StoreSink, host_name
 
 TAGS_KEY = pytest.StashKey[Tags]()
 
@@ -51,6 +54,7 @@ class SvtadSession:
         self.verdict: Verdict | None = None
         self.plan_dir: Path | None = None  # under xdist: where workers leave their plans for the controller
         self._definition_tags: dict[str, Tags] = {}  # read once per test function, reused for its items
+        self.store_sink: StoreSink | None = None
         self._dmc_params: dict[tuple[frozenset[DeviceKind], frozenset[DeviceKind]], list[Any]] = {}
         self.outputs = Outputs()
 
@@ -120,14 +124,22 @@ class SvtadSession:
 
     # -- controller side (or the only process): closing -------------------------------------------------------
 
-    def open_results_log(self) -> None:
-        report_dir = self.settings.report_dir
-        if report_dir is None:
-            return
-        self.collector.log = ResultsLog(report_dir / "results.jsonl", {
-            "stage": self.settings.stage, "release": self.settings.release,
-            "sut_version": self.settings.sut_version, "seed": self.settings.seed,
-        })
+    def open_sinks(self) -> None:
+        """Where results go as each test finishes: results.jsonl and the store."""
+        s = self.settings
+        if s.report_dir is not None:
+            self.collector.log = ResultsLog(s.report_dir / "results.jsonl", {
+                "stage": s.stage, "release": s.release, "sut_version": s.sut_version, "seed": s.seed,
+            })
+        if s.store is not None:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+            fallback_dir = s.report_dir or Path(self.config.rootpath) / ".svtad"
+            firmware = {dmc.id: s.profiles.firmware(dmc) for dmc in s.selected_dmcs} if s.profiles else {}
+            self.store_sink = StoreSink(s.store, fallback_dir / f"store-fallback-{stamp}-{os.getpid()}.jsonl", {
+                "campaign": s.campaign, "stage": s.stage, "release": s.release, "sut_version": s.sut_version,
+                "seed": s.seed, "host": host_name(), "firmware": firmware,
+            }, enabled=self.wants_verdict)
+            self.collector.sinks.append(self.store_sink.add)
 
     def wants_verdict(self) -> bool:
         """The summary and reports are for SVTAD sessions: an svtad option given, or a planned test tagged."""
@@ -138,26 +150,49 @@ class SvtadSession:
     def finish(self, interrupted: bool) -> None:
         self.collector.finish(interrupted)
         if not self.wants_verdict():
+            if self.store_sink is not None:
+                self.store_sink.close()
             return
         s = self.settings
         plan = list(self.collector.plan.values())
         results = self.collector.results
         issues = raise_issues(plan, results, {d.id: d.epcl_entry or d.id for d in s.selected_dmcs})
-        dmc_ids = [d.id for d in s.selected_dmcs] if any(e.dmc for e in plan) else []
+        notes: list[str] = []
         outputs = self.outputs
+        log = self.collector.log
+        outputs.stored_results = frozenset(log.written) if log else frozenset()
+        sink = self.store_sink
+        if sink is not None:
+            sink.flush(plan)
+            sink.record_issues(issues)
+            if sink.error:
+                notes.append(f"{sink.error}: this session's run, plan, results and issues were written to "
+                             f"{sink.fallback} instead")
+        if s.campaign:
+            if sink is None or sink.error or sink.store is None:
+                notes.append(f"campaign '{s.campaign}' needs a writable store: this verdict covers this session alone")
+            else:
+                view = load_campaign(sink.store, s.campaign, s.exit_version)
+                plan, results = view.plan, view.results
+                issues = extant_candidates(sink.store, s.campaign, s.stage, s.release)
+                outputs.stored_results = frozenset(results)  # every result of the view came from the store
+                notes.append(f"campaign '{s.campaign}': {view.runs} runs in {sink.store.name}; each planned test's "
+                             f"latest executed result; regression counted on SUT version "
+                             f"{view.exit_version or '(unstated)'} only")
+        dmc_ids = sorted({e.dmc for e in plan if e.dmc} | {d.id for d in s.selected_dmcs}) \
+            if any(e.dmc for e in plan) else []
         if s.report_dir is not None:
             outputs.report_dir = str(s.report_dir)
-            log = self.collector.log
-            outputs.stored_results = frozenset(log.written) if log else frozenset()
             outputs.results_error = log.error if log else "results log not opened"
             self._write_issue_log(issues)
             self._write_heatmap(count(plan, results, dmc_ids).by_group_and_dmc, dmc_ids)
         verdict = evaluate(stage=s.stage, release=s.release, plan=plan, results=results, criteria=s.criteria,
-                           issues=issues, ttm=s.ttm, outputs=outputs, dmcs=dmc_ids, sut_version=s.sut_version,
-                           interrupted=interrupted)
-        if s.store or s.campaign:
-            verdict.notes.append("--svtad-store/--svtad-campaign are accepted but the campaign store is not built yet: "
-                                 "this verdict covers this session alone")
+                           issues=issues, ttm=s.ttm, outputs=outputs, dmcs=dmc_ids,
+                           sut_version=s.exit_version or s.sut_version, interrupted=interrupted)
+        verdict.notes.extend(notes)
+        if sink is not None:
+            sink.end(interrupted=interrupted, verdict="met" if verdict.met else "not_met")
+            sink.close()
         if s.report_dir is not None:
             try:
                 write_verdict(s.report_dir / "verdict.json", verdict)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,10 @@ FLUSH_EVERY = 500
 
 
 class StoreSink:
-    def __init__(self, url: str, fallback: Path, run_fields: dict[str, Any]) -> None:
+    def __init__(self, url: str, fallback: Path, run_fields: dict[str, Any],
+                 enabled: Callable[[], bool] = lambda: True) -> None:
         self.url = url
+        self.enabled = enabled  # only SVTAD sessions are runs: nothing is written for a plain test suite
         self.fallback = fallback
         self.run_fields = run_fields
         self.store: Store | None = None
@@ -33,7 +35,7 @@ class StoreSink:
 
     def add(self, entry: PlanEntry, result: Result) -> None:
         self._pending.append(result)
-        if len(self._pending) >= FLUSH_EVERY:
+        if len(self._pending) >= FLUSH_EVERY and self.enabled():
             self.flush([entry])
 
     def flush(self, plan: Iterable[PlanEntry]) -> None:
@@ -54,20 +56,25 @@ class StoreSink:
         self._write_fallback(new_plan, pending)
         self._planned.update(e.nodeid for e in new_plan)
 
-    def finish(self, plan: Iterable[PlanEntry], issues: list[TestingIssue], *, interrupted: bool,
-               verdict: str | None) -> None:
-        self.flush(plan)
-        if self.error is None and self.store is not None and self.run_id is not None:
+    def record_issues(self, issues: list[TestingIssue]) -> None:
+        if self.error is None and self.store is not None:
             try:
                 self.store.upsert_issues(issues, stage=self.run_fields["stage"], release=self.run_fields["release"],
                                          campaign=self.run_fields["campaign"])
+                return
+            except StoreError as exc:
+                self.error = str(exc)
+        self._write_lines([{"type": "issue", **issue.to_dict()} for issue in issues])
+
+    def end(self, *, interrupted: bool, verdict: str | None) -> None:
+        if self.error is None and self.store is not None and self.run_id is not None:
+            try:
                 self.store.finish_run(self.run_id, interrupted=interrupted, verdict=verdict)
                 return
             except StoreError as exc:
                 self.error = str(exc)
-        self._write_lines([{"type": "issue", **issue.to_dict()} for issue in issues]
-                          + [{"type": "end", "interrupted": interrupted, "verdict": verdict,
-                              "ended_at": datetime.now(UTC).isoformat()}])
+        self._write_lines([{"type": "end", "interrupted": interrupted, "verdict": verdict,
+                            "ended_at": datetime.now(UTC).isoformat()}])
 
     def _write_fallback(self, plan: list[PlanEntry], results: list[Result]) -> None:
         lines: list[dict[str, Any]] = []
