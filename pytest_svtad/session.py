@@ -15,11 +15,11 @@ from pytest_svtad.controller import PROP_TAGS, ResultCollector, ResultsLog, plai
 from pytest_svtad.markers import MARKERS, MarkerError, Tags, read_tags
 from pytest_svtad.model import PlanEntry
 from pytest_svtad.options import Settings
-from pytest_svtad.reports import heatmap, publish
-from pytest_svtad.reports.files import write_issue_log, write_verdict
-from pytest_svtad.rules.counts import Counts, count
-from pytest_svtad.rules.issues import TestingIssue, raise_issues
-from pytest_svtad.rules.verdict import Outputs, Verdict, evaluate
+from pytest_svtad.outputs import close_out
+from pytest_svtad.reports import publish
+from pytest_svtad.reports.files import write_verdict
+from pytest_svtad.rules.issues import raise_issues
+from pytest_svtad.rules.verdict import Outputs, Verdict
 from pytest_svtad.smets1.profiles import DeviceKind, DmcProfile
 from pytest_svtad.store.campaign import extant_candidates, load_campaign
 from pytest_svtad.store.sink import StoreSink, host_name
@@ -181,14 +181,10 @@ class SvtadSession:
                              f"{view.exit_version or '(unstated)'} only")
         dmc_ids = sorted({e.dmc for e in plan if e.dmc} | {d.id for d in s.selected_dmcs}) \
             if any(e.dmc for e in plan) else []
-        if s.report_dir is not None:
-            outputs.report_dir = str(s.report_dir)
-            outputs.results_error = log.error if log else "results log not opened"
-            self._write_issue_log(issues)
-            self._write_heatmap(count(plan, results, dmc_ids).by_group_and_dmc, dmc_ids)
-        verdict = evaluate(stage=s.stage, release=s.release, plan=plan, results=results, criteria=s.criteria,
-                           issues=issues, ttm=s.ttm, outputs=outputs, dmcs=dmc_ids,
-                           sut_version=s.exit_version or s.sut_version, interrupted=interrupted)
+        verdict = close_out(stage=s.stage, release=s.release, criteria=s.criteria, ttm=s.ttm,
+                            report_dir=s.report_dir, plan=plan, results=results, issues=issues, dmc_ids=dmc_ids,
+                            sut_version=s.exit_version or s.sut_version, interrupted=interrupted, outputs=outputs,
+                            results_error=(log.error if log else "results log not opened"), write_verdict_file=False)
         verdict.notes.extend(notes)
         if sink is not None:
             sink.end(interrupted=interrupted, verdict="met" if verdict.met else "not_met")
@@ -203,28 +199,6 @@ class SvtadSession:
                                         verdict=verdict)
         for problem in publish.write_reports(context):
             verdict.notes.append(problem)
-
-    def _write_issue_log(self, issues: list[TestingIssue]) -> None:
-        s = self.settings
-        assert s.report_dir is not None
-        path = s.report_dir / "testing-issues.csv"
-        try:
-            s.report_dir.mkdir(parents=True, exist_ok=True)
-            write_issue_log(path, issues, s.stage, s.release)
-            self.outputs.issue_log_written = True
-        except OSError as exc:
-            self.outputs.issue_log_error = f"{exc.strerror or exc} ({path})"
-
-    def _write_heatmap(self, cells: dict[tuple[str, str], Counts], dmc_ids: list[str]) -> None:
-        s = self.settings
-        assert s.report_dir is not None
-        title = f"SVTAD heatmap: {s.stage}" + (f" {s.release}" if s.release else "")
-        try:
-            heatmap.write_csv(s.report_dir / "heatmap.csv", cells)
-            heatmap.write_png(s.report_dir / "heatmap.png", cells, dmc_ids, title)
-            self.outputs.heatmap_written = True
-        except (OSError, ValueError, RuntimeError) as exc:
-            self.outputs.heatmap_error = str(exc)
 
 
 def write_plan_file(directory: Path, worker_id: str, plan: dict[str, PlanEntry], meta: dict[str, Any]) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, insert, select, update
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from pytest_svtad.model import Descoping, Outcome, PlanEntry, Result
@@ -109,8 +110,14 @@ class Store:
             conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(
                 ended_at=now(), status="interrupted" if interrupted else "finished", verdict=verdict))
 
-    def _writing(self, what: str) -> _Transaction:
-        return _Transaction(self, what)
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[Connection]:
+        """One transaction; any database error becomes a StoreError naming the store and the cause."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot {what} in store {self.name}: {_cause(exc)}") from None
 
     # -- Testing Issues ----------------------------------------------------------------------------------------
 
@@ -166,8 +173,7 @@ class Store:
 
     # -- reading campaigns -------------------------------------------------------------------------------------
 
-    def _reading(self, what: str) -> _Transaction:
-        return _Transaction(self, what)
+    _reading = _writing
 
     def runs(self, campaign: str) -> list[dict[str, Any]]:
         query = select(t.runs).where(t.runs.c.campaign == campaign).order_by(t.runs.c.started_at, t.runs.c.id)
@@ -185,31 +191,6 @@ class Store:
             for row in conn.execute(select(t.results).where(t.results.c.run_id.in_(run_ids))).mappings():
                 results[row["run_id"]].append(_result(row))
         return plans, results
-
-
-class _Transaction:
-    """``with store._writing(what) as conn``: one transaction; any database error becomes a StoreError."""
-
-    def __init__(self, store: Store, what: str) -> None:
-        self.store = store
-        self.what = what
-        self._context: Any = None
-
-    def __enter__(self) -> Any:
-        try:
-            self._context = self.store.engine.begin()
-            return self._context.__enter__()
-        except SQLAlchemyError as exc:
-            raise StoreError(f"cannot {self.what} in store {self.store.name}: {_cause(exc)}") from None
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
-        try:
-            self._context.__exit__(exc_type, exc, tb)
-        except SQLAlchemyError as error:
-            raise StoreError(f"cannot {self.what} in store {self.store.name}: {_cause(error)}") from None
-        if isinstance(exc, SQLAlchemyError):
-            raise StoreError(f"cannot {self.what} in store {self.store.name}: {_cause(exc)}") from None
-        return False
 
 
 def _cause(exc: BaseException) -> str:
