@@ -13,7 +13,9 @@ from pathlib import Path
 from pytest_svtad import __version__
 from pytest_svtad.datafiles import load_criteria, load_ttm
 from pytest_svtad.errors import SvtadInputError
+from pytest_svtad.cli_store import add_store_commands
 from pytest_svtad.smets1.profiles import load_profiles
+from pytest_svtad.store import StoreError
 
 
 def _profiles(args: argparse.Namespace) -> int:
@@ -41,7 +43,11 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _verdict(args: argparse.Namespace) -> int:
-    path = Path(args.report) / "verdict.json"
+    if args.campaign:
+        from pytest_svtad.cli_store import campaign_verdict_command
+
+        return campaign_verdict_command(args)
+    path = Path(args.report or "report") / "verdict.json"
     try:
         verdict = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -63,9 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ttm")
     p.add_argument("--criteria")
     p.set_defaults(func=_check)
-    p = sub.add_parser("verdict", help="print the verdict of a report directory; exit 0 when met, 1 when not")
-    p.add_argument("report", nargs="?", default="report")
+    p = sub.add_parser("verdict", help="print the verdict of a report directory, or compute a campaign's from the "
+                       "store (--campaign); exit 0 when met, 1 when not")
+    p.add_argument("report", nargs="?", help="report directory (default report/); with --campaign, where to write")
+    p.add_argument("--campaign")
+    p.add_argument("--store", help="store URL or SQLite path (default .svtad/svtad.db here)")
+    p.add_argument("--ttm")
+    p.add_argument("--criteria")
+    p.add_argument("--exit-version", help="stage-exit SUT version for regression (default: the newest run's)")
+    p.add_argument("--json", action="store_true", help="also print verdict.json")
     p.set_defaults(func=_verdict)
+    add_store_commands(sub)
     return parser
 
 
@@ -77,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args))
-    except SvtadInputError as exc:
+    except (SvtadInputError, StoreError) as exc:
         print(f"svtad: error: {exc}", file=sys.stderr)
         return 2
 

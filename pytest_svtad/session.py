@@ -138,7 +138,7 @@ class SvtadSession:
             self.store_sink = StoreSink(s.store, fallback_dir / f"store-fallback-{stamp}-{os.getpid()}.jsonl", {
                 "campaign": s.campaign, "stage": s.stage, "release": s.release, "sut_version": s.sut_version,
                 "seed": s.seed, "host": host_name(), "firmware": firmware,
-            }, enabled=self.wants_verdict)
+            }, enabled=self.wants_verdict, plan_source=lambda: self.collector.plan.values())
             self.collector.sinks.append(self.store_sink.add)
 
     def wants_verdict(self) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,12 +17,16 @@ from pytest_svtad.model import PlanEntry, Result
 from pytest_svtad.rules.issues import TestingIssue
 from pytest_svtad.store.db import Store, StoreError
 
-FLUSH_EVERY = 500
+FLUSH_EVERY = 500  # results
+FLUSH_SECONDS = 2.0  # a slow session (real devices) still reaches the store within seconds of each result
 
 
 class StoreSink:
     def __init__(self, url: str, fallback: Path, run_fields: dict[str, Any],
-                 enabled: Callable[[], bool] = lambda: True) -> None:
+                 enabled: Callable[[], bool] = lambda: True,
+                 plan_source: Callable[[], Iterable[PlanEntry]] = tuple) -> None:
+        self.plan_source = plan_source  # the whole plan known so far: a killed session keeps its plan too
+        self._last_flush = time.monotonic()
         self.url = url
         self.enabled = enabled  # only SVTAD sessions are runs: nothing is written for a plain test suite
         self.fallback = fallback
@@ -35,11 +40,13 @@ class StoreSink:
 
     def add(self, entry: PlanEntry, result: Result) -> None:
         self._pending.append(result)
-        if len(self._pending) >= FLUSH_EVERY and self.enabled():
-            self.flush([entry])
+        due = len(self._pending) >= FLUSH_EVERY or time.monotonic() - self._last_flush >= FLUSH_SECONDS
+        if due and self.enabled():
+            self.flush([entry, *self.plan_source()])
 
     def flush(self, plan: Iterable[PlanEntry]) -> None:
-        new_plan = [e for e in plan if e.nodeid not in self._planned]
+        self._last_flush = time.monotonic()
+        new_plan = list({e.nodeid: e for e in plan if e.nodeid not in self._planned}.values())
         pending, self._pending = self._pending, []
         if self.error is None:
             try:
