@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 from pytest_svtad import __version__
+from pytest_svtad.cli_store import add_store_commands
 from pytest_svtad.datafiles import load_criteria, load_ttm
 from pytest_svtad.errors import SvtadInputError
-from pytest_svtad.cli_store import add_store_commands
 from pytest_svtad.smets1.profiles import load_profiles
 from pytest_svtad.store import StoreError
 
