@@ -21,6 +21,7 @@ def close_out(*, stage: str, release: str | None, criteria: Criteria, ttm: Ttm |
               dmc_ids: list[str], sut_version: str | None, interrupted: bool, outputs: Outputs,
               results_error: str | None = None, write_verdict_file: bool = True) -> Verdict:
     """Write the issue log and heatmap (their existence is evidence for rows 5 and 7), then evaluate."""
+    counts = count(plan, results, dmc_ids)
     if report_dir is not None:
         outputs.report_dir = str(report_dir)
         outputs.results_error = results_error
@@ -32,7 +33,7 @@ def close_out(*, stage: str, release: str | None, criteria: Criteria, ttm: Ttm |
         except OSError as exc:
             outputs.issue_log_error = f"{exc.strerror or exc} ({path})"
         title = f"SVTAD heatmap: {stage}" + (f" {release}" if release else "")
-        cells = count(plan, results, dmc_ids).by_group_and_dmc
+        cells = counts.by_group_and_dmc
         try:
             heatmap.write_csv(report_dir / "heatmap.csv", cells)
             heatmap.write_png(report_dir / "heatmap.png", cells, dmc_ids, title)
@@ -40,7 +41,8 @@ def close_out(*, stage: str, release: str | None, criteria: Criteria, ttm: Ttm |
         except (OSError, ValueError, RuntimeError) as exc:
             outputs.heatmap_error = str(exc)
     verdict = evaluate(stage=stage, release=release, plan=plan, results=results, criteria=criteria, issues=issues,
-                       ttm=ttm, outputs=outputs, dmcs=dmc_ids, sut_version=sut_version, interrupted=interrupted)
+                       ttm=ttm, outputs=outputs, dmcs=dmc_ids, sut_version=sut_version, interrupted=interrupted,
+                       counts=counts)
     if write_verdict_file and report_dir is not None:
         try:
             write_verdict(report_dir / "verdict.json", verdict)

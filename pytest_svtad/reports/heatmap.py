@@ -49,6 +49,8 @@ def write_png(path: Path, cells: Mapping[tuple[str, str], Counts], dmcs: list[st
     cmap = colormaps["RdYlGn"]
     norm = Normalize(vmin=0.0, vmax=1.0)
     font = 7 if len(columns) > 12 else 8
+    # Past 60 DMCs a PNG cannot hold readable numbers: colour only (the numbers are in heatmap.csv)
+    annotate = len(columns) <= 60
     for row, group in enumerate(groups):
         for col, dmc in enumerate(columns):
             c = cells.get((group, dmc))
@@ -65,8 +67,10 @@ def write_png(path: Path, cells: Mapping[tuple[str, str], Counts], dmcs: list[st
                 extra = [f"F{c.failed}" if c.failed else "", f"NR{c.not_run}" if c.not_run else ""]
                 if any(extra):
                     text += "\n" + " ".join(part for part in extra if part)
-            ax.add_patch(Rectangle((col, row), 1, 1, facecolor=colour, edgecolor="white", linewidth=1.5))
-            ax.text(col + 0.5, row + 0.5, text, ha="center", va="center", fontsize=font)
+            ax.add_patch(Rectangle((col, row), 1, 1, facecolor=colour, edgecolor="white",
+                                   linewidth=1.5 if annotate else 0.3))
+            if annotate:
+                ax.text(col + 0.5, row + 0.5, text, ha="center", va="center", fontsize=font)
     ax.set_xlim(0, max(1, len(columns)))
     ax.set_ylim(max(1, len(groups)), 0)
     ax.set_xticks([i + 0.5 for i in range(len(columns))], columns, rotation=45, ha="right", fontsize=font + 1)
@@ -78,8 +82,10 @@ def write_png(path: Path, cells: Mapping[tuple[str, str], Counts], dmcs: list[st
     scalar = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
     bar = fig.colorbar(scalar, ax=ax, fraction=0.03, pad=0.02)
     bar.set_label("pass rate (passed / planned)", fontsize=8)
-    fig.text(0.01, 0.01, "cell: passed/planned; F failed, NR not run; grey: planned, nothing ran; blank: not "
-             "applicable", fontsize=7, color="#444444")
+    legend = ("cell: passed/planned; F failed, NR not run; grey: planned, nothing ran; blank: not applicable"
+              if annotate else f"{len(columns)} DMCs: colour = pass rate; grey: planned, nothing ran; blank: not "
+              "applicable; numbers per cell in heatmap.csv")
+    fig.text(0.01, 0.01, legend, fontsize=7, color="#444444")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     fig.savefig(path)
     plt.close(fig)

@@ -243,9 +243,11 @@ def _heatmap(ttm: Ttm | None, traceability: Traceability, outputs: Outputs) -> C
 
 def evaluate(*, stage: str, release: str | None, plan: Sequence[PlanEntry], results: Mapping[str, Result],
              criteria: Criteria, issues: list[TestingIssue], ttm: Ttm | None, outputs: Outputs,
-             dmcs: Iterable[str] = (), sut_version: str | None = None, interrupted: bool = False) -> Verdict:
-    """Evaluate Table 13.1 rows 1-7 (row 8 is always ``manual``) for one stage."""
-    counts = count(plan, results, dmcs)
+             dmcs: Iterable[str] = (), sut_version: str | None = None, interrupted: bool = False,
+             counts: PlanCounts | None = None) -> Verdict:
+    """Evaluate Table 13.1 rows 1-7 (row 8 is always ``manual``) for one stage. ``counts`` may be given when the
+    caller has counted the same plan and results already."""
+    counts = counts or count(plan, results, dmcs)
     traceability = trace(ttm, plan)
     thresholds_criterion, limits, source, epcl = _issue_thresholds(stage, issues, criteria)
     criteria_list = [

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
+from sqlalchemy import Connection, Engine, Text, create_engine, event, insert, select, type_coerce, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from pytest_svtad.model import Descoping, Outcome, PlanEntry, Result
@@ -181,16 +182,63 @@ class Store:
             return [dict(row) for row in conn.execute(query).mappings()]
 
     def plan_and_results(self, run_ids: Sequence[int]) -> tuple[dict[int, list[PlanEntry]], dict[int, list[Result]]]:
+        """Every plan entry and result of the runs. Built for a million rows: rows are fetched in batches, JSON
+        values decoded once per distinct text, and repeated strings shared."""
         plans: dict[int, list[PlanEntry]] = {run_id: [] for run_id in run_ids}
         results: dict[int, list[Result]] = {run_id: [] for run_id in run_ids}
         if not run_ids:
             return plans, results
+        decode = _JsonCache()
+        share: dict[Any, Any] = {}
+        p, r = t.plan_entries.c, t.results.c
+        plan_query = select(p.run_id, p.nodeid, p.dmc, type_coerce(p.ttm, Text), p.srv, p.functional_group,
+                            p.regression, p.severity, p.known_defect, type_coerce(p.descoped, Text),
+                            p.witnessed).where(p.run_id.in_(run_ids))
+        result_query = select(r.run_id, r.nodeid, r.outcome, r.error, r.xfailed, r.crashed, r.reason, r.duration,
+                              type_coerce(r.evidence, Text)).where(r.run_id.in_(run_ids))
+        nodeids: dict[str, str] = {}
+        outcomes = {outcome.value: outcome for outcome in Outcome}
         with self._reading("read plans and results") as conn:
-            for row in conn.execute(select(t.plan_entries).where(t.plan_entries.c.run_id.in_(run_ids))).mappings():
-                plans[row["run_id"]].append(_plan_entry(row))
-            for row in conn.execute(select(t.results).where(t.results.c.run_id.in_(run_ids))).mappings():
-                results[row["run_id"]].append(_result(row))
+            for batch in conn.execute(plan_query).partitions(20_000):
+                for run_id, nodeid, dmc, ttm, srv, group, regression, severity, defect, descoped, witnessed in batch:
+                    nodeid = nodeids.setdefault(nodeid, nodeid)
+                    descoped_value = decode(descoped)
+                    plans[run_id].append(PlanEntry(
+                        nodeid, share.setdefault(dmc, dmc), decode.tuple(ttm), share.setdefault(srv, srv),
+                        share.setdefault(group, group), bool(regression), int(severity), defect,
+                        Descoping(**descoped_value) if descoped_value else None, witnessed))
+            for batch in conn.execute(result_query).partitions(20_000):
+                for run_id, nodeid, outcome, error, xfailed, crashed, reason, duration, evidence in batch:
+                    results[run_id].append(Result(
+                        nodeids.get(nodeid, nodeid), outcomes[outcome], bool(error), bool(xfailed), bool(crashed),
+                        share.setdefault(reason, reason) if len(reason or "") < 200 else reason,
+                        float(duration or 0.0), list(decode(evidence) or ())))
         return plans, results
+
+
+class _JsonCache:
+    """Decode JSON column values once per distinct text (most are '[]', 'null' or a few requirement lists).
+    PostgreSQL drivers may hand back decoded values already: those pass through."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, Any] = {}
+        self._tuples: dict[str, tuple[Any, ...]] = {}
+
+    def __call__(self, raw: Any) -> Any:
+        if not isinstance(raw, str):
+            return raw
+        value = self._seen.get(raw)
+        if value is None and raw not in self._seen:
+            value = self._seen[raw] = json.loads(raw)
+        return value
+
+    def tuple(self, raw: Any) -> tuple[Any, ...]:
+        if not isinstance(raw, str):
+            return tuple(raw or ())
+        found = self._tuples.get(raw)
+        if found is None:
+            found = self._tuples[raw] = tuple(self(raw) or ())
+        return found
 
 
 def _cause(exc: BaseException) -> str:
