@@ -153,6 +153,14 @@ def campaign_verdict_command(args: argparse.Namespace) -> int:
     return 0 if verdict.met else 1
 
 
+def weekly_command(args: argparse.Namespace) -> int:
+    from pytest_svtad.weekly import write_weekly
+
+    path = write_weekly(_store(args), args.campaign, args.week, Path(args.output))
+    print(f"weekly execution report: {path}")
+    return 0
+
+
 def add_store_commands(sub: Any) -> None:
     def store_arg(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--store", help="store URL or SQLite path (default .svtad/svtad.db here)")
@@ -177,3 +185,10 @@ def add_store_commands(sub: Any) -> None:
     p.add_argument("--output", help="file to write (default standard output)")
     store_arg(p)
     p.set_defaults(func=workoff_command)
+
+    p = sub.add_parser("weekly", help="weekly execution report (16.1-16.4) of a campaign, HTML with a trend chart")
+    p.add_argument("--campaign", required=True)
+    p.add_argument("--week", required=True, help="ISO week, e.g. 2026-W48")
+    p.add_argument("--output", default="report", help="directory for weekly-<week>.html and .png")
+    store_arg(p)
+    p.set_defaults(func=weekly_command)

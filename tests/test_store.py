@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, text, update
@@ -258,3 +259,18 @@ def test_plain_suite_writes_no_store(project_single):
     """)
     project_single.run(ttm=False, report=False)
     assert not (project_single.pytester.path / ".svtad").exists()
+
+
+def test_weekly_report_shows_progress_groups_and_issues(project_single, store_url, tmp_path):
+    project_single.tests(PACK)
+    _session(project_single, store_url, "1", "1.0")
+    _session(project_single, store_url, "3", "2.0")
+    week = datetime.now(UTC).strftime("%G-W%V")
+    assert main(["weekly", "--campaign", "SIT-IOC", "--week", week, "--output", str(tmp_path),
+                 "--store", store_url]) == 0
+    page = (tmp_path / f"weekly-{week}.html").read_text()
+    assert (tmp_path / f"weekly-{week}.png").read_bytes()[:4] == b"\x89PNG"
+    assert "DMC-A" in page and "DMC-B" in page and "Opened this week: 4" in page
+    # after run 2 everything passed: 10 planned, 10 executed, 10 passed
+    assert "<td>10</td><td>10</td><td>10</td>" in page.replace("\n", "")
+    assert main(["weekly", "--campaign", "SIT-IOC", "--week", "2026-48", "--store", store_url]) == 2
