@@ -116,10 +116,12 @@ SUT version {{ exit_version or "(unstated)" }}.</p>
 <h2>Coverage by functional group and DMC (16.4)</h2>
 <table><tr><th class="l">functional group</th>{% for d in dmcs %}<th>{{ d }}</th>{% endfor %}</tr>
 {% for g in groups %}<tr><td class="l">{{ g }}</td>{% for d in dmcs %}{% set c = cells.get((g, d)) %}
-<td>{% if c and c.planned %}{{ c.executed }}/{{ c.planned }} run, {{ "%.0f"|format(100 * c.passed / c.planned) }}% passed
-{% else %}<span class="na">-</span>{% endif %}</td>{% endfor %}</tr>{% endfor %}</table>
+<td>{% if c and c.planned %}{{ c.executed }}/{{ c.planned }} run,
+{{ "%.0f"|format(100 * c.passed / c.planned) }}% passed{% else %}<span class="na">-</span>{% endif %}</td>
+{% endfor %}</tr>{% endfor %}</table>
 <h2>Testing Issues</h2>
-<p>Opened this week: {{ opened|length }}; closed this week: {{ closed|length }}; not closed now: {{ open_now|length }}.</p>
+<p>Opened this week: {{ opened|length }}; closed this week: {{ closed|length }};
+not closed now: {{ open_now|length }}.</p>
 <table><tr><th class="l">issue</th><th>severity</th><th class="l">status</th><th class="l">first seen</th>
 <th class="l">title</th></tr>
 {% for i in opened %}<tr><td class="l">{{ i.id }}</td><td>{{ i.severity }}</td><td class="l">{{ i.status }}</td>
