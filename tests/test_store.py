@@ -169,6 +169,7 @@ def test_two_concurrent_writers_lose_nothing(pytester, store_url):
              for name, extra in (("test_one", ()), ("test_two", ("-n", "2")))]
     outputs = [proc.communicate(timeout=300)[0].decode() for proc in procs]
     assert all(proc.returncode == 0 for proc in procs), outputs
+    assert not any("store-fallback" in out for out in outputs), outputs
     store = Store(store_url)
     runs = store.runs("C")
     assert len(runs) == 2 and all(run["status"] == "finished" for run in runs)

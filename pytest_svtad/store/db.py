@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Text, create_engine, event, insert, select, type_coerce, update
+from sqlalchemy import Connection, Engine, Text, create_engine, event, insert, select, text, type_coerce, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from pytest_svtad.model import Descoping, Outcome, PlanEntry, Result
@@ -64,18 +65,27 @@ class Store:
             raise StoreError(f"cannot open store {self.name}: {_cause(exc)}") from None
 
     def _check_schema(self) -> None:
-        t.metadata.create_all(self.engine, checkfirst=True)
-        with self.engine.begin() as conn:
-            found = conn.execute(select(t.meta.c.value).where(t.meta.c.key == "schema_version")).scalar()
-            if found is None:
-                try:
-                    conn.execute(insert(t.meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
-                except SQLAlchemyError:
-                    pass  # another writer created it at the same moment
-            elif int(found) > SCHEMA_VERSION:
-                raise StoreError(f"store {self.name} has schema version {found}, newer than this pytest-svtad "
-                                 f"understands ({SCHEMA_VERSION}): upgrade pytest-svtad")
-            # older versions are upgraded here, one step at a time (none yet: version 1 is the first)
+        """Create what is missing and check the schema version. Two sessions may open a new store at the same
+        moment: on PostgreSQL they take turns under an advisory lock; on SQLite the loser of the race sees the
+        tables and the version on its next try."""
+        for attempt in range(5):
+            try:
+                with self.engine.begin() as conn:
+                    if self.engine.dialect.name == "postgresql":
+                        conn.execute(text("SELECT pg_advisory_xact_lock(5372823)"))
+                    t.metadata.create_all(conn, checkfirst=True)
+                    found = conn.execute(select(t.meta.c.value).where(t.meta.c.key == "schema_version")).scalar()
+                    if found is None:
+                        conn.execute(insert(t.meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
+                break
+            except SQLAlchemyError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+        if found is not None and int(found) > SCHEMA_VERSION:
+            raise StoreError(f"store {self.name} has schema version {found}, newer than this pytest-svtad "
+                             f"understands ({SCHEMA_VERSION}): upgrade pytest-svtad")
+        # older versions are upgraded here, one step at a time (none yet: version 1 is the first)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -217,7 +227,7 @@ class Store:
                             float(duration or 0.0), list(decode(evidence) or ())))
         return plans, results
 
-    def _raw_batches(self, conn: Connection, query: Any) -> Iterator[list[tuple[Any, ...]]]:
+    def _raw_batches(self, conn: Connection, query: Any) -> Iterator[Sequence[Any]]:
         """Rows straight from the DB-API cursor in batches: for a million rows SQLAlchemy's per-row handling is
         most of the cost. Only for queries whose parameters are plain integers (run ids), inlined by the dialect."""
         sql = str(query.compile(dialect=self.engine.dialect, compile_kwargs={"literal_binds": True}))
