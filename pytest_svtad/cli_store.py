@@ -138,7 +138,7 @@ def campaign_verdict_command(args: argparse.Namespace) -> int:
     ttm = load_ttm(Path(args.ttm)) if args.ttm else None
     report = Path(args.report) if args.report else None
     dmc_ids = sorted({e.dmc for e in view.plan if e.dmc})
-    outputs = Outputs(stored_results=frozenset(view.results))
+    outputs = Outputs(all_stored=True)
     verdict = close_out(stage=stage, release=release, criteria=criteria, ttm=ttm, report_dir=report,
                         plan=view.plan, results=view.results, issues=issues, dmc_ids=dmc_ids,
                         sut_version=view.exit_version, interrupted=False, outputs=outputs)

@@ -28,9 +28,10 @@ class Descoping:
     approval: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PlanEntry:
-    """One planned (test, DMC) pair with its SVTAD tags."""
+    """One planned (test, DMC) pair with its SVTAD tags. Treat as immutable (not frozen only because a million of
+    them are built when a campaign is read, and frozen construction is five times slower)."""
 
     nodeid: str
     dmc: str | None = None
@@ -87,7 +88,7 @@ class Result:
     crashed: bool = False  # took its xdist worker down
     reason: str = ""
     duration: float = 0.0
-    evidence: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)  # results read back from the store may share one empty tuple
 
     @property
     def executed(self) -> bool:

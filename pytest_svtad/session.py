@@ -175,7 +175,7 @@ class SvtadSession:
                 view = load_campaign(sink.store, s.campaign, s.exit_version)
                 plan, results = view.plan, view.results
                 issues = extant_candidates(sink.store, s.campaign, s.stage, s.release)
-                outputs.stored_results = frozenset(results)  # every result of the view came from the store
+                outputs.all_stored = True  # every result of the view came from the store
                 notes.append(f"campaign '{s.campaign}': {view.runs} runs in {sink.store.name}; each planned test's "
                              f"latest executed result; regression counted on SUT version "
                              f"{view.exit_version or '(unstated)'} only")

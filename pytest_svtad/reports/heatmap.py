@@ -37,13 +37,15 @@ def write_png(path: Path, cells: Mapping[tuple[str, str], Counts], dmcs: list[st
     import matplotlib
 
     matplotlib.use("Agg")
+    import numpy as np
     from matplotlib import colormaps
     from matplotlib import pyplot as plt
-    from matplotlib.colors import Normalize
-    from matplotlib.patches import Rectangle
+    from matplotlib.colors import Normalize, to_rgba
 
     groups, columns = axes(cells, dmcs)
     width = max(6.0, 2.8 + 0.95 * len(columns))
+    if len(columns) > 60:  # colour only (below): a cell needs no room for numbers
+        width = min(width, 3.0 + 0.12 * len(columns))
     height = max(3.0, 1.6 + 0.42 * len(groups))
     fig, ax = plt.subplots(figsize=(width, height), dpi=110)
     cmap = colormaps["RdYlGn"]
@@ -51,26 +53,34 @@ def write_png(path: Path, cells: Mapping[tuple[str, str], Counts], dmcs: list[st
     font = 7 if len(columns) > 12 else 8
     # Past 60 DMCs a PNG cannot hold readable numbers: colour only (the numbers are in heatmap.csv)
     annotate = len(columns) <= 60
+    # one image for all the cells (thousands of patches would take seconds to draw)
+    image = np.ones((max(1, len(groups)), max(1, len(columns)), 4))
     for row, group in enumerate(groups):
         for col, dmc in enumerate(columns):
             c = cells.get((group, dmc))
             if c is None or (c.planned == 0 and c.descoped == 0):
                 continue  # not applicable: blank
-            colour: object
             if c.planned == 0:
-                colour, text = "#f0f0f0", "de-scoped"
+                image[row, col] = to_rgba("#f0f0f0")
+                text = "de-scoped"
             elif c.executed == 0:
-                colour, text = "#b0b0b0", f"0/{c.planned}\nnot run"
+                image[row, col] = to_rgba("#b0b0b0")
+                text = f"0/{c.planned}\nnot run"
             else:
-                colour = cmap(norm(c.pass_rate or 0.0))
+                image[row, col] = cmap(norm(c.pass_rate or 0.0))
                 text = f"{c.passed}/{c.planned}"
                 extra = [f"F{c.failed}" if c.failed else "", f"NR{c.not_run}" if c.not_run else ""]
                 if any(extra):
                     text += "\n" + " ".join(part for part in extra if part)
-            ax.add_patch(Rectangle((col, row), 1, 1, facecolor=colour, edgecolor="white",
-                                   linewidth=1.5 if annotate else 0.3))
             if annotate:
                 ax.text(col + 0.5, row + 0.5, text, ha="center", va="center", fontsize=font)
+    ax.imshow(image, extent=(0, max(1, len(columns)), max(1, len(groups)), 0), aspect="auto",
+              interpolation="nearest")
+    if annotate:  # white gutters between cells
+        for col in range(1, len(columns)):
+            ax.axvline(col, color="white", linewidth=1.5)
+        for row in range(1, len(groups)):
+            ax.axhline(row, color="white", linewidth=1.5)
     ax.set_xlim(0, max(1, len(columns)))
     ax.set_ylim(max(1, len(groups)), 0)
     ax.set_xticks([i + 0.5 for i in range(len(columns))], columns, rotation=45, ha="right", fontsize=font + 1)

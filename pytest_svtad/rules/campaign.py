@@ -38,16 +38,16 @@ def combine(runs: Sequence[CampaignRun], exit_version: str | None = None) -> Cam
     plan: dict[str, PlanEntry] = {}
     for run in runs:
         for entry in run.plan:
-            plan.pop(entry.nodeid, None)
-            plan[entry.nodeid] = entry  # latest tags win
+            plan[entry.nodeid] = entry  # latest tags win (the position stays the first run's)
     results: dict[str, Result] = {}
+    newest_first = list(reversed(runs))
+    on_exit_version = [run for run in newest_first if run.sut_version == exit_version]
+    not_run = Outcome.NOT_RUN
     for nodeid, entry in plan.items():
         latest: Result | None = None
-        for run in reversed(runs):
-            if entry.regression and run.sut_version != exit_version:
-                continue
+        for run in on_exit_version if entry.regression else newest_first:
             result = run.results.get(nodeid)
-            if result is not None and result.outcome is not Outcome.NOT_RUN:
+            if result is not None and result.outcome is not not_run:
                 latest = result
                 break
         if latest is None:
@@ -55,4 +55,4 @@ def combine(runs: Sequence[CampaignRun], exit_version: str | None = None) -> Cam
                    else "not executed in any run of the campaign")
             latest = Result(nodeid, Outcome.NOT_RUN, reason=why)
         results[nodeid] = latest
-    return CampaignView(sorted(plan.values(), key=lambda e: e.nodeid), results, exit_version, len(runs))
+    return CampaignView(list(plan.values()), results, exit_version, len(runs))

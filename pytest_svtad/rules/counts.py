@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from pytest_svtad.model import Outcome, PlanEntry, Result
+from pytest_svtad.model import NO_DMC, Outcome, PlanEntry, Result
 
 
 @dataclass(slots=True)
@@ -20,22 +21,24 @@ class Counts:
     descoped: int = 0
     known_defects: int = 0  # failed results that are an agreed known defect
 
-    def add(self, entry: PlanEntry, result: Result | None) -> None:
-        if entry.descoped is not None:
-            self.descoped += 1
+
+    def tally(self, status: str, n: int) -> None:
+        """Add ``n`` planned tests of one status: descoped, not_run, passed, failed, or known (a failed known
+        defect)."""
+        if status == "descoped":
+            self.descoped += n
             return
-        self.planned += 1
-        outcome = result.outcome if result else Outcome.NOT_RUN
-        if outcome is Outcome.NOT_RUN:
-            self.not_run += 1
+        self.planned += n
+        if status == "not_run":
+            self.not_run += n
             return
-        self.executed += 1
-        if outcome is Outcome.PASSED:
-            self.passed += 1
+        self.executed += n
+        if status == "passed":
+            self.passed += n
         else:
-            self.failed += 1
-            if entry.known_defect:
-                self.known_defects += 1
+            self.failed += n
+            if status == "known":
+                self.known_defects += n
 
     @property
     def pass_rate(self) -> float | None:
@@ -65,16 +68,26 @@ class PlanCounts:
 
 
 def count(plan: Iterable[PlanEntry], results: Mapping[str, Result], dmcs: Iterable[str] = ()) -> PlanCounts:
-    """Count the plan. ``dmcs`` lists DMCs selected for the session, so one with nothing planned still shows."""
+    """Count the plan. ``dmcs`` lists DMCs selected for the session, so one with nothing planned still shows.
+
+    One pass tallies (set, DMC, group, status); the Counts are built from the small tally (a campaign can hold a
+    million planned tests)."""
+    tally: Counter[tuple[bool, str, str, str]] = Counter()
+    no_dmc, not_run = NO_DMC, Outcome.NOT_RUN
+    for entry in plan:
+        if entry.descoped is not None:
+            status = "descoped"
+        else:
+            result = results.get(entry.nodeid)
+            outcome = result.outcome if result is not None else not_run
+            status = outcome.value if outcome is not Outcome.FAILED or not entry.known_defect else "known"
+        tally[(entry.regression, entry.dmc or no_dmc, entry.functional_group, status)] += 1
     by_dmc: dict[str, Counts] = {dmc: Counts() for dmc in dmcs}
     functional, regression = Counts(), Counts()
     cells: dict[tuple[str, str], Counts] = {}
-    for entry in plan:
-        result = results.get(entry.nodeid)
-        if entry.regression:
-            regression.add(entry, result)
-        else:
-            functional.add(entry, result)
-            by_dmc.setdefault(entry.dmc_key, Counts()).add(entry, result)
-        cells.setdefault((entry.functional_group, entry.dmc_key), Counts()).add(entry, result)
+    for (is_regression, dmc, group, status), n in tally.items():
+        targets = [regression] if is_regression else [functional, by_dmc.setdefault(dmc, Counts())]
+        targets.append(cells.setdefault((group, dmc), Counts()))
+        for counts in targets:
+            counts.tally(status, n)
     return PlanCounts(dict(sorted(by_dmc.items())), functional, regression, cells)

@@ -224,7 +224,7 @@ class Store:
                         results[run_id].append(Result(
                             nodeid, outcomes[outcome], bool(error), bool(xfailed), bool(crashed),
                             share.setdefault(reason, reason) if len(reason or "") < 200 else reason,
-                            float(duration or 0.0), list(decode(evidence) or ())))
+                            float(duration or 0.0), decode.list(evidence)))
         return plans, results
 
     def _raw_batches(self, conn: Connection, query: Any) -> Iterator[Sequence[Any]]:
@@ -255,6 +255,11 @@ class _JsonCache:
         if value is None and raw not in self._seen:
             value = self._seen[raw] = json.loads(raw)
         return value
+
+    def list(self, raw: Any) -> Any:
+        """A list value; the empty ones share one empty tuple (a million results mostly carry no evidence)."""
+        value = self(raw)
+        return list(value) if value else ()
 
     def tuple(self, raw: Any) -> tuple[Any, ...]:
         if not isinstance(raw, str):
