@@ -142,7 +142,10 @@ class SvtadSession:
             self.collector.sinks.append(self.store_sink.add)
 
     def wants_verdict(self) -> bool:
-        """The summary and reports are for SVTAD sessions: an svtad option given, or a planned test tagged."""
+        """The summary and reports are for SVTAD sessions: an svtad option given, or a planned test tagged. A
+        --collect-only session runs nothing: it is no run and has no verdict."""
+        if self.config.option.collectonly:
+            return False
         return self.settings.explicit or any(
             e.dmc or e.ttm or e.srv or e.regression or e.descoped or e.known_defect
             or e.functional_group != "Ungrouped" for e in self.collector.plan.values())

@@ -91,3 +91,11 @@ def test_options_can_come_from_ini_keys(project_single):
     verdict = run.verdict()
     assert (verdict["stage"], verdict["release"], list(verdict["dmcs"])) == ("UTS", "FOC", ["DMC-B"])
     assert verdict["issues"]["thresholds"]["3"] == 5  # Table 13.2, UTS column
+
+
+def test_collect_only_is_no_run_and_has_no_verdict(project_single):
+    project_single.tests(PACK)
+    run = project_single.run("--collect-only")
+    assert "SVTAD" not in run.text
+    assert not (project_single.pytester.path / "report" / "verdict.json").exists()
+    assert not (project_single.pytester.path / ".svtad").exists()
