@@ -125,8 +125,10 @@ class SvtadSession:
     # -- controller side (or the only process): closing -------------------------------------------------------
 
     def open_sinks(self) -> None:
-        """Where results go as each test finishes: results.jsonl and the store."""
+        """Where results go as each test finishes: results.jsonl and the store (nothing for --collect-only)."""
         s = self.settings
+        if self.config.option.collectonly:
+            return
         if s.report_dir is not None:
             self.collector.log = ResultsLog(s.report_dir / "results.jsonl", {
                 "stage": s.stage, "release": s.release, "sut_version": s.sut_version, "seed": s.seed,
