@@ -18,7 +18,7 @@ from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.rules.criteria import Criteria
 from pytest_svtad.rules.verdict import Outputs
 from pytest_svtad.rules.workoff import WorkOffItem, work_off_plan
-from pytest_svtad.store import Store, default_url
+from pytest_svtad.store import Store, default_url, store_url
 from pytest_svtad.store.campaign import extant_candidates, load_campaign
 
 ISSUE_FIELDS = ("id", "severity", "status", "stage", "release", "campaign", "known_defect", "tag_agreed",
@@ -26,10 +26,7 @@ ISSUE_FIELDS = ("id", "severity", "status", "stage", "release", "campaign", "kno
 
 
 def _store(args: argparse.Namespace) -> Store:
-    url = args.store or default_url(Path.cwd())
-    if "://" not in url:
-        url = f"sqlite:///{Path(url).resolve()}"
-    return Store(url)
+    return Store(store_url(args.store, Path.cwd()) if args.store else default_url(Path.cwd()))
 
 
 def _date(text: str, what: str) -> date:

@@ -101,17 +101,14 @@ def load_settings(config: pytest.Config) -> Settings:
 
 
 def _store_url(config: pytest.Config) -> str | None:
-    from pytest_svtad.store.db import default_url
+    from pytest_svtad.store.db import default_url, store_url
 
     raw = _raw(config, "store")
     if raw is None:
         return default_url(Path(config.rootpath))
-    url = str(raw).strip()
-    if url.lower() == "none":
+    if str(raw).strip().lower() == "none":
         return None
-    if "://" not in url:  # a plain path means an SQLite file
-        return f"sqlite:///{_resolve_path(config, url)}"
-    return url
+    return store_url(str(raw), Path(config.invocation_params.dir))
 
 
 def _load(config: pytest.Config) -> Settings:

@@ -29,6 +29,15 @@ def default_url(rootdir: Path) -> str:
     return f"sqlite:///{rootdir / '.svtad' / 'svtad.db'}"
 
 
+def store_url(given: str, base: Path) -> str:
+    """A store URL as users write it: a SQLAlchemy URL, or a plain path (relative to ``base``) to an SQLite file."""
+    given = given.strip()
+    if "://" in given:
+        return given
+    path = Path(given).expanduser()
+    return f"sqlite:///{path if path.is_absolute() else (base / path).resolve()}"
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -104,7 +113,7 @@ class Store:
         with self._writing("record the plan") as conn:
             known = set(conn.execute(select(t.plan_entries.c.nodeid).where(t.plan_entries.c.run_id == run_id))
                         .scalars())
-            rows = [{"run_id": run_id, **_plan_row(e)} for e in entries if e.nodeid not in known]
+            rows = [{"run_id": run_id, **e.to_dict()} for e in entries if e.nodeid not in known]
             for start in range(0, len(rows), BATCH):
                 conn.execute(insert(t.plan_entries), rows[start:start + BATCH])
 
@@ -112,7 +121,7 @@ class Store:
         if not results:
             return
         with self._writing("record results") as conn:
-            rows = [{"run_id": run_id, **_result_row(r)} for r in results]
+            rows = [{"run_id": run_id, **r.to_dict()} for r in results]
             for start in range(0, len(rows), BATCH):
                 conn.execute(insert(t.results), rows[start:start + BATCH])
 
@@ -273,26 +282,3 @@ class _JsonCache:
 def _cause(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
-
-
-def _plan_row(entry: PlanEntry) -> dict[str, Any]:
-    data = entry.to_dict()
-    return data
-
-
-def _plan_entry(row: Any) -> PlanEntry:
-    descoped = row["descoped"]
-    return PlanEntry(nodeid=row["nodeid"], dmc=row["dmc"], ttm=tuple(row["ttm"] or ()), srv=row["srv"],
-                     functional_group=row["functional_group"], regression=bool(row["regression"]),
-                     severity=int(row["severity"]), known_defect=row["known_defect"],
-                     descoped=Descoping(**descoped) if descoped else None, witnessed=row["witnessed"])
-
-
-def _result_row(result: Result) -> dict[str, Any]:
-    return result.to_dict()
-
-
-def _result(row: Any) -> Result:
-    return Result(nodeid=row["nodeid"], outcome=Outcome(row["outcome"]), error=bool(row["error"]),
-                  xfailed=bool(row["xfailed"]), crashed=bool(row["crashed"]), reason=row["reason"] or "",
-                  duration=float(row["duration"] or 0.0), evidence=list(row["evidence"] or []))
