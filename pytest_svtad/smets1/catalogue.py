@@ -1,12 +1,14 @@
 """The SRV catalogue: DUIS Service Reference Variants with their SMETS1 applicability.
 
 The data lives in ``srv_catalogue.yaml`` beside this module so a correction is a data change. Flags (critical,
-on demand, future dated, DCC scheduled, non-device) follow the DUIS request matrix; SMETS1 applicability is ours
-to declare (SEC Appendix AM, S1SR Annex A, was not available): see the file's header.
+on demand, future dated, DCC scheduled, non-device) and eligible roles follow the DUIS request matrix; SMETS1
+applicability is ours to declare (SEC Appendix AM, S1SR Annex A, was not available): see the file's header.
 """
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -29,24 +31,46 @@ class SrvDefinition(BaseModel):
     critical: bool = False
     devices: tuple[DeviceKind, ...] = ()
     on_demand: bool = True
-    future_dated: bool = False
+    # the DUIS "Future Dated Response Pattern": who holds a future-dated request until its execution time
+    future_dated: Literal["none", "device", "dsp", "dsp_and_device"] = "none"
     dcc_scheduled: bool = False
     non_device: bool = False
+    roles: tuple[str, ...] = ()
     smets1: bool = True
     simulated: bool = False
     notes: str = ""
+
+    def default_device(self, present: Iterable[DeviceKind]) -> DeviceKind | None:
+        """The device kind a request goes to when the caller names none: the first of ``devices`` present."""
+        kinds = set(present)
+        return next((kind for kind in self.devices if kind in kinds), None)
 
 
 class _CatalogueFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    response_codes: dict[str, str] = {}
     srvs: list[SrvDefinition]
 
 
 class SrvCatalogue:
-    def __init__(self, source: Path, entries: dict[str, SrvDefinition]) -> None:
+    def __init__(self, source: Path, entries: dict[str, SrvDefinition],
+                 response_codes: dict[str, str] | None = None) -> None:
         self.source = source
         self.entries = entries
+        self.response_codes = response_codes or {}
+
+    def close_matches(self, srv: str, limit: int = 3) -> list[str]:
+        """SRVs whose number or name resembles ``srv``: for "unknown SRV" messages."""
+        variants = [number for number in self.entries if number.startswith(srv + ".")]
+        by_number = variants + difflib.get_close_matches(srv, list(self.entries), n=limit, cutoff=0.5)
+        names = {entry.name.lower(): entry.srv for entry in self.entries.values()}
+        by_name = [names[name] for name in difflib.get_close_matches(srv.lower(), list(names), n=limit, cutoff=0.5)]
+        return list(dict.fromkeys(by_number + by_name))[:limit]
+
+    def describe(self, srv: str) -> str:
+        entry = self.entries.get(srv)
+        return f"{srv} {entry.name}" if entry else srv
 
     def __contains__(self, srv: object) -> bool:
         return srv in self.entries
@@ -75,7 +99,7 @@ def load_catalogue(path: Path = DEFAULT_CATALOGUE) -> SrvCatalogue:
         if entry.srv in entries:
             raise SvtadInputError(path, f"SRV catalogue: duplicate srv '{entry.srv}'", located.line_of(["srvs", index]))
         entries[entry.srv] = entry
-    return SrvCatalogue(path, entries)
+    return SrvCatalogue(path, entries, dict(parsed.response_codes))
 
 
 @cache

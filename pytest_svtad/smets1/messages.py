@@ -3,15 +3,32 @@
 Shaped after DUIS (DCC User Interface Specification): a request names its Service Reference Variant (SRV) and
 carries a RequestID ``originator:target:counter``; a response carries a DUIS-style response code (``I0`` success,
 ``I99`` acknowledged, ``E..`` errors) and a body; alerts carry a GBCS-style 4-hex code (device alerts) or an ``N``
-code (DCC alerts). Everything is plain data (JSON-able) so it can cross a process or a wire.
+code (DCC alerts). Times are timezone-aware datetimes in the installation's time (simulated or real); ``to_dict``
+turns them into ISO 8601 strings so a message can cross a process or a wire as JSON.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
 from typing import Any
 
 SUCCESS_CODES = frozenset({"I0", "I99"})
+
+
+def plain(value: Any) -> Any:
+    """``value`` with datetimes as ISO strings, tuples as lists: JSON-able, stable for transcripts."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(key): plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    return value
+
+
+def _as_dict(message: Any) -> dict[str, Any]:
+    return {item.name: plain(getattr(message, item.name)) for item in fields(message)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,10 +38,10 @@ class ServiceRequest:
     request_id: str = ""
     device: str = ""  # the device kind the request is for ("" = the SRV's default device kind)
     command_variant: int = 1
-    execution_time: str | None = None  # ISO timestamp for a future-dated request
+    execution_time: datetime | None = None  # a future-dated request
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _as_dict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +51,8 @@ class ServiceResponse:
     code: str
     body: dict[str, Any] = field(default_factory=dict)
     device: str = ""
-    issued_at: str = ""  # ISO timestamps in the installation's (simulated or real) time
-    completed_at: str = ""
+    issued_at: datetime | None = None
+    completed_at: datetime | None = None
     detail: str = ""
 
     @property
@@ -43,7 +60,7 @@ class ServiceResponse:
         return self.code in SUCCESS_CODES
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _as_dict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +68,9 @@ class Alert:
     code: str
     device: str = ""
     name: str = ""
-    raised_at: str = ""
+    raised_at: datetime | None = None  # by the device's clock
     details: dict[str, Any] = field(default_factory=dict)
+    delivered_at: datetime | None = None  # when it reached the DCC User
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _as_dict(self)

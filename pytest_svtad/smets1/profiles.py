@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.yamlfiles import load_yaml, pydantic_error
@@ -31,6 +31,50 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Latency(_Strict):
+    """A response-time distribution, given the way labs quote it: median and 95th percentile (lognormal)."""
+
+    median_s: float = Field(gt=0)
+    p95_s: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Latency:
+        if self.p95_s < self.median_s:
+            raise ValueError(f"p95_s ({self.p95_s}) must be at least median_s ({self.median_s})")
+        return self
+
+
+class WanSpec(_Strict):
+    """The comms hub's WAN as the SMSO sees it."""
+
+    latency: Latency = Latency(median_s=2.0, p95_s=6.0)
+    loss: float = Field(default=0.0, ge=0, lt=1)
+    bandwidth_bps: int = Field(default=9600, gt=0)
+
+
+class Quirk(_Strict):
+    """A firmware defect reproduced by the simulator for one SRV.
+
+    ``reject``: the device refuses the command (response ``code``); ``timeout``: it never answers; ``wrong_value``:
+    it answers, with ``field`` replaced by ``value`` or multiplied by ``factor``."""
+
+    srv: str = Field(pattern=r"^\d+(\.\d+){1,2}$")
+    effect: Literal["reject", "timeout", "wrong_value"]
+    code: str = "E11"
+    field: str | None = None
+    value: Any = None
+    factor: float | None = None
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _wrong_value_says_how(self) -> Quirk:
+        if self.effect == "wrong_value" and self.field is None:
+            raise ValueError("a wrong_value quirk names the body 'field' it corrupts (and a 'value' or 'factor')")
+        if self.effect == "wrong_value" and self.value is None and self.factor is None:
+            raise ValueError("a wrong_value quirk gives the wrong 'value' or a 'factor'")
+        return self
+
+
 class DeviceModel(_Strict):
     """One device model at one firmware version."""
 
@@ -41,8 +85,14 @@ class DeviceModel(_Strict):
     firmware: str = Field(min_length=1)
     hardware_version: str | None = None
     han_band: Literal["2.4GHz", "868MHz"] = "2.4GHz"
-    # Deliberate deviations from the behaviour the simulator models (used to reproduce real devices' defects).
-    quirks: tuple[str, ...] = ()
+    # how long the device takes to act on a command once it has it
+    response_time: Latency = Latency(median_s=0.5, p95_s=2.0)
+    # SRVs this firmware does not implement: answered with an error code
+    unsupported_srvs: tuple[str, ...] = ()
+    # deliberate deviations from the behaviour the simulator models (to reproduce real devices' defects)
+    quirks: tuple[Quirk, ...] = ()
+    # the comms hub's WAN (comms hubs only)
+    wan: WanSpec | None = None
     notes: str = ""
 
 
@@ -55,6 +105,22 @@ class LinkSpec(_Strict):
     timeout_s: float = Field(default=5.0, gt=0)
 
 
+class Household(_Strict):
+    """The consumption the simulator feeds the meters with (annual totals, shaped by time of day and season)."""
+
+    electricity_kwh_per_year: float = Field(default=2700, gt=0)
+    gas_kwh_per_year: float = Field(default=11500, gt=0)
+
+
+class MigrationSpec(_Strict):
+    """What migrating this installation into the DCC involves (dormant and active installations alike)."""
+
+    # firmware versions the DCC requires before enrolment, per device kind
+    firmware_targets: dict[DeviceKind, str] = {}
+    # whether the SMSO holds the devices' master keys (no master keys: excluded from migration)
+    master_keys: bool = True
+
+
 class DmcProfile(_Strict):
     """A Device Model Combination as tested: one SMETS1 installation type of one set of device models."""
 
@@ -65,6 +131,9 @@ class DmcProfile(_Strict):
     smso: str = "SMSO"
     epcl_entry: str | None = None
     link: LinkSpec = LinkSpec()
+    payment_mode: Literal["credit", "prepayment"] = "credit"
+    household: Household = Household()
+    migration: MigrationSpec = MigrationSpec()
     notes: str = ""
 
     @field_validator("devices")
@@ -133,4 +202,17 @@ def load_profiles(root: Path) -> Profiles:
             if model.kind != kind:
                 raise SvtadInputError(path, f"DMC '{dmc.id}': devices.{kind.value} names '{model_id}', "
                                       f"which is a {model.kind.value}, not a {kind.value}")
+        _check_han(dmc, models, dmc_files[dmc.id])
     return Profiles(root, models, dmcs)
+
+
+def _check_han(dmc: DmcProfile, models: dict[str, DeviceModel], path: Path) -> None:
+    """Every HAN device of a DMC speaks the comms hub's band (2.4 GHz or 868 MHz)."""
+    hub_id = dmc.devices.get(DeviceKind.CH)
+    if hub_id is None:
+        return
+    band = models[hub_id].han_band
+    for kind, model_id in dmc.devices.items():
+        if models[model_id].han_band != band:
+            raise SvtadInputError(path, f"DMC '{dmc.id}': devices.{kind.value} '{model_id}' is on the "
+                                  f"{models[model_id].han_band} HAN but the comms hub '{hub_id}' is on {band}")
