@@ -365,7 +365,8 @@ class Installation:
         done = self.env.event()
         self.env.process(self._serve(request, entry, service, target, done))
         self.env.run(until=done)
-        response: ServiceResponse = done.value
+        response = done.value
+        assert isinstance(response, ServiceResponse)
         return response
 
     def _target(self, entry: SrvDefinition, device: str | None) -> Device | None:

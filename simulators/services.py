@@ -362,7 +362,8 @@ def configure_alert_behaviour(inst: Installation, device: Device, args: dict[str
 @service("7.1", device_class=Meter)
 def enable_supply(inst: Installation, device: Device, args: dict[str, Any]) -> dict[str, Any]:
     target = meter(device)
-    if target.payment_mode == "prepayment" and target.available_credit_pence <= target.prepay.disablement_threshold_pence:
+    threshold = target.prepay.disablement_threshold_pence
+    if target.payment_mode == "prepayment" and target.available_credit_pence <= threshold:
         raise Refused("no credit: the supply stays off until a top-up")
     inst.set_supply(target, "enabled", "user")
     return {}

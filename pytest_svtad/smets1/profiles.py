@@ -190,7 +190,8 @@ def load_profiles(root: Path) -> Profiles:
     """Load ``root/models/*.yaml`` and ``root/dmcs/*.yaml`` and check every DMC names known models of its kinds."""
     if not root.is_dir():
         raise SvtadInputError(root, "profiles directory not found (expected models/ and dmcs/ inside)")
-    models, _ = _load_all(root / "models", DeviceModel, "device model profile")
+    models, model_files = _load_all(root / "models", DeviceModel, "device model profile")
+    _check_srvs(models, model_files)
     dmcs, dmc_files = _load_all(root / "dmcs", DmcProfile, "DMC profile")
     for dmc in dmcs.values():
         for kind, model_id in dmc.devices.items():
@@ -216,3 +217,19 @@ def _check_han(dmc: DmcProfile, models: dict[str, DeviceModel], path: Path) -> N
         if models[model_id].han_band != band:
             raise SvtadInputError(path, f"DMC '{dmc.id}': devices.{kind.value} '{model_id}' is on the "
                                   f"{models[model_id].han_band} HAN but the comms hub '{hub_id}' is on {band}")
+
+
+def _check_srvs(models: dict[str, DeviceModel], files: dict[str, Path]) -> None:
+    """Quirks and unsupported SRVs name SRVs of the catalogue."""
+    from pytest_svtad.smets1.catalogue import default_catalogue
+
+    catalogue = default_catalogue()
+    for model in models.values():
+        named = [*(f"unsupported_srvs: '{srv}'" for srv in model.unsupported_srvs),
+                 *(f"quirks: srv '{quirk.srv}'" for quirk in model.quirks)]
+        for srv, where in zip([*model.unsupported_srvs, *(quirk.srv for quirk in model.quirks)], named, strict=True):
+            if srv not in catalogue:
+                close = catalogue.close_matches(srv)
+                hint = f" (close: {', '.join(close)})" if close else ""
+                raise SvtadInputError(files[model.id], f"device model '{model.id}': {where} is not in the SRV "
+                                      f"catalogue{hint}")
