@@ -75,6 +75,11 @@ class Device:
     def available(self, now: datetime) -> bool:
         return self.powered and (self.offline_until is None or now >= self.offline_until)
 
+    @property
+    def steady(self) -> bool:
+        """Powered and not rebooting: no need to look at the clock to know it answers."""
+        return self.powered and self.offline_until is None
+
     def log_event(self, now: datetime, code: str, description: str) -> None:
         self.event_log.append(LogEntry(self.clock(now), code, description))
 

@@ -104,7 +104,8 @@ class Installation:
             device.commissioned = self.enrolled
             self.devices[kind.value] = device
             self.inventory.status[device_id] = status
-        hub = self.hub
+        found = self.devices.get(DeviceKind.CH.value)
+        self._hub = hub = found if isinstance(found, CommsHub) else None
         band = hub.model.han_band if hub else "2.4GHz"
         self.han = Han(band)
         self.wan = Wan(hub.model.wan if hub and hub.model.wan else WanSpec(), stream(self.seed, "wan"))
@@ -125,8 +126,7 @@ class Installation:
 
     @property
     def hub(self) -> CommsHub | None:
-        hub = self.devices.get(DeviceKind.CH.value)
-        return hub if isinstance(hub, CommsHub) else None
+        return self._hub
 
     def meters(self) -> list[Meter]:
         return [item for item in self.devices.values() if isinstance(item, Meter)]
@@ -435,18 +435,20 @@ class Installation:
     def _round_trip(self, entry: SrvDefinition, service: Service, device: Device,
                     args: dict[str, Any]) -> Generator[simpy.Event, Any, Outcome | None]:
         env = self.env
+        wan = self.wan
         deadline = env.now + self.response_timeout_s
-        hub = self.hub
+        hub = self._hub
         size = len(entry.srv) + len(repr(args)) + 64
-        if not self.enrolled or not self.wan.up(self.now) or self.wan.lost() or (
-                hub is not None and not hub.available(self.now)):
+        if not self.enrolled or (wan.outages and not wan.up(self.now)) or wan.lost() or (
+                hub is not None and not hub.steady and not hub.available(self.now)):
             yield env.timeout(deadline - env.now)
             return None
-        yield env.timeout(self.wan.transfer_s(size, down=True))
+        yield env.timeout(wan.transfer_s(size, down=True))
         if device is not hub:
             yield env.timeout(self.han.hop_s(size))
-        quirk = device.quirks.get(entry.srv)
-        if not device.available(self.now) or (quirk is not None and quirk.effect == "timeout"):
+        quirk = device.quirks.get(entry.srv) if device.quirks else None
+        if (not device.steady and not device.available(self.now)) or (
+                quirk is not None and quirk.effect == "timeout"):
             yield env.timeout(max(0.0, deadline - env.now))
             return None
         yield env.timeout(self._response_time[device.kind.value].sample())
@@ -454,10 +456,10 @@ class Installation:
         answer = len(repr(outcome[1])) + 64
         if device is not hub:
             yield env.timeout(self.han.hop_s(answer))
-        if not self.wan.up(self.now) or self.wan.lost():
+        if (wan.outages and not wan.up(self.now)) or wan.lost():
             yield env.timeout(max(0.0, deadline - env.now))
             return None  # the device acted; its answer is lost
-        yield env.timeout(self.wan.transfer_s(answer, down=False))
+        yield env.timeout(wan.transfer_s(answer, down=False))
         if env.now > deadline:
             return None
         return outcome

@@ -27,7 +27,7 @@ class Wan:
         self.bytes_up = 0
 
     def up(self, now: datetime) -> bool:
-        return not any(start <= now < end for start, end in self.outages)
+        return not self.outages or not any(start <= now < end for start, end in self.outages)
 
     def up_again(self, now: datetime) -> datetime:
         return max((end for start, end in self.outages if start <= now < end), default=now)
