@@ -13,6 +13,7 @@ from typing import Any
 
 from pytest_svtad.smets1.profiles import DeviceKind, DeviceModel, Quirk
 from simulators.consumption import ConsumptionModel
+from simulators.errors import RequestError
 from simulators.tariff import DEFAULT_TARIFF, Pricing, pricing
 
 PROFILE_INTERVALS_KEPT = 13 * 31 * 48  # about 13 months of half hours
@@ -148,15 +149,21 @@ class Meter(Device):
     def demand_w(self) -> int:
         return self.interval_wh * 2 if self.supply_status == "enabled" and self.powered else 0
 
-    def set_tariff(self, tariff: dict[str, Any]) -> None:
-        parsed = pricing(tariff)  # refuse before changing anything
+    def set_tariff(self, tariff: dict[str, Any]) -> str:
+        """Keep ``tariff`` verbatim (DUIS carries any tariff the meter accepts); price by it when its pricing keys
+        are understood. Returns why the pricing stayed as it was, or ""."""
         self.tariff = tariff
+        try:
+            parsed = pricing(tariff)
+        except RequestError as exc:
+            return f"pricing unchanged: {exc}"
         self.pricing = parsed
         self.tou_wh = [0] * len(parsed.tou)
         self.block_wh = 0
+        return ""
 
-    def apply_price(self, changes: dict[str, Any]) -> None:
-        self.set_tariff({**self.tariff, **changes})
+    def apply_price(self, changes: dict[str, Any]) -> str:
+        return self.set_tariff({**self.tariff, **changes})
 
     @property
     def available_credit_pence(self) -> float:

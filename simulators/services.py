@@ -68,8 +68,10 @@ def _window(inst: Installation, args: dict[str, Any], default: timedelta) -> tup
 
 @service("1.1.1", p.Param("tariff", p.mapping, required=True, expected="a tariff mapping"), device_class=Meter)
 def update_import_tariff(inst: Installation, device: Device, args: dict[str, Any]) -> dict[str, Any]:
-    meter(device).set_tariff(copy.deepcopy(args["tariff"]))
+    unpriced = meter(device).set_tariff(copy.deepcopy(args["tariff"]))
     device.log_event(inst.now, "TARIFF", "import tariff (primary element) updated")
+    if unpriced:
+        inst.note(f"simulator: {device.kind.value} tariff stored; {unpriced}")
     return {}
 
 
@@ -78,7 +80,9 @@ def update_import_tariff(inst: Installation, device: Device, args: dict[str, Any
 def update_price(inst: Installation, device: Device, args: dict[str, Any]) -> dict[str, Any]:
     if not args:
         raise p.RequestError("SRV 1.2.1: give 'unit_rate_pence' and/or 'standing_charge_pence'")
-    meter(device).apply_price(args)
+    unpriced = meter(device).apply_price(args)
+    if unpriced:
+        inst.note(f"simulator: {device.kind.value} price stored; {unpriced}")
     device.log_event(inst.now, "PRICE", "price (primary element) updated")
     return {}
 

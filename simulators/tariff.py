@@ -8,7 +8,8 @@ A tariff is the mapping the user wrote, kept verbatim for Read Tariff (4.11.1). 
   the tariff took effect (or the block counters' last reset) priced block by block;
 - ``standing_charge_pence``: per day.
 
-Other keys are kept and ignored. A known key with the wrong shape is refused naming the field.
+Other keys are kept and ignored. A tariff whose pricing keys have another shape is still stored (the contract
+takes any mapping) and the meter keeps its previous pricing; the transcript says which field it could not use.
 """
 
 from __future__ import annotations

@@ -403,8 +403,16 @@ def test_bad_parameter_names_the_field() -> None:
         inst.request("2.2")
     with pytest.raises(RequestError, match=r"unexpected parameter 'amount'"):
         inst.request("2.2", amount=5)
-    with pytest.raises(RequestError, match=r"tariff\.tou\[0\]\.from: expected a time"):
-        inst.request("1.1.1", tariff={"tou": [{"from": "7am", "rate_pence": 10}]})
+    with pytest.raises(RequestError, match=r"parameter 'tariff': expected a mapping"):
+        inst.request("1.1.1", tariff=[10, 20])
+
+
+def test_a_tariff_the_meter_cannot_price_is_stored_and_the_transcript_says_which_field() -> None:
+    inst = install("DMC-001")
+    odd = {"tou": [{"from": "7am", "rate_pence": 10}]}
+    assert inst.request("1.1.1", tariff=odd).ok
+    assert inst.request("4.11.1").body["tariff"] == odd
+    assert "pricing unchanged: tariff.tou[0].from: expected a time 'HH:MM', got '7am'" in inst.transcript_text()
 
 
 def test_a_device_kind_the_dmc_lacks_is_named() -> None:
