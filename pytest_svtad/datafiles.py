@@ -9,12 +9,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from pytest_svtad.errors import SvtadInputError
+from pytest_svtad.rules.appendix_ak import STAGES
 from pytest_svtad.rules.criteria import Criteria
 from pytest_svtad.ttm import Requirement, Ttm
 from pytest_svtad.yamlfiles import load_yaml, pydantic_error
 
 TTM_REQUIRED = ("requirement_id", "functional_group", "title")
-TTM_OPTIONAL = ("section", "clause", "severity")
+TTM_OPTIONAL = ("section", "clause", "severity", "stages")
 TTM_HEADER_HINT = ",".join(TTM_REQUIRED) + "[," + ",".join(TTM_OPTIONAL) + "]"
 
 
@@ -37,8 +38,13 @@ def _requirement(path: Path, line: int | None, row: dict[str, Any], seen: dict[s
             severity = 0
         if severity not in range(1, 6):
             raise SvtadInputError(path, f"requirement '{rid}': severity must be 1-5, got '{values['severity']}'", line)
+    stages = tuple(name for name in values["stages"].replace(",", ";").replace(" ", ";").split(";") if name)
+    unknown = [name for name in stages if name not in STAGES]
+    if unknown:
+        raise SvtadInputError(path, f"requirement '{rid}': unknown stage '{unknown[0]}' in stages (expected "
+                              f"stage names separated by ';': {', '.join(STAGES)})", line)
     return Requirement(rid, values["functional_group"], values["title"], values["section"], values["clause"],
-                       severity)
+                       severity, stages)
 
 
 def _ttm_from_csv(path: Path) -> dict[str, Requirement]:
@@ -93,7 +99,8 @@ def _ttm_from_yaml(path: Path) -> dict[str, Requirement]:
 
 
 def load_ttm(path: Path) -> Ttm:
-    """Read a TTM from CSV (header ``requirement_id,functional_group,title[,section,clause,severity]``) or YAML."""
+    """Read a TTM from CSV (header ``requirement_id,functional_group,title[,section,clause,severity,stages]``) or
+    YAML. ``stages`` (names separated by ';') scopes a requirement to the stages whose packs must cover it."""
     if not path.is_file():
         raise SvtadInputError(path, "TTM file not found")
     if path.suffix.lower() in (".yaml", ".yml"):

@@ -19,6 +19,11 @@ class Requirement:
     section: str = ""
     clause: str = ""
     severity: int | None = None
+    # the stages whose packs must cover the requirement; empty means every stage
+    stages: tuple[str, ...] = ()
+
+    def in_scope(self, stage: str | None) -> bool:
+        return stage is None or not self.stages or stage in self.stages
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +49,17 @@ class Traceability:
     unknown: list[str]  # ids on tests that the TTM lacks (normally a collection error already)
     untraced_tests: list[str]  # planned tests carrying no TTM id
     tests_by_requirement: dict[str, list[str]] = field(default_factory=dict)
+    out_of_scope: int = 0  # requirements the TTM scopes to other stages: not counted above
 
     def as_dict(self) -> dict[str, object]:
         return {"requirements": self.requirements, "covered": self.covered, "uncovered": self.uncovered,
-                "unknown": self.unknown, "untraced_tests": self.untraced_tests}
+                "unknown": self.unknown, "untraced_tests": self.untraced_tests, "out_of_scope": self.out_of_scope}
 
 
-def trace(ttm: Ttm | None, plan: Iterable[PlanEntry]) -> Traceability:
+def trace(ttm: Ttm | None, plan: Iterable[PlanEntry], stage: str | None = None) -> Traceability:
     """Map requirements to planned (not de-scoped) tests. A requirement covered only by de-scoped tests is
-    uncovered: it will not be demonstrated in this phase."""
+    uncovered: it will not be demonstrated in this phase. Requirements the TTM scopes to other stages than
+    ``stage`` are left out of the counts (tests may still trace to them)."""
     by_requirement: dict[str, list[str]] = {rid: [] for rid in (ttm.requirements if ttm else ())}
     unknown: set[str] = set()
     untraced: list[str] = []
@@ -66,9 +73,10 @@ def trace(ttm: Ttm | None, plan: Iterable[PlanEntry]) -> Traceability:
                 unknown.add(rid)
                 continue
             by_requirement.setdefault(rid, []).append(entry.nodeid)
-    requirement_ids = list(ttm.requirements) if ttm else []
+    requirement_ids = [rid for rid, req in ttm.requirements.items() if req.in_scope(stage)] if ttm else []
     uncovered = [rid for rid in requirement_ids if not by_requirement.get(rid)]
     return Traceability(
+        out_of_scope=len(ttm.requirements) - len(requirement_ids) if ttm else 0,
         requirements=len(requirement_ids),
         covered=len(requirement_ids) - len(uncovered),
         uncovered=uncovered,

@@ -28,7 +28,9 @@ def _usage_error(run) -> str:
     ("requirement_id,functional_group,title\nR1,reads,a\n,reads,b\n", "ttm.csv:3: empty requirement_id"),
     ("requirement_id,functional_group,title,severity\nR1,reads,a,7\n", "ttm.csv:2: requirement 'R1': severity"),
     (b"requirement_id,functional_group,title\nR1,r\xe9ads,a\n", "ttm.csv: cannot read TTM"),
-], ids=["missing-column", "duplicate-id", "empty-id", "bad-severity", "not-utf8"])
+    ("requirement_id,functional_group,title,stages\nR1,reads,a,SIT;DMCT\n",
+     "ttm.csv:2: requirement 'R1': unknown stage 'DMCT' in stages"),
+], ids=["missing-column", "duplicate-id", "empty-id", "bad-severity", "not-utf8", "bad-stage"])
 def test_bad_ttm_csv_is_a_usage_error_naming_file_and_line(project_single, content, expected):
     path = project_single.pytester.path / "ttm.csv"
     path.write_bytes(content if isinstance(content, bytes) else content.encode())

@@ -181,9 +181,31 @@ def test_uncovered_requirement_breaks_traceability(project):
     """)
     run = project.run("--svtad-dmc", "DMC-A")
     assert run.verdict()["ttm"] == {"requirements": 3, "covered": 2, "uncovered": ["REQ-3"], "unknown": [],
-                                    "untraced_tests": []}
+                                    "untraced_tests": [], "out_of_scope": 0}
     assert run.criterion("ttm-traceability")["status"] == "not_met"
     assert run.criterion("heatmap")["status"] == "met"
+
+
+def test_requirement_scoped_to_other_stages_need_not_be_covered(project):
+    project.file("ttm.csv", """\
+        requirement_id,functional_group,title,stages
+        REQ-1,reads,Read registers,
+        REQ-2,supply,Supply control,SIT;DMCT-SRVT
+        REQ-3,migration,Migrate a dormant meter,DMCT-MT;MT-DORMANT
+    """)
+    project.tests("""
+        import pytest
+
+        @pytest.mark.ttm("REQ-1", "REQ-2")
+        def test_read(dmc):
+            pass
+    """)
+    run = project.run("--svtad-dmc", "DMC-A", "--svtad-stage", "DMCT-SRVT")
+    assert run.verdict()["ttm"]["requirements"] == 2 and run.verdict()["ttm"]["out_of_scope"] == 1
+    criterion = run.criterion("ttm-traceability")
+    assert criterion["status"] == "met" and "(1 more are scoped to other stages)" in criterion["detail"]
+    assert project.run("--svtad-dmc", "DMC-A", "--svtad-stage", "DMCT-MT").criterion("ttm-traceability")[
+        "status"] == "not_met"
 
 
 def test_untraced_test_breaks_heatmap_traceability(project):

@@ -66,7 +66,7 @@ def test_verdict_matches_hand_worked_tables(project):
     assert verdict["issues"]["extant"] == {"1": 0, "2": 0, "3": 2, "4": 0, "5": 1}
     assert verdict["issues"]["raised"] == 3
     assert verdict["ttm"] == {"requirements": 3, "covered": 2, "uncovered": ["REQ-3"], "unknown": [],
-                              "untraced_tests": []}
+                              "untraced_tests": [], "out_of_scope": 0}
     assert _statuses(verdict) == {
         "functional-execution": "not_met",  # 21 of 22
         "functional-pass-rate": "met",  # 91.7% and 90.0%

@@ -227,8 +227,10 @@ def _ttm_traceability(ttm: Ttm | None, traceability: Traceability) -> Criterion:
         return Criterion(cid, NOT_MET, f"tests name ids absent from the TTM: {_listing(traceability.unknown)}")
     if traceability.uncovered:
         return Criterion(cid, NOT_MET, f"{len(traceability.uncovered)} of {traceability.requirements} TTM "
-                         f"requirements have no planned test: {_listing(traceability.uncovered)}")
-    return Criterion(cid, MET, f"all {traceability.requirements} requirements of {ttm.source} map to planned tests")
+                         f"requirements in scope have no planned test: {_listing(traceability.uncovered)}")
+    scope = (f" ({traceability.out_of_scope} more are scoped to other stages)" if traceability.out_of_scope else "")
+    return Criterion(cid, MET, f"all {traceability.requirements} requirements of {ttm.source} in scope map to "
+                     f"planned tests{scope}")
 
 
 def _heatmap(ttm: Ttm | None, traceability: Traceability, outputs: Outputs) -> Criterion:
@@ -252,7 +254,7 @@ def evaluate(*, stage: str, release: str | None, plan: Sequence[PlanEntry], resu
     """Evaluate Table 13.1 rows 1-7 (row 8 is always ``manual``) for one stage. ``counts`` may be given when the
     caller has counted the same plan and results already."""
     counts = counts or count(plan, results, dmcs)
-    traceability = trace(ttm, plan)
+    traceability = trace(ttm, plan, stage)
     thresholds_criterion, limits, source, epcl = _issue_thresholds(stage, issues, criteria)
     criteria_list = [
         _functional_execution(counts, criteria),
