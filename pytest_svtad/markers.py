@@ -21,7 +21,8 @@ MARKERS = {
     "stages": f"stages(*names): stages in which the test is planned ({', '.join(ak.STAGES)}); absent = every stage.",
     "requires": f"requires(*kinds): device kinds the DMC must contain ({KIND_NAMES}); else not applicable.",
     "descoped": "descoped(reason, approval): approved de-scoping (12.6(a)): out of planned counts, listed in reports.",
-    "severity": "severity(n): severity 1-5 of the Testing Issue a failure raises (13.19); default 3.",
+    "severity": "severity(n): severity 1-5 of the Testing Issue a failure raises (13.19); default: the most severe "
+                "TTM severity of its requirements, else 3.",
     "known_defect": "known_defect(issue_id): a failure of this test is the known Testing Issue issue_id.",
     "witnessed": "witnessed(by=None): the test is in the witnessed subset (13.11-13.13), optionally naming who.",
 }
@@ -168,6 +169,10 @@ def read_tags(node: pytest.Item | pytest.Function, catalogue: SrvCatalogue, ttm:
 
     if group is None and ttm is not None and ttm_ids:
         group = ttm.group_of(ttm_ids[0])
+    if severity_value is None and ttm is not None:
+        # without a marker, a failure is as severe as the most severe requirement the test covers (13.19)
+        given = [req.severity for rid in ttm_ids if (req := ttm.requirements.get(rid)) and req.severity]
+        severity = min(given, default=severity)
     return Tags(ttm=tuple(ttm_ids), srv=srv, functional_group=group, regression=regression_mark is not None,
                 stages=stages, requires=frozenset(requires), srv_devices=srv_devices, descoped=descoped,
                 severity=severity, known_defect=known_defect, witnessed=witnessed, tagged=True)

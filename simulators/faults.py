@@ -69,6 +69,11 @@ class Faults:
         self._inst.device(device).quirks[srv] = quirk
         self._inst.note(f"fault: {device} firmware quirk {effect} on {srv}")
 
+    def lose_master_keys(self) -> None:
+        """The SMSO no longer holds the devices' master keys: migration readiness fails (DOMAIN.md exclusion)."""
+        self._inst.master_keys = False
+        self._inst.note("fault: SMSO master keys not held")
+
     def clear(self) -> None:
         """End outages now, restore the WAN's loss rate and the devices' own quirks."""
         now = self._inst.now

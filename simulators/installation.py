@@ -67,6 +67,7 @@ class Installation:
         self._ids = itertools.count(1001)
         self.enrolled = dmc.installation != "dormant"
         self.failed_migrations = 0
+        self.master_keys = dmc.migration.master_keys  # held by the SMSO: without them no migration
         self.transcript = Transcript(f"# transcript of {dmc.id} ({dmc.name}), seed {seed}, simulated time UTC")
         self._delivered: list[Alert] = []
         self.inventory = Inventory()
@@ -485,3 +486,11 @@ class Installation:
 
     def migrate(self, cohort: str = "FOC") -> dict[str, Any]:
         return migration.migrate(self, cohort)
+
+    def make_dormant(self) -> None:
+        """The supplier ends its SMSO contract: the installation keeps metering but leaves the DCC's reach."""
+        self.enrolled = False
+        for device in self.devices.values():
+            device.commissioned = False
+            self.inventory.status[device.device_id] = "not migrated"
+        self.note("installation made dormant (SMSO contract ended)")

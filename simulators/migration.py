@@ -37,13 +37,13 @@ def readiness(inst: Installation) -> dict[str, Any]:
     reasons = []
     if inst.enrolled:
         reasons.append("already enrolled")
-    if not inst.dmc.migration.master_keys:
+    if not inst.master_keys:
         reasons.append("the SMSO holds no master keys for the devices")
     if not wan:
         reasons.append("the comms hub has no WAN connection")
     if inst.failed_migrations >= MAX_FAILED_ATTEMPTS:
         reasons.append(f"{inst.failed_migrations} failed migration attempts (excluded at {MAX_FAILED_ATTEMPTS})")
-    return {"eligible": not reasons, "reasons": reasons, "wan": wan, "master_keys": inst.dmc.migration.master_keys,
+    return {"eligible": not reasons, "reasons": reasons, "wan": wan, "master_keys": inst.master_keys,
             "failed_attempts": inst.failed_migrations, "firmware": firmware, "han": han,
             "gas_excluded": not han.get(DeviceKind.GSME.value, True)}
 

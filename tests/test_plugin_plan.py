@@ -96,6 +96,34 @@ def test_functional_group_defaults_to_the_ttm_group(project_single):
     assert groups["test_read[DMC-A]"] == "reads"
 
 
+def test_severity_defaults_to_the_most_severe_ttm_requirement(project_single):
+    project_single.file("ttm.csv", """\
+        requirement_id,functional_group,title,severity
+        REQ-1,reads,Read registers,4
+        REQ-2,supply,Supply control,2
+        REQ-3,prepayment,Top up,
+    """)
+    project_single.tests("""
+        import pytest
+
+        @pytest.mark.ttm("REQ-1", "REQ-2")
+        def test_covers_two(dmc):
+            assert False
+
+        @pytest.mark.ttm("REQ-3")
+        def test_unrated(dmc):
+            assert False
+
+        @pytest.mark.ttm("REQ-2")
+        @pytest.mark.severity(5)
+        def test_marker_wins(dmc):
+            assert False
+    """)
+    run = project_single.run("--svtad-dmc", "DMC-A")
+    severities = {r["nodeid"].split("::")[1]: r["severity"] for r in run.results()}
+    assert severities == {"test_covers_two[DMC-A]": 2, "test_unrated[DMC-A]": 3, "test_marker_wins[DMC-A]": 5}
+
+
 def test_stages_marker_plans_test_only_in_its_stages(project):
     project.tests("""
         import pytest

@@ -59,6 +59,20 @@ class ServiceResponse:
     def ok(self) -> bool:
         return self.code in SUCCESS_CODES
 
+    @property
+    def failed_at_device(self) -> bool:
+        """Delivered, but the device declined the command (GBCS carries the failure inside the response)."""
+        return self.body.get("result") == "failure"
+
+    def expect(self, code: str = "I0") -> dict[str, Any]:
+        """The body, once the response is ``code`` (and, for ``I0``, the device did not decline the command);
+        otherwise an AssertionError that says what came back, for the test's failure message."""
+        if self.code != code or (code == "I0" and self.failed_at_device):
+            got = self.code + (f", device declined: {self.body.get('reason')}" if self.failed_at_device else "")
+            detail = f" ({self.detail})" if self.detail and not self.failed_at_device else ""
+            raise AssertionError(f"SRV {self.srv} to {self.device or 'DCC'}: expected {code}, got {got}{detail}")
+        return self.body
+
     def to_dict(self) -> dict[str, Any]:
         return _as_dict(self)
 
