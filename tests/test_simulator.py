@@ -218,7 +218,7 @@ def test_power_outage_of_five_minutes_raises_restore_alerts_and_stops_consumptio
     inst = install("DMC-001")
     inst.faults.power_outage(minutes=5)
     inst.advance(minutes=10)
-    alerts = inst.alerts()
+    alerts = sorted(inst.alerts(), key=lambda alert: alert.code)
     assert [alert.code for alert in alerts] == ["8F35", "8F36"]
     assert alerts[0].raised_at is not None and alerts[0].delivered_at is not None
     assert alerts[0].delivered_at >= alerts[0].raised_at
