@@ -58,6 +58,25 @@ def _verdict(args: argparse.Namespace) -> int:
     return 0 if verdict.get("verdict") == "met" else 1
 
 
+def _packs(args: argparse.Namespace) -> int:
+    from pytest_svtad.packs import describe, find_packs, format_table
+
+    packs = find_packs(Path(args.dir))
+    if not packs:
+        print(f"no packs (folders with a pack.yaml) under {args.dir}", file=sys.stderr)
+        return 2
+    rows = [(pack, describe(pack, args.dmc, Path(args.profiles) if args.profiles else None)) for pack in packs]
+    if args.json:
+        print(json.dumps({pack.name: {"stage": pack.manifest.stage, "ttm": str(pack.ttm_path), "tests": c.tests,
+                                      "planned": c.instances, "regression": c.regression,
+                                      "srvs": sorted(c.srvs), "requirements": sorted(c.requirements),
+                                      "requirements_in_scope": c.in_scope, "untraced_tests": c.untraced,
+                                      "errors": c.errors} for pack, c in rows}, indent=2))
+    else:
+        print(format_table(rows))
+    return 1 if any(contents.errors for _, contents in rows) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="svtad", description="SMETS1 test packs and SVTAD evidence.")
     parser.add_argument("--version", action="version", version=f"pytest-svtad {__version__}")
@@ -69,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ttm")
     p.add_argument("--criteria")
     p.set_defaults(func=_check)
+    p = sub.add_parser("packs", help="list the test packs with their stage, tests, SRVs and TTM requirements covered")
+    p.add_argument("dir", nargs="?", default="testpacks")
+    p.add_argument("--dmc", default="all", help="DMCs to plan over (default all)")
+    p.add_argument("--profiles", help="device profiles directory (default device_profiles/ under the rootdir)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_packs)
     p = sub.add_parser("verdict", help="print the verdict of a report directory, or compute a campaign's from the "
                        "store (--campaign); exit 0 when met, 1 when not")
     p.add_argument("report", nargs="?", help="report directory (default report/); with --campaign, where to write")

@@ -7,6 +7,7 @@ import pytest
 
 @pytest.mark.ttm("S1-CF-01")
 @pytest.mark.srv("6.20.1")
+@pytest.mark.functional_group("configuration")
 def test_mpan_written_reads_back(installation):
     installation.request("6.20.1", mpxn="2000054321098").expect()
     assert installation.request("6.2.7").expect()["mpxn"] == "2000054321098"
@@ -14,6 +15,7 @@ def test_mpan_written_reads_back(installation):
 
 @pytest.mark.ttm("S1-CF-02")
 @pytest.mark.srv("6.6")
+@pytest.mark.functional_group("configuration")
 def test_gas_conversion_change_changes_reported_volume(installation):
     before = installation.request("4.1.1", device="GSME").expect()
     installation.request("6.6", device="GSME", calorific_value=38.0, conversion_factor=1.0).expect()
@@ -24,6 +26,7 @@ def test_gas_conversion_change_changes_reported_volume(installation):
 
 @pytest.mark.ttm("S1-CF-03")
 @pytest.mark.srv("6.22")
+@pytest.mark.functional_group("configuration")
 def test_suppressed_alert_is_withheld_until_restored(installation, codes):
     installation.request("6.22", suppress=["8F57"]).expect()
     installation.request("7.2").expect()
@@ -39,6 +42,7 @@ def test_suppressed_alert_is_withheld_until_restored(installation, codes):
 @pytest.mark.ttm("S1-CF-04", "S1-CF-05")
 @pytest.mark.srv("3.4")
 @pytest.mark.requires("IHD")
+@pytest.mark.functional_group("configuration")
 def test_change_of_supplier_name_and_message(installation):
     installation.request("3.4", name="New Supplier plc").expect()
     installation.request("3.1", message="Welcome to New Supplier").expect()
@@ -48,6 +52,7 @@ def test_change_of_supplier_name_and_message(installation):
 
 @pytest.mark.ttm("S1-CF-06")
 @pytest.mark.srv("6.2.4")
+@pytest.mark.functional_group("configuration")
 def test_identity_of_every_meter(installation, dmc, svtad_profiles):
     models = svtad_profiles.device_models(dmc)
     for kind, model in models.items():
@@ -58,6 +63,7 @@ def test_identity_of_every_meter(installation, dmc, svtad_profiles):
 
 @pytest.mark.ttm("S1-SE-01", "S1-SE-02")
 @pytest.mark.srv("6.15.2")
+@pytest.mark.functional_group("security and credentials")
 def test_credentials_rotated_for_each_role(installation):
     fingerprints = set()
     for role in ("supplier", "network_operator", "access_control_broker"):
@@ -70,6 +76,7 @@ def test_credentials_rotated_for_each_role(installation):
 
 
 @pytest.mark.ttm("S1-SE-03")
+@pytest.mark.functional_group("security and credentials")
 def test_tamper_is_alerted_and_logged(installation, codes):
     installation.faults.tamper()
     installation.advance(minutes=10)
@@ -79,6 +86,7 @@ def test_tamper_is_alerted_and_logged(installation, codes):
 
 @pytest.mark.ttm("S1-SE-04", "S1-LG-03")
 @pytest.mark.srv("6.13")
+@pytest.mark.functional_group("security and credentials")
 def test_security_log_holds_firmware_and_credential_events(installation):
     installation.request("11.1", device="ESME", version="50.0.0").expect()
     installation.advance(minutes=30)
@@ -89,6 +97,7 @@ def test_security_log_holds_firmware_and_credential_events(installation):
 
 @pytest.mark.ttm("S1-SE-05", "S1-LG-02")
 @pytest.mark.srv("3.3")
+@pytest.mark.functional_group("security and credentials")
 def test_clearing_the_event_log_leaves_a_security_trace(installation):
     installation.request("7.2").expect()
     assert installation.request("6.13").expect()["entries"]
@@ -99,6 +108,7 @@ def test_clearing_the_event_log_leaves_a_security_trace(installation):
 
 @pytest.mark.ttm("S1-CK-01", "S1-CK-02")
 @pytest.mark.srv("6.11")
+@pytest.mark.functional_group("clock")
 def test_synchronise_clock_after_a_step_error(installation):
     installation.faults.clock_drift("ESME", seconds=-300)
     skewed = installation.request("4.1.1").expect()["device_time"]
@@ -111,6 +121,7 @@ def test_synchronise_clock_after_a_step_error(installation):
 
 @pytest.mark.ttm("S1-CK-03")
 @pytest.mark.srv("4.1.1")
+@pytest.mark.functional_group("clock")
 def test_a_drifting_clock_shows_in_device_time(installation):
     installation.faults.clock_drift("ESME", ppm=200)
     installation.advance(days=7)
@@ -121,6 +132,7 @@ def test_a_drifting_clock_shows_in_device_time(installation):
 
 @pytest.mark.ttm("S1-LG-01", "S1-LG-04")
 @pytest.mark.srv("6.13")
+@pytest.mark.functional_group("logs")
 def test_event_log_records_supply_tariff_and_top_up_events_by_device_clock(installation):
     installation.request("7.2").expect()
     installation.request("1.1.1", tariff={"unit_rate_pence": 23.0}).expect()

@@ -5,6 +5,7 @@ import pytest
 
 @pytest.mark.ttm("S1-FW-01", "S1-FW-05")
 @pytest.mark.srv("11.2")
+@pytest.mark.functional_group("firmware")
 def test_every_device_runs_the_declared_firmware(installation, dmc, expected_firmware):
     for kind in dmc.devices:
         assert installation.request("11.2", device=kind.value).expect()["firmware"] == expected_firmware[kind.value]
@@ -12,6 +13,7 @@ def test_every_device_runs_the_declared_firmware(installation, dmc, expected_fir
 
 @pytest.mark.ttm("S1-FW-02", "S1-FW-03")
 @pytest.mark.srv("11.3")
+@pytest.mark.functional_group("firmware")
 def test_firmware_upgrade_end_to_end(installation, codes):
     installation.request("11.1", device="ESME", version="60.1.0").expect()
     assert installation.request("11.3").failed_at_device  # nothing verified yet
@@ -24,6 +26,7 @@ def test_firmware_upgrade_end_to_end(installation, codes):
 
 @pytest.mark.ttm("S1-FW-04")
 @pytest.mark.srv("11.1")
+@pytest.mark.functional_group("firmware")
 def test_a_corrupt_image_is_never_activated(installation, expected_firmware, codes):
     installation.request("11.1", device="ESME", version="60.2.0", corrupt="yes").expect()
     installation.advance(minutes=30)
@@ -34,6 +37,7 @@ def test_a_corrupt_image_is_never_activated(installation, expected_firmware, cod
 
 @pytest.mark.ttm("S1-IN-01", "S1-IN-02")
 @pytest.mark.srv("8.2")
+@pytest.mark.functional_group("inventory and HAN")
 def test_inventory_after_commissioning(installation, dmc):
     installation.request("8.1.1", device="CH").expect()
     rows = installation.request("8.2").expect()["devices"]
@@ -44,6 +48,7 @@ def test_inventory_after_commissioning(installation, dmc):
 @pytest.mark.ttm("S1-IN-03", "S1-IN-04")
 @pytest.mark.srv("8.7.1")
 @pytest.mark.requires("IHD")
+@pytest.mark.functional_group("inventory and HAN")
 def test_display_unjoined_and_joined_again(installation):
     installation.request("8.8.1", other="IHD").expect()
     assert "IHD" not in [row["kind"] for row in installation.request("8.9", device="ESME").expect()["devices"]]
@@ -53,6 +58,7 @@ def test_display_unjoined_and_joined_again(installation):
 
 @pytest.mark.ttm("S1-IN-05")
 @pytest.mark.srv("8.9")
+@pytest.mark.functional_group("inventory and HAN")
 def test_hub_device_log_holds_the_installation(installation, dmc):
     rows = installation.request("8.9", device="CH").expect()["devices"]
     assert sorted(row["kind"] for row in rows) == sorted(kind.value for kind in dmc.devices if kind.value != "CH")
@@ -60,12 +66,14 @@ def test_hub_device_log_holds_the_installation(installation, dmc):
 
 @pytest.mark.ttm("S1-IN-06")
 @pytest.mark.srv("4.1.1")
+@pytest.mark.functional_group("inventory and HAN")
 def test_core_services_answer_on_every_han_band(installation):
     for srv in ("4.1.1", "7.4", "11.2", "4.18"):
         installation.request(srv).expect()
 
 
 @pytest.mark.ttm("S1-AL-01")
+@pytest.mark.functional_group("alerts")
 def test_power_outages_are_alerted_by_length(installation, codes):
     installation.faults.power_outage(minutes=2)
     installation.advance(minutes=10)
@@ -76,6 +84,7 @@ def test_power_outages_are_alerted_by_length(installation, codes):
 
 
 @pytest.mark.ttm("S1-AL-04")
+@pytest.mark.functional_group("alerts")
 def test_alerts_wait_out_a_wan_outage(installation, codes):
     installation.faults.wan_outage(minutes=45)
     installation.faults.tamper()
@@ -87,6 +96,7 @@ def test_alerts_wait_out_a_wan_outage(installation, codes):
 
 @pytest.mark.ttm("S1-AL-05")
 @pytest.mark.srv("7.2")
+@pytest.mark.functional_group("alerts")
 def test_alerts_carry_the_time_they_were_raised(installation):
     response = installation.request("7.2")
     response.expect()

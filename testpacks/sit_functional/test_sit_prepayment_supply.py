@@ -5,6 +5,7 @@ import pytest
 
 @pytest.mark.ttm("S1-PP-01", "S1-PP-02")
 @pytest.mark.srv("2.2")
+@pytest.mark.functional_group("prepayment")
 def test_top_ups_accumulate(installation):
     start = installation.request("4.3").expect()
     for amount in (500, 1000, 250):
@@ -16,6 +17,7 @@ def test_top_ups_accumulate(installation):
 
 @pytest.mark.ttm("S1-PP-08")
 @pytest.mark.srv("2.2")
+@pytest.mark.functional_group("prepayment")
 def test_running_out_of_credit_and_topping_up(installation, codes):
     installation.request("1.6", mode="prepayment").expect()
     credit = installation.request("4.3").expect()["credit_pence"]
@@ -31,6 +33,7 @@ def test_running_out_of_credit_and_topping_up(installation, codes):
 
 @pytest.mark.ttm("S1-PP-03", "S1-PP-04")
 @pytest.mark.srv("2.5")
+@pytest.mark.functional_group("prepayment")
 def test_emergency_credit_under_a_configured_threshold(installation):
     installation.request("1.6", mode="prepayment").expect()
     installation.request("2.1", emergency_credit_threshold_pence=400, emergency_credit_limit_pence=800).expect()
@@ -45,6 +48,7 @@ def test_emergency_credit_under_a_configured_threshold(installation):
 
 @pytest.mark.ttm("S1-PP-05", "S1-AL-03")
 @pytest.mark.srv("1.5")
+@pytest.mark.functional_group("prepayment")
 def test_balance_adjustment_below_low_credit_is_alerted(installation, codes):
     installation.request("1.6", mode="prepayment").expect()
     credit = installation.request("4.3").expect()["credit_pence"]
@@ -56,6 +60,7 @@ def test_balance_adjustment_below_low_credit_is_alerted(installation, codes):
 
 @pytest.mark.ttm("S1-PP-06")
 @pytest.mark.srv("2.3")
+@pytest.mark.functional_group("prepayment")
 def test_debt_is_recovered_at_the_configured_daily_rate(installation):
     installation.request("1.6", mode="prepayment").expect()
     installation.request("2.1", max_debt_recovery_pence_per_day=48).expect()
@@ -66,6 +71,7 @@ def test_debt_is_recovered_at_the_configured_daily_rate(installation):
 
 @pytest.mark.ttm("S1-PP-07")
 @pytest.mark.srv("1.6")
+@pytest.mark.functional_group("prepayment")
 def test_change_of_payment_mode_is_logged(installation, dmc):
     other = "credit" if dmc.payment_mode == "prepayment" else "prepayment"
     installation.request("1.6", mode=other).expect()
@@ -76,6 +82,7 @@ def test_change_of_payment_mode_is_logged(installation, dmc):
 
 @pytest.mark.ttm("S1-PP-09")
 @pytest.mark.srv("1.5")
+@pytest.mark.functional_group("prepayment")
 def test_an_update_whose_answer_is_lost_is_applied_once(installation):
     credit = installation.request("4.3").expect()["credit_pence"]
     installation.faults.wan_loss(0.6)
@@ -89,6 +96,7 @@ def test_an_update_whose_answer_is_lost_is_applied_once(installation):
 
 @pytest.mark.ttm("S1-SC-01", "S1-SC-02", "S1-SC-03", "S1-SC-04", "S1-AL-02")
 @pytest.mark.srv("7.2")
+@pytest.mark.functional_group("supply control")
 def test_supply_disable_arm_enable_cycle(installation, codes):
     states = []
     for srv in ("7.2", "7.3", "7.1"):
@@ -102,6 +110,7 @@ def test_supply_disable_arm_enable_cycle(installation, codes):
 @pytest.mark.ttm("S1-SC-05")
 @pytest.mark.srv("7.2")
 @pytest.mark.requires("GSME")
+@pytest.mark.functional_group("supply control")
 def test_gas_valve_closes_alone_and_gas_use_stops(installation):
     installation.request("7.2", device="GSME").expect()
     before = installation.request("4.1.1", device="GSME").expect()["import_kwh"]
@@ -112,6 +121,7 @@ def test_gas_valve_closes_alone_and_gas_use_stops(installation):
 
 @pytest.mark.ttm("S1-SC-06")
 @pytest.mark.srv("6.4.1")
+@pytest.mark.functional_group("supply control")
 def test_load_limiting_counts_events_and_arms_supply(installation):
     installation.request("6.4.1", threshold_w=80).expect()
     installation.advance(hours=4)

@@ -7,6 +7,7 @@ import pytest
 
 @pytest.mark.ttm("S1-RD-01", "S1-RD-04")
 @pytest.mark.srv("4.8.1")
+@pytest.mark.functional_group("reads")
 def test_a_day_of_profile_data_accounts_for_the_register_advance(installation):
     start_kwh = installation.request("4.1.1").expect()["import_kwh"]
     start = installation.now
@@ -20,6 +21,7 @@ def test_a_day_of_profile_data_accounts_for_the_register_advance(installation):
 @pytest.mark.ttm("S1-RD-02")
 @pytest.mark.srv("4.1.1")
 @pytest.mark.requires("GSME")
+@pytest.mark.functional_group("reads")
 def test_gas_register_energy_and_volume_agree(installation):
     installation.advance(hours=12)
     gas = installation.request("4.1.1", device="GSME").expect()
@@ -30,6 +32,7 @@ def test_gas_register_energy_and_volume_agree(installation):
 
 @pytest.mark.ttm("S1-RD-03", "S1-TP-03")
 @pytest.mark.srv("4.1.2")
+@pytest.mark.functional_group("reads")
 def test_economy_7_style_tariff_splits_night_and_day(installation):
     installation.request("1.1.1", tariff={"tou": [{"from": "00:30", "rate_pence": 9.5},
                                                    {"from": "07:30", "rate_pence": 30.1}]}).expect()
@@ -45,6 +48,7 @@ def test_economy_7_style_tariff_splits_night_and_day(installation):
 
 @pytest.mark.ttm("S1-RD-05", "S1-RD-06")
 @pytest.mark.srv("4.6.1")
+@pytest.mark.functional_group("reads")
 def test_a_week_of_daily_logs(installation):
     installation.advance(days=7)
     reads = installation.request("4.6.1", start=installation.now - timedelta(days=7)).expect()["reads"]
@@ -56,6 +60,7 @@ def test_a_week_of_daily_logs(installation):
 
 @pytest.mark.ttm("S1-RD-07")
 @pytest.mark.srv("4.16")
+@pytest.mark.functional_group("reads")
 def test_demand_follows_the_household_day(installation):
     installation.advance(hours=3, minutes=15)
     night = installation.request("4.16").expect()["active_power_w"]
@@ -66,12 +71,14 @@ def test_demand_follows_the_household_day(installation):
 
 @pytest.mark.ttm("S1-RD-08")
 @pytest.mark.srv("4.18")
+@pytest.mark.functional_group("reads")
 def test_meter_balance_reports_the_mode_in_force(installation, dmc):
     assert installation.request("4.18").expect()["payment_mode"] == dmc.payment_mode
 
 
 @pytest.mark.ttm("S1-RD-09")
 @pytest.mark.srv("4.1.1")
+@pytest.mark.functional_group("reads")
 def test_a_read_lost_in_a_short_wan_outage_is_answered_by_a_retry(installation):
     installation.faults.wan_outage(minutes=1.5)
     response = installation.request("4.1.1")
@@ -81,6 +88,7 @@ def test_a_read_lost_in_a_short_wan_outage_is_answered_by_a_retry(installation):
 
 @pytest.mark.ttm("S1-TP-01", "S1-TP-02")
 @pytest.mark.srv("1.1.1")
+@pytest.mark.functional_group("tariff and pricing")
 def test_tariff_written_then_repriced(installation):
     tariff = {"unit_rate_pence": 24.0, "standing_charge_pence": 51.0, "reference": "SIT-T1"}
     installation.request("1.1.1", tariff=tariff).expect()
@@ -91,6 +99,7 @@ def test_tariff_written_then_repriced(installation):
 
 @pytest.mark.ttm("S1-TP-04")
 @pytest.mark.srv("1.1.1")
+@pytest.mark.functional_group("tariff and pricing")
 def test_block_tariff_prices_consumption_block_by_block(installation):
     installation.request("1.6", mode="prepayment").expect()
     tariff = {"blocks": [{"up_to_kwh": 2, "rate_pence": 10.0}, {"up_to_kwh": None, "rate_pence": 40.0}],
@@ -108,6 +117,7 @@ def test_block_tariff_prices_consumption_block_by_block(installation):
 
 @pytest.mark.ttm("S1-TP-05")
 @pytest.mark.srv("1.2.1")
+@pytest.mark.functional_group("tariff and pricing")
 def test_standing_charge_is_debited_over_a_day(installation):
     installation.request("1.6", mode="prepayment").expect()
     installation.request("1.2.1", unit_rate_pence=0.0, standing_charge_pence=120.0).expect()

@@ -1,0 +1,144 @@
+"""Test packs under ``testpacks/``: their manifests (``pack.yaml``) and what they contain once collected.
+
+A pack is a folder of pytest modules with a ``pack.yaml`` naming its stage, its TTM and optional criteria file
+(paths relative to the pack). ``describe`` collects a pack with the plugin, as ``pytest --collect-only`` would,
+and reports its tests, SRVs and the TTM requirements it covers; the numbers are those of the verdict.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pytest_svtad.datafiles import load_ttm
+from pytest_svtad.errors import SvtadInputError
+from pytest_svtad.rules.appendix_ak import STAGES
+from pytest_svtad.yamlfiles import load_yaml, pydantic_error
+
+
+class PackManifest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stage: str
+    ttm: str = Field(min_length=1)
+    criteria: str | None = None
+    # packs that make up one run with this one (e.g. SIT functional + regression)
+    runs_with: list[str] = []
+
+    @field_validator("stage")
+    @classmethod
+    def _known_stage(cls, value: str) -> str:
+        if value not in STAGES:
+            raise ValueError(f"unknown stage '{value}' (expected one of {', '.join(STAGES)})")
+        return value
+
+
+@dataclass
+class Pack:
+    name: str
+    folder: Path
+    manifest: PackManifest
+
+    @property
+    def ttm_path(self) -> Path:
+        return (self.folder / self.manifest.ttm).resolve()
+
+    @property
+    def criteria_path(self) -> Path | None:
+        return (self.folder / self.manifest.criteria).resolve() if self.manifest.criteria else None
+
+
+@dataclass
+class PackContents:
+    tests: int = 0  # test functions
+    instances: int = 0  # (test, DMC) pairs planned over the DMCs given
+    regression: int = 0
+    srvs: set[str] = field(default_factory=set)
+    requirements: set[str] = field(default_factory=set)
+    in_scope: int = 0  # TTM requirements scoped to the pack's stage
+    untraced: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def find_packs(root: Path) -> list[Pack]:
+    if not root.is_dir():
+        raise SvtadInputError(root, "test pack directory not found")
+    packs = []
+    for manifest_path in sorted(root.glob("*/pack.yaml")):
+        located = load_yaml(manifest_path, "pack manifest")
+        try:
+            manifest = PackManifest.model_validate(located.data)
+        except ValidationError as exc:
+            raise pydantic_error(located, exc, "pack manifest") from None
+        packs.append(Pack(manifest_path.parent.name, manifest_path.parent, manifest))
+    return packs
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.items: list[pytest.Item] = []
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.items = list(session.items)
+
+
+def _marker_args(item: pytest.Item, name: str) -> list[Any]:
+    return [arg for mark in item.iter_markers(name) for arg in mark.args]
+
+
+def describe(pack: Pack, dmcs: str = "all", profiles: Path | None = None) -> PackContents:
+    """Collect the pack (no test runs) over ``dmcs`` and count what it plans and covers."""
+    contents = PackContents()
+    ttm = load_ttm(pack.ttm_path)
+    contents.in_scope = sum(1 for req in ttm.requirements.values() if req.in_scope(pack.manifest.stage))
+    collector = _Collector()
+    args = [str(pack.folder), "--collect-only", "-q", "-p", "no:cacheprovider", "--svtad-stage",
+            pack.manifest.stage, "--svtad-ttm", str(pack.ttm_path), "--svtad-dmc", dmcs]
+    if profiles is not None:
+        args += ["--svtad-profiles", str(profiles)]
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+        code = pytest.main(args, plugins=[collector])
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        lines = [line for line in output.getvalue().splitlines() if "rror" in line]
+        contents.errors = lines[-3:] or [f"collection ended with {code!r}"]
+        return contents
+    functions = set()
+    for item in collector.items:
+        function = item.nodeid.split("[")[0]
+        functions.add(function)
+        contents.instances += 1
+        contents.srvs.update(str(srv) for srv in _marker_args(item, "srv"))
+        ttm_ids = [str(rid) for rid in _marker_args(item, "ttm")]
+        contents.requirements.update(ttm_ids)
+        if not ttm_ids and function not in contents.untraced:
+            contents.untraced.append(function)
+        if item.get_closest_marker("regression") is not None:
+            contents.regression += 1
+    contents.tests = len(functions)
+    return contents
+
+
+def _srv_key(srv: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in srv.split(".") if part.isdigit())
+
+
+def format_table(rows: list[tuple[Pack, PackContents]]) -> str:
+    lines = [f"{'pack':<24} {'stage':<10} {'tests':>5} {'planned':>7} {'SRVs':>4} {'TTM covered':>12}  SRV list"]
+    for pack, contents in rows:
+        if contents.errors:
+            lines.append(f"{pack.name:<24} {pack.manifest.stage:<10} collection failed: {contents.errors[-1]}")
+            continue
+        covered = f"{len(contents.requirements)}/{contents.in_scope}"
+        srvs = ", ".join(sorted(contents.srvs, key=_srv_key))
+        lines.append(f"{pack.name:<24} {pack.manifest.stage:<10} {contents.tests:>5} {contents.instances:>7} "
+                     f"{len(contents.srvs):>4} {covered:>12}  {srvs}")
+    lines.append("tests: test functions; planned: (test, DMC) pairs over the DMCs given; TTM covered: requirement ids "
+                 "the pack's tests name / requirements its TTM scopes to the pack's stage")
+    return "\n".join(lines)
