@@ -1,6 +1,6 @@
 """The ``svtad`` command: look at profiles, TTMs and verdicts without running pytest.
 
-Subcommands that later issues add (packs, issues, workoff, emulate, sct) are listed in ``svtad --help``.
+Subcommands: profiles, check, packs, verdict, and the store's issues, workoff, weekly (``svtad --help``).
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ def test_a_week_of_daily_logs(installation):
     reads = installation.request("4.6.1", start=installation.now - timedelta(days=7)).expect()["reads"]
     days = installation.request("4.17").expect()["days"]
     assert len(reads) == 7 and len(days) == 7
-    for before, after, day in zip(reads, reads[1:], days[1:]):
+    for before, after, day in zip(reads, reads[1:], days[1:], strict=False):
         assert after["import_kwh"] - before["import_kwh"] == pytest.approx(day["kwh"], abs=0.002)
 
 
