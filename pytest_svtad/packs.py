@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,6 +90,24 @@ class _Collector:
         self.items = list(session.items)
 
 
+@contextlib.contextmanager
+def _isolated_imports(root: Path) -> Iterator[None]:
+    """Collecting imports the packs' conftest and test modules under their bare names: take those back out (and
+    put back what they shadowed), so a caller importing its own ``conftest`` gets its own. Libraries imported on
+    the way stay imported (numpy, for one, cannot be imported twice in a process)."""
+    modules, path = dict(sys.modules), list(sys.path)
+    try:
+        yield
+    finally:
+        for name, module in list(sys.modules.items()):
+            origin = getattr(module, "__file__", None) or ""
+            if modules.get(name) is not module and Path(origin).resolve().is_relative_to(root):
+                del sys.modules[name]
+                if name in modules:
+                    sys.modules[name] = modules[name]
+        sys.path[:] = path
+
+
 def _marker_args(item: pytest.Item, name: str) -> list[Any]:
     return [arg for mark in item.iter_markers(name) for arg in mark.args]
 
@@ -103,7 +123,8 @@ def describe(pack: Pack, dmcs: str = "all", profiles: Path | None = None) -> Pac
     if profiles is not None:
         args += ["--svtad-profiles", str(profiles)]
     output = io.StringIO()
-    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+    quiet = contextlib.redirect_stdout(output), contextlib.redirect_stderr(output)
+    with _isolated_imports(pack.folder.parent.resolve()), quiet[0], quiet[1]:
         code = pytest.main(args, plugins=[collector])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         lines = [line for line in output.getvalue().splitlines() if "rror" in line]
