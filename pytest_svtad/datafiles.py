@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.rules.appendix_ak import STAGES
@@ -126,3 +126,27 @@ def load_criteria(path: Path) -> Criteria:
         return Criteria.model_validate({**data, "source": str(path)})
     except ValidationError as exc:
         raise pydantic_error(located, exc, "criteria file") from None
+
+
+class CompletionNotes(BaseModel):
+    """The Completion Report's sections that people write (9.4(h), 9.4(i), 9.5): never invented by the harness."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    recommended_further_tests: str = ""
+    lessons_learnt: str = ""
+    assurance_activities: str = ""
+    open_issues_view: str = ""
+
+
+def load_completion_notes(path: Path) -> CompletionNotes:
+    if not path.is_file():
+        raise SvtadInputError(path, "completion notes file not found")
+    located = load_yaml(path, "completion notes")
+    if not isinstance(located.data, dict):
+        raise SvtadInputError(path, "completion notes: expected a mapping with recommended_further_tests, "
+                              "lessons_learnt, assurance_activities, open_issues_view", 1)
+    try:
+        return CompletionNotes.model_validate(located.data)
+    except ValidationError as exc:
+        raise pydantic_error(located, exc, "completion notes") from None

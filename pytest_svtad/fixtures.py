@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from pytest_svtad.controller import PROP_EVIDENCE
+from pytest_svtad.reports import allure
 from pytest_svtad.smets1.profiles import DmcProfile, Profiles
 
 
@@ -55,7 +56,9 @@ def smets1(request: pytest.FixtureRequest, dmc: DmcProfile, svtad_evidence: Evid
         yield link
     finally:
         try:
-            svtad_evidence.text("transcript.txt", link.transcript_text())
+            transcript = link.transcript_text()
+            svtad_evidence.text("transcript.txt", transcript)
+            allure.attach_text(request.config, "transcript", transcript)
         finally:
             link.close()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_svtad.datafiles import load_criteria, load_ttm
+from pytest_svtad.datafiles import CompletionNotes, load_completion_notes, load_criteria, load_ttm
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.criteria import Criteria
@@ -34,6 +34,8 @@ OPTIONS: dict[str, tuple[str, bool]] = {
     "exit_version": ("With --svtad-campaign: the stage-exit SUT version regression is counted on (default: the "
                      "newest run's).", False),
     "seed": ("Seed for simulated installations (default 0).", False),
+    "completion_notes": ("YAML with the Completion Report's human sections: recommended_further_tests (9.4(h)), "
+                         "lessons_learnt (9.4(i)), assurance_activities (9.5).", False),
 }
 
 
@@ -74,6 +76,7 @@ class Settings:
     sut_version: str | None
     seed: int
     explicit: bool  # an svtad option was given: the summary is wanted even if no test is tagged
+    completion_notes: CompletionNotes | None = None
 
 
 def _resolve_path(config: pytest.Config, value: object) -> Path:
@@ -157,6 +160,7 @@ def _load(config: pytest.Config) -> Settings:
     ttm_path = _ini_path(config, "ttm")
     criteria_path = _ini_path(config, "criteria")
     report_dir = _ini_path(config, "report")
+    notes_path = _ini_path(config, "completion_notes")
     return Settings(
         stage=stage,
         release=release,
@@ -173,4 +177,5 @@ def _load(config: pytest.Config) -> Settings:
         sut_version=str(_raw(config, "sut_version")) if _raw(config, "sut_version") else None,
         seed=seed,
         explicit=explicit,
+        completion_notes=load_completion_notes(notes_path) if notes_path else None,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,11 +14,13 @@ import pytest
 
 from pytest_svtad.controller import PROP_TAGS, ResultCollector, ResultsLog, plain_nodeid
 from pytest_svtad.markers import MARKERS, MarkerError, Tags, read_tags
-from pytest_svtad.model import PlanEntry
+from pytest_svtad.model import NO_DMC, PlanEntry
 from pytest_svtad.options import Settings
 from pytest_svtad.outputs import close_out
 from pytest_svtad.reports import publish
+from pytest_svtad.reports.evidence import DMCT_STAGES
 from pytest_svtad.reports.files import write_verdict
+from pytest_svtad.rules.dmct import DEFAULT_RULE_SOURCE, DmctAssessment, assess
 from pytest_svtad.rules.issues import raise_issues
 from pytest_svtad.rules.verdict import Outputs, Verdict
 from pytest_svtad.smets1.profiles import DeviceKind, DmcProfile
@@ -57,6 +60,7 @@ class SvtadSession:
         self.store_sink: StoreSink | None = None
         self._dmc_params: dict[tuple[frozenset[DeviceKind], frozenset[DeviceKind]], list[Any]] = {}
         self.outputs = Outputs()
+        self.started = time.time()
 
     # -- worker side (or the only process): collection ------------------------------------------------------
 
@@ -152,6 +156,18 @@ class SvtadSession:
             e.dmc or e.ttm or e.srv or e.regression or e.descoped or e.known_defect
             or e.functional_group != "Ungrouped" for e in self.collector.plan.values())
 
+    def dmct_summary(self) -> list[str]:
+        """One line per DMC for the DMCT stages: completed or not (20.28) and the EPCL recommendation (20.30)."""
+        verdict, s = self.verdict, self.settings
+        if verdict is None or s.stage not in DMCT_STAGES:
+            return []
+        epcl = {d.id: d.epcl_entry or d.id for d in s.selected_dmcs}
+        lines = [_dmct_line(assess(dmc, epcl.get(dmc, dmc), counts, verdict.issues, s.criteria))
+                 for dmc, counts in verdict.counts.functional_by_dmc.items() if dmc != NO_DMC]
+        rule = s.criteria.dmct_completion
+        source = f"criteria file {s.criteria.source}" if rule is not None else DEFAULT_RULE_SOURCE
+        return [*lines, f"DMCT completion rule from the {source}"] if lines else []
+
     def finish(self, interrupted: bool) -> None:
         self.collector.finish(interrupted)
         if not self.wants_verdict():
@@ -201,9 +217,14 @@ class SvtadSession:
                 verdict.notes.append(f"verdict.json not written: {exc.strerror or exc}")
         self.verdict = verdict
         context = publish.ReportContext(config=self.config, settings=s, plan=plan, results=results, issues=issues,
-                                        verdict=verdict)
+                                        verdict=verdict, started=self.started)
         for problem in publish.write_reports(context):
             verdict.notes.append(problem)
+
+
+def _dmct_line(assessment: DmctAssessment) -> str:
+    state = "completed" if assessment.completed else "NOT completed"
+    return f"DMCT {assessment.dmc}: {state}; {assessment.recommendation}"
 
 
 def write_plan_file(directory: Path, worker_id: str, plan: dict[str, PlanEntry], meta: dict[str, Any]) -> None:

@@ -8,17 +8,23 @@ Two entry points, called by ``pytest_svtad.session``:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_svtad.datafiles import CompletionNotes
 from pytest_svtad.model import PlanEntry, Result
+from pytest_svtad.reports import allure
 from pytest_svtad.rules.issues import TestingIssue
 from pytest_svtad.rules.verdict import Verdict
 
 if TYPE_CHECKING:
     from pytest_svtad.options import Settings
+
+HEATMAP_HTML = "heatmap.html"
+COMPLETION_REPORT = "completion-report.html"
 
 
 @dataclass(slots=True)
@@ -29,12 +35,36 @@ class ReportContext:
     results: dict[str, Result]
     issues: list[TestingIssue]
     verdict: Verdict
+    started: float = field(default_factory=time.time)  # when the session began (Allure results after it are ours)
 
 
 def label_item(item: pytest.Item, entry: PlanEntry, settings: Settings) -> None:
-    """Per-item labelling for outputs that read markers (Allure). Nothing yet."""
+    """Per-item labelling for outputs that read markers (Allure)."""
+    allure.label_item(item, entry, settings)
 
 
 def write_reports(context: ReportContext) -> list[str]:
-    """Write the human-facing reports; return one-line problems. Nothing yet beyond the core outputs."""
-    return []
+    """heatmap.html, completion-report.html, dmct-<DMC>.html (DMCT stages) and the Allure extras; one-line problems
+    come back instead of exceptions."""
+    problems = allure.write_results(context, context.started)
+    report_dir = context.settings.report_dir
+    if report_dir is None:
+        return problems
+    try:
+        from pytest_svtad.reports import evidence, html
+
+        data = evidence.build(context)
+        notes = context.settings.completion_notes
+        common = {"meta": data.meta, "dmcs": data.dmcs, "tests": data.tests, "groups": data.groups,
+                  "cells": data.cells, "requirements": data.requirements, "issues": data.issues}
+        html.render("heatmap.html.j2", report_dir / HEATMAP_HTML, payload=data.heatmap_payload(), **common)
+        html.render("completion-report.html.j2", report_dir / COMPLETION_REPORT, evidence=data,
+                    notes=(notes or CompletionNotes()).model_dump(), **common)
+        for dmc in data.dmcs:
+            assessment = data.assessments.get(dmc["id"])
+            if assessment is not None:
+                html.render("dmct.html.j2", report_dir / f"dmct-{dmc['id']}.html", dmc=dmc, assessment=assessment,
+                            **common)
+    except Exception as exc:  # noqa: BLE001 - a report must never cost the verdict or the results
+        problems.append(f"HTML reports not written: {type(exc).__name__}: {exc}")
+    return problems

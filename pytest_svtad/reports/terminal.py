@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from pytest_svtad.rules.verdict import MANUAL, MET, Verdict
 
@@ -13,7 +14,8 @@ def _pct(rate: float | None) -> str:
     return "-" if rate is None else f"{rate * 100:.1f}%"
 
 
-def render(verdict: Verdict, write_line: Callable[..., None], report_dir: str | None) -> None:
+def render(verdict: Verdict, write_line: Callable[..., None], report_dir: str | None,
+           dmct_lines: Sequence[str] = ()) -> None:
     dmcs = verdict.counts.functional_by_dmc
     width = max([len("DMC")] + [len(d) for d in dmcs])
     header = f"{'DMC':<{width}}  planned  executed  passed  failed  not run  de-scoped  pass rate"
@@ -43,5 +45,9 @@ def render(verdict: Verdict, write_line: Callable[..., None], report_dir: str | 
         text += f"; pending human approval: {', '.join(verdict.pending)}"
     write_line(f"SVTAD verdict for {verdict.stage}{' ' + verdict.release if verdict.release else ''}: {text}",
                bold=True, green=verdict.met, red=not verdict.met)
+    for line in dmct_lines:
+        write_line(line, red=line.startswith("DMCT ") and "NOT" in line)
     if report_dir:
-        write_line(f"reports: {report_dir}/verdict.json, results.jsonl, testing-issues.csv, heatmap.csv, heatmap.png")
+        folder = Path(report_dir)
+        written = sorted(path.name for path in folder.iterdir() if path.is_file()) if folder.is_dir() else []
+        write_line(f"reports: {report_dir}/" + ", ".join(written))

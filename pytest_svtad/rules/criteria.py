@@ -37,6 +37,18 @@ class EpclThresholds(BaseModel):
         return _check_limits(value)
 
 
+class DmctCompletion(BaseModel):
+    """When a DMC has completed DMCT testing (20.28 leaves the rule "to be determined"). Without it in the criteria
+    file the default applies, and reports say it is the default: every pack test executed and the functional pass
+    rate met."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    all_executed: bool = True
+    pass_rate: float | None = Field(default=None, ge=0, le=1)  # None: functional_pass_rate
+    within_epcl_thresholds: bool = False  # also require the DMC's EPCL entry within epcl_thresholds.per_entry
+
+
 class Criteria(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -52,6 +64,8 @@ class Criteria(BaseModel):
     # Count Testing Issues per planned EPCL entry (MT-SIT alignment) instead of per stage (Table 13.2).
     per_epcl_entry: bool = False
     epcl_thresholds: EpclThresholds = EpclThresholds()
+    # the DMCT completion rule (20.28); None: the default rule, reported as such
+    dmct_completion: DmctCompletion | None = None
     # The criteria file these came from (set by the loader); None means Appendix AK's defaults alone.
     source: str | None = None
 

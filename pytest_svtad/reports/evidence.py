@@ -1,0 +1,191 @@
+"""The facts every human-facing report shows, gathered once from plan, results, issues and verdict.
+
+Plain data (dicts and lists of strings and numbers): templates render it with escaping, and the heatmap embeds it
+as JSON for its detail panel. Nothing here is trusted markup: test names, failure messages and firmware strings
+come from tests and devices.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pytest_svtad.model import NO_DMC, Outcome
+from pytest_svtad.rules import appendix_ak as ak
+from pytest_svtad.rules.counts import Counts, count
+from pytest_svtad.rules.dmct import DmctAssessment, assess
+
+if TYPE_CHECKING:
+    from pytest_svtad.reports.publish import ReportContext
+
+REASON_LIMIT = 600
+DMCT_STAGES = ("DMCT-MT", "DMCT-SRVT")
+
+
+def short_name(nodeid: str) -> str:
+    """``module.py::test_x[DMC-001]`` -> ``test_x``: the DMC is the column, the module is in the full id."""
+    return nodeid.split("::")[-1].split("[")[0]
+
+
+def _counts(c: Counts | None) -> dict[str, Any] | None:
+    if c is None or (c.planned == 0 and c.descoped == 0):
+        return None
+    rate = c.pass_rate
+    return {"planned": c.planned, "executed": c.executed, "passed": c.passed, "failed": c.failed,
+            "not_run": c.not_run, "descoped": c.descoped, "pass_rate": None if rate is None else round(rate, 4)}
+
+
+@dataclass(slots=True)
+class EvidenceData:
+    meta: dict[str, Any]
+    dmcs: list[dict[str, Any]]
+    tests: list[dict[str, Any]]
+    groups: list[str]
+    cells: dict[str, dict[str, Any]]  # "group\tdmc" -> counts + test indexes
+    requirements: list[dict[str, Any]]
+    issues: list[dict[str, Any]]
+    assessments: dict[str, DmctAssessment]
+
+    def failures(self) -> list[dict[str, Any]]:
+        """Failed tests by test and SRV, with severity and how many DMCs (9.4(d))."""
+        grouped: dict[tuple[str, str], dict[str, Any]] = {}
+        for test in self.tests:
+            if test["outcome"] != "failed":
+                continue
+            row = grouped.setdefault((test["name"], test["srv"]), {
+                "name": test["name"], "srv": test["srv"], "group": test["group"], "severity": test["severity"],
+                "dmcs": [], "reason": test["reason"].splitlines()[0] if test["reason"] else "",
+                "known_defect": test["known_defect"], "ttm": test["ttm"]})
+            row["severity"] = min(row["severity"], test["severity"])
+            row["dmcs"].append(test["dmc"])
+        return sorted(grouped.values(), key=lambda row: (row["severity"], row["name"]))
+
+    def not_run(self) -> list[dict[str, Any]]:
+        return [test for test in self.tests if test["outcome"] == "not_run"]
+
+    def descoped(self) -> list[dict[str, Any]]:
+        return [test for test in self.tests if test["descoped"]]
+
+    def witnessing(self) -> dict[str, Any]:
+        """13.13: for the witnessed subset, passed, failed with reasons, and passed as a percentage of executed."""
+        seen = [test for test in self.tests if test["witnessed"] is not None and not test["descoped"]]
+        passed = [test for test in seen if test["outcome"] == "passed"]
+        failed = [test for test in seen if test["outcome"] == "failed"]
+        executed = len(passed) + len(failed)
+        return {"planned": len(seen), "passed": len(passed), "failed": failed, "executed": executed,
+                "not_run": len(seen) - executed, "pass_rate": len(passed) / executed if executed else None}
+
+    def untested(self) -> list[dict[str, Any]]:
+        """The risk of what was not run: in-scope requirements with no planned test, or with planned tests that
+        did not run, and on which DMCs."""
+        rows = []
+        for req in self.requirements:
+            if not req["in_scope"]:
+                continue
+            if not req["by_dmc"]:
+                rows.append({"id": req["id"], "title": req["title"], "group": req["group"], "uncovered": True,
+                             "dmcs": []})
+                continue
+            short = [dmc for dmc, tally in req["tally"].items() if tally["executed"] < tally["tests"]]
+            if short:
+                rows.append({"id": req["id"], "title": req["title"], "group": req["group"], "uncovered": False,
+                             "dmcs": sorted(short)})
+        return rows
+
+    def heatmap_payload(self) -> dict[str, Any]:
+        """What the heatmap's script needs, and no more."""
+        return {"tests": self.tests, "cells": self.cells,
+                "requirements": [{key: row[key] for key in ("id", "title", "by_dmc")} for row in self.requirements]}
+
+
+def _dmc_rows(context: ReportContext, dmc_ids: list[str]) -> list[dict[str, Any]]:
+    settings = context.settings
+    profiles = settings.profiles
+    rows: list[dict[str, Any]] = []
+    for dmc_id in dmc_ids:
+        dmc = profiles.dmcs.get(dmc_id) if profiles else None
+        if dmc is None or profiles is None:
+            rows.append({"id": dmc_id, "name": "", "installation": "", "epcl_entry": dmc_id, "link": "",
+                         "payment_mode": "", "devices": []})
+            continue
+        devices = [{"kind": kind.value, "model_id": model.id, "manufacturer": model.manufacturer,
+                    "model": model.model, "firmware": model.firmware, "han_band": model.han_band}
+                   for kind, model in profiles.device_models(dmc).items()]
+        rows.append({"id": dmc.id, "name": dmc.name, "installation": dmc.installation,
+                     "epcl_entry": dmc.epcl_entry or dmc.id, "link": dmc.link.kind, "payment_mode": dmc.payment_mode,
+                     "devices": devices})
+    return rows
+
+
+def build(context: ReportContext) -> EvidenceData:
+    verdict, settings = context.verdict, context.settings
+    plan = sorted(context.plan, key=lambda entry: entry.nodeid)
+    dmc_ids = list(verdict.counts.functional_by_dmc) or sorted({entry.dmc_key for entry in plan})
+    dmc_ids = [dmc for dmc in dmc_ids if dmc != NO_DMC] + ([NO_DMC] if NO_DMC in dmc_ids else [])
+    counted = count(plan, context.results, dmc_ids)
+    tests: list[dict[str, Any]] = []
+    cell_tests: dict[tuple[str, str], list[int]] = defaultdict(list)
+    req_tests: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for index, entry in enumerate(plan):
+        result = context.results.get(entry.nodeid)
+        if entry.descoped is not None:
+            outcome = "descoped"
+        else:
+            outcome = result.outcome.value if result is not None else Outcome.NOT_RUN.value
+        reason = (result.reason if result is not None else "") or ""
+        if outcome == "not_run" and not reason:
+            reason = "never reported (session interrupted or not reached)"
+        tests.append({"i": index, "nodeid": entry.nodeid, "name": short_name(entry.nodeid), "dmc": entry.dmc_key,
+                      "group": entry.functional_group, "srv": entry.srv or "", "ttm": list(entry.ttm),
+                      "outcome": outcome, "reason": reason[:REASON_LIMIT], "regression": entry.regression,
+                      "severity": entry.severity, "known_defect": entry.known_defect or "",
+                      "error": bool(result and result.error), "crashed": bool(result and result.crashed),
+                      "witnessed": entry.witnessed,
+                      "descoped": ({"reason": entry.descoped.reason, "approval": entry.descoped.approval}
+                                   if entry.descoped else None),
+                      "evidence": list(result.evidence) if result is not None else []})
+        cell_tests[(entry.functional_group, entry.dmc_key)].append(index)
+        for rid in entry.ttm:
+            req_tests[rid][entry.dmc_key].append(index)
+    groups = sorted({group for group, _ in counted.by_group_and_dmc})
+    cells: dict[str, dict[str, Any]] = {}
+    for (group, dmc), c in counted.by_group_and_dmc.items():
+        summary = _counts(c)
+        if summary is not None:
+            cells[f"{group}\t{dmc}"] = {**summary, "tests": cell_tests[(group, dmc)]}
+    requirements = []
+    ttm = settings.ttm
+    if ttm is not None:
+        for rid, req in ttm.requirements.items():
+            by_dmc = {dmc: indexes for dmc, indexes in req_tests.get(rid, {}).items()}
+            tally = {dmc: {"tests": len(indexes),
+                           "passed": sum(tests[i]["outcome"] == "passed" for i in indexes),
+                           "executed": sum(tests[i]["outcome"] in ("passed", "failed") for i in indexes)}
+                     for dmc, indexes in by_dmc.items()}
+            requirements.append({"id": rid, "title": req.title, "group": req.functional_group,
+                                 "section": req.section, "clause": req.clause,
+                                 "in_scope": req.in_scope(verdict.stage), "by_dmc": by_dmc, "tally": tally})
+    epcl_of = {row["id"]: row["epcl_entry"] for row in _dmc_rows(context, dmc_ids)}
+    assessments = {}
+    if verdict.stage in DMCT_STAGES:
+        for dmc in dmc_ids:
+            if dmc != NO_DMC:
+                assessments[dmc] = assess(dmc, epcl_of.get(dmc, dmc), counted.functional_by_dmc.get(dmc, Counts()),
+                                          context.issues, settings.criteria)
+    meta = {
+        "stage": verdict.stage, "release": verdict.release or "", "sut_version": verdict.sut_version or "",
+        "seed": settings.seed, "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "verdict": "met" if verdict.met else "not_met", "pending": verdict.pending,
+        "criteria": [c.as_dict() for c in verdict.criteria], "notes": list(verdict.notes),
+        "ttm_source": ttm.source if ttm else "", "criteria_source": settings.criteria.source or "",
+        "thresholds": verdict.thresholds, "thresholds_source": verdict.thresholds_source,
+        "extant": verdict.extant, "severities": list(ak.SEVERITIES),
+        "functional": _counts(counted.functional) or {}, "regression": _counts(counted.regression) or {},
+        "by_dmc": {dmc: _counts(c) or {} for dmc, c in counted.functional_by_dmc.items()},
+        "interrupted": verdict.interrupted, "traceability": verdict.traceability.as_dict(),
+    }
+    issues = [issue.to_dict() for issue in sorted(context.issues, key=lambda i: (i.severity, i.id))]
+    return EvidenceData(meta=meta, dmcs=_dmc_rows(context, dmc_ids), tests=tests, groups=groups, cells=cells,
+                        requirements=requirements, issues=issues, assessments=assessments)

@@ -1,0 +1,50 @@
+"""HTML evidence: one self-contained file each (inline CSS and script, no network), rendered with Jinja2 with
+autoescaping on, so whatever a device or test sends shows as text."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+_SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", 0x2028: "\\u2028",
+                   0x2029: "\\u2029"}
+
+
+def script_json(data: Any) -> Markup:
+    """JSON safe to place inside ``<script type="application/json">``: no ``</script>``, no HTML entities."""
+    return Markup(json.dumps(data, sort_keys=True, ensure_ascii=False).translate(_SCRIPT_ESCAPES))
+
+
+def pct(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{rate * 100:.1f}%"
+
+
+def rate_colour(rate: float | None) -> str:
+    """Red (0%) through amber to green (100%): the heatmap's cell colour."""
+    if rate is None:
+        return "#b0b0b0"
+    hue = 120 * max(0.0, min(1.0, rate)) ** 2  # most of the scale spent near the 90% line that matters
+    return f"hsl({hue:.0f}, 70%, 55%)"
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(loader=PackageLoader("pytest_svtad.reports", "templates"),
+                      autoescape=select_autoescape(("html", "j2"), default=True), undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["script_json"] = script_json
+    env.filters["pct"] = pct
+    env.filters["rate_colour"] = rate_colour
+    return env
+
+
+def render(template: str, path: Path, **context: Any) -> None:
+    page = environment().get_template(template).render(**context)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(path)
