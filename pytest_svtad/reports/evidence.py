@@ -185,6 +185,7 @@ def build(context: ReportContext) -> EvidenceData:
         "functional": _counts(counted.functional) or {}, "regression": _counts(counted.regression) or {},
         "by_dmc": {dmc: _counts(c) or {} for dmc, c in counted.functional_by_dmc.items()},
         "interrupted": verdict.interrupted, "traceability": verdict.traceability.as_dict(),
+        "pass_threshold": settings.criteria.functional_pass_rate,
     }
     issues = [issue.to_dict() for issue in sorted(context.issues, key=lambda i: (i.severity, i.id))]
     return EvidenceData(meta=meta, dmcs=_dmc_rows(context, dmc_ids), tests=tests, groups=groups, cells=cells,

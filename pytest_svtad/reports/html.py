@@ -24,12 +24,17 @@ def pct(rate: float | None) -> str:
     return "n/a" if rate is None else f"{rate * 100:.1f}%"
 
 
-def rate_colour(rate: float | None) -> str:
-    """Red (0%) through amber to green (100%): the heatmap's cell colour."""
+def rate_colour(rate: float | None, threshold: float = 0.9) -> str:
+    """The heatmap's cell colour: red to orange below the pass-rate threshold, yellow-green to green from it, so a
+    cell under the line never looks like a pass."""
     if rate is None:
         return "#b0b0b0"
-    hue = 120 * max(0.0, min(1.0, rate)) ** 2  # most of the scale spent near the 90% line that matters
-    return f"hsl({hue:.0f}, 70%, 55%)"
+    rate = max(0.0, min(1.0, rate))
+    if rate < threshold:
+        hue = 45 * rate / threshold if threshold else 0
+    else:
+        hue = 80 + 40 * ((rate - threshold) / (1 - threshold) if threshold < 1 else 1)
+    return f"hsl({hue:.0f}, 72%, 52%)"
 
 
 @cache
