@@ -1,0 +1,223 @@
+"""Evidence people open: heatmap.html, completion-report.html, dmct-<DMC>.html and the Allure results, checked
+against a known run in one process and under -n 2; escaping of what tests and devices send."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from pytest_svtad.reports.html import rate_colour, script_json
+
+KNOWN_RUN = """
+import pytest
+
+@pytest.mark.ttm("REQ-1")
+@pytest.mark.srv("4.1.1")
+@pytest.mark.parametrize("i", range(3))
+def test_read(dmc, i):
+    pass
+
+@pytest.mark.ttm("REQ-2")
+@pytest.mark.srv("7.2")
+@pytest.mark.severity(2)
+def test_disable(dmc):
+    assert dmc.id != "DMC-B", "<script>alert('device')</script> supply stayed on"
+
+@pytest.mark.ttm("REQ-3")
+@pytest.mark.requires("PPMID")
+@pytest.mark.witnessed(by="TAG observer")
+def test_top_up(dmc):
+    pass
+
+@pytest.mark.ttm("REQ-3")
+@pytest.mark.requires("PPMID")
+@pytest.mark.witnessed
+@pytest.mark.skip(reason="PPMID not delivered to the lab")
+def test_ppmid_display(dmc):
+    pass
+"""
+
+
+def html(project, name: str) -> str:
+    return (project.pytester.path / "report" / name).read_text(encoding="utf-8")
+
+
+def embedded_data(page: str) -> dict:
+    raw = re.search(r'<script type="application/json" id="svtad-data">(.*?)</script>', page, re.S).group(1)
+    return json.loads(raw)
+
+
+def test_heatmap_html_holds_the_cells_and_each_cell_its_tests(project):
+    project.tests(KNOWN_RUN)
+    run = project.run("--svtad-dmc", "all")
+    assert run.ret == 1
+    page = html(project, "heatmap.html")
+    assert "http://" not in page and "https://" not in page and "<link" not in page  # self-contained
+    data = embedded_data(page)
+    reads_b = data["cells"]["reads\tDMC-B"]
+    assert (reads_b["planned"], reads_b["passed"], reads_b["failed"]) == (3, 3, 0)
+    supply_b = data["cells"]["supply\tDMC-B"]
+    assert (supply_b["planned"], supply_b["failed"]) == (1, 1)
+    failed = data["tests"][supply_b["tests"][0]]
+    assert failed["outcome"] == "failed" and failed["srv"] == "7.2" and failed["ttm"] == ["REQ-2"]
+    assert "prepayment\tDMC-B" not in data["cells"]  # no PPMID on DMC-B: not applicable, empty
+    prepay_c = data["cells"]["prepayment\tDMC-C"]
+    assert (prepay_c["planned"], prepay_c["not_run"]) == (2, 1)
+    requirement = next(row for row in data["requirements"] if row["id"] == "REQ-3")
+    assert sorted(requirement["by_dmc"]) == ["DMC-C"]  # only DMC-C has the PPMID its tests require
+    for dmc in ("DMC-A", "DMC-B", "DMC-C"):
+        assert f">{dmc}</th>" in page
+    assert "EXIT CRITERIA NOT MET" in page
+
+
+def test_a_failure_message_with_markup_stays_text_everywhere(project):
+    project.tests(KNOWN_RUN)
+    project.run("--svtad-dmc", "DMC-B")
+    for name in ("heatmap.html", "completion-report.html"):
+        page = html(project, name)
+        assert "<script>alert(" not in page, name
+    assert "&lt;script&gt;alert(" in html(project, "completion-report.html")
+    assert "\\u003cscript\\u003ealert(" in html(project, "heatmap.html")
+
+
+def test_device_firmware_with_markup_is_escaped(project_single):
+    model = project_single.pytester.path / "device_profiles" / "models" / "esme.yaml"
+    model.write_text(model.read_text().replace("'1.0.0'", "'<img src=x onerror=alert(1)>'"))
+    project_single.tests(KNOWN_RUN)
+    project_single.run("--svtad-dmc", "DMC-A")
+    page = html(project_single, "completion-report.html")
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_completion_report_sections_against_a_known_run(project):
+    project.tests(KNOWN_RUN)
+    project.run("--svtad-dmc", "all")
+    page = html(project, "completion-report.html")
+    for heading in ("9.5 Evaluation of each exit criterion", "(a) Planned testing", "(b) Tests run",
+                    "(c) Why tests were not run", "(d) Failed tests", "(e) Testing Issues raised",
+                    "(f) Outstanding Testing Issues", "(g) Test environment", "(h) Recommended further tests",
+                    "(i) Lessons learnt", "Witnessed tests (13.11", "Risk of what was not tested"):
+        assert heading in page, heading
+    assert "PPMID not delivered to the lab" in page  # why it was not run
+    # witnessing: test_top_up on DMC-C passed, test_ppmid_display on DMC-C not run
+    assert "2 tests in the witnessed subset: 1 passed, 0 failed, 1 not run" in page
+    assert "passed 100.0% of executed" in page
+    assert "Not provided (--svtad-completion-notes" in page  # (h) and (i) are never invented
+    assert "REQ-3" in page and "planned tests not run on" in page
+
+
+def test_completion_notes_fill_sections_h_and_i(project_single):
+    notes = project_single.file("notes.yaml", """\
+        recommended_further_tests: Re-run the PPMID display tests once devices arrive.
+        lessons_learnt: Book PPMIDs <early>.
+    """)
+    project_single.tests(KNOWN_RUN)
+    project_single.run("--svtad-dmc", "DMC-A", "--svtad-completion-notes", str(notes))
+    page = html(project_single, "completion-report.html")
+    assert "Re-run the PPMID display tests once devices arrive." in page
+    assert "Book PPMIDs &lt;early&gt;." in page
+
+
+def test_bad_completion_notes_are_a_one_line_usage_error(project_single):
+    notes = project_single.file("notes.yaml", "lessons: typo\n")
+    project_single.tests(KNOWN_RUN)
+    run = project_single.run("--svtad-dmc", "DMC-A", "--svtad-completion-notes", str(notes))
+    assert run.ret == pytest.ExitCode.USAGE_ERROR
+    lines = [line for line in run.text.splitlines() if line.startswith("ERROR: svtad:")]
+    assert len(lines) == 1 and "notes.yaml:1" in lines[0] and "lessons" in lines[0]
+
+
+def test_dmct_report_per_dmc_with_the_default_completion_rule(project):
+    project.tests(KNOWN_RUN)
+    run = project.run("--svtad-dmc", "all", "--svtad-stage", "DMCT-SRVT")
+    report = project.pytester.path / "report"
+    assert sorted(path.name for path in report.glob("dmct-*.html")) == [
+        "dmct-DMC-A.html", "dmct-DMC-B.html", "dmct-DMC-C.html"]
+    page_b = (report / "dmct-DMC-B.html").read_text()
+    assert "NOT COMPLETED" in page_b and "default rule of pytest-svtad" in page_b
+    assert "below 90%" in page_b and "not recommended" in page_b
+    page_a = (report / "dmct-DMC-A.html").read_text()
+    assert ">COMPLETED<" in page_a and "recommend EPCL entry DMC-A" in page_a
+    assert "DMCT DMC-C: NOT completed" in run.text  # a skipped witnessed test: not every pack test executed
+
+
+def test_dmct_completion_rule_from_the_criteria_file(project_single):
+    criteria = project_single.file("criteria.yaml", """\
+        dmct_completion: {all_executed: false, pass_rate: 0.5}
+    """)
+    project_single.tests(KNOWN_RUN)
+    project_single.run("--svtad-dmc", "DMC-C", "--svtad-stage", "DMCT-MT", "--svtad-criteria", str(criteria))
+    page = html(project_single, "dmct-DMC-C.html")
+    assert ">COMPLETED<" in page and f"criteria file {criteria}" in page and "at least 50% of planned" in page
+
+
+def test_no_dmct_reports_outside_the_dmct_stages(project_single):
+    project_single.tests(KNOWN_RUN)
+    project_single.run("--svtad-dmc", "all")
+    assert not list((project_single.pytester.path / "report").glob("dmct-*.html"))
+
+
+def allure_results(folder: Path) -> list[dict]:
+    return [json.loads(path.read_text()) for path in folder.glob("*-result.json")]
+
+
+def labels(result: dict, name: str) -> list[str]:
+    return [label["value"] for label in result["labels"] if label["name"] == name]
+
+
+def test_allure_results_are_labelled_once_each_with_the_verdict_result(project):
+    project.tests(KNOWN_RUN)
+    project.run("--svtad-dmc", "all", "--svtad-release", "IOC", "--alluredir", "allure",
+                "--allure-link-pattern", "requirement:https://req.example/{}")
+    folder = project.pytester.path / "allure"
+    results = allure_results(folder)
+    verdicts = [r for r in results if r["name"] == "SVTAD exit criteria"]
+    tests = [r for r in results if r["name"] != "SVTAD exit criteria"]
+    planned = [row["nodeid"] for row in json.loads("[" + ",".join(
+        (project.pytester.path / "report" / "results.jsonl").read_text().splitlines()) + "]")]
+    assert sorted(labels(r, "svtadNodeId")[0] for r in tests) == sorted(planned)  # nothing lost or doubled
+    assert len(verdicts) == 1 and verdicts[0]["status"] == "failed"
+    assert [step["name"].split(" ")[0] for step in verdicts[0]["steps"]][:2] == [
+        "functional-execution", "functional-pass-rate"]
+    disable_b = next(r for r in tests if labels(r, "svtadNodeId") == ["test_pack.py::test_disable[DMC-B]"])
+    assert labels(disable_b, "parentSuite") == ["SIT"] and labels(disable_b, "suite") == ["DMC-B"]
+    assert labels(disable_b, "subSuite") == ["supply"] and labels(disable_b, "feature") == ["supply"]
+    assert labels(disable_b, "epic") == ["IOC"] and labels(disable_b, "story") == ["7.2"]
+    assert "DMC-B" in labels(disable_b, "tag") and labels(disable_b, "severity") == ["critical"]
+    assert disable_b["links"] == [{"type": "requirement", "url": "https://req.example/REQ-2", "name": "REQ-2"}]
+    assert disable_b["statusDetails"]["message"].startswith("[SVTAD S2] ")
+    environment = (folder / "environment.properties").read_text()
+    assert "SVTAD.stage=SIT" in environment and "SVTAD.release=IOC" in environment
+    assert re.search(r"^DMC-A=ESME Test esme fw 1\.0\.0;", environment, re.M)
+    names = [row["name"] for row in json.loads((folder / "categories.json").read_text())]
+    assert names[:3] == ["Known defects", "Device not responding (E20/E21)",
+                         "Broken setups (errors outside the test body)"]
+    assert "Testing Issue severity 2" in names
+
+
+def test_allure_attaches_the_transcript_of_a_simulated_installation(project_single):
+    project_single.tests("""
+        import pytest
+
+        @pytest.mark.ttm("REQ-1")
+        @pytest.mark.srv("4.1.1")
+        def test_read(smets1):
+            assert smets1.request("4.1.1").ok
+    """)
+    project_single.run("--svtad-dmc", "DMC-A", "--alluredir", "allure")
+    attachments = list((project_single.pytester.path / "allure").glob("*-attachment.txt"))
+    assert len(attachments) == 1 and "4.1.1 Read Instantaneous Import Registers" in attachments[0].read_text()
+
+
+def test_script_json_cannot_close_its_script_element():
+    encoded = str(script_json({"reason": "</script><script>alert(1)</script>&amp;"}))
+    assert "</script>" not in encoded and "&" not in encoded
+    assert json.loads(encoded)["reason"] == "</script><script>alert(1)</script>&amp;"
+
+
+def test_colour_marks_cells_under_the_pass_line_apart_from_cells_over_it():
+    hue = lambda rate: int(re.match(r"hsl\((\d+)", rate_colour(rate, 0.9)).group(1))  # noqa: E731
+    assert hue(0.0) == 0 and hue(0.89) < 45 <= 80 <= hue(0.9) < hue(1.0) == 120
