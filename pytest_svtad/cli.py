@@ -23,7 +23,10 @@ def _profiles(args: argparse.Namespace) -> int:
     for dmc in profiles.dmcs.values():
         devices = ", ".join(f"{kind.value} {model.manufacturer} {model.model} fw {model.firmware}"
                             for kind, model in profiles.device_models(dmc).items())
-        print(f"{dmc.id:<10} {dmc.installation:<8} {dmc.name}  [{devices}]  link={dmc.link.kind}")
+        secrets = "; ".join(f"{kind.value} {name.replace('_', ' ')} {value}" for kind, held in dmc.secrets.items()
+                            for name, value in held if value is not None)  # SecretStr prints masked
+        print(f"{dmc.id:<10} {dmc.installation:<8} {dmc.name}  [{devices}]  link={dmc.link.kind}"
+              + (f"  secrets: {secrets}" if secrets else ""))
     print(f"{len(profiles.dmcs)} DMCs, {len(profiles.models)} device models in {profiles.root}")
     return 0
 
@@ -77,6 +80,12 @@ def _packs(args: argparse.Namespace) -> int:
     return 1 if any(contents.errors for _, contents in rows) else 0
 
 
+def _emulate(args: argparse.Namespace) -> int:
+    from pytest_svtad.cli_emulate import emulate
+
+    return emulate(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="svtad", description="SMETS1 test packs and SVTAD evidence.")
     parser.add_argument("--version", action="version", version=f"pytest-svtad {__version__}")
@@ -94,6 +103,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profiles", help="device profiles directory (default device_profiles/ under the rootdir)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_packs)
+    p = sub.add_parser("emulate", help="run a simulated installation in real time behind the serial and ZigBee "
+                       "protocols, on a pseudo-terminal or a TCP socket")
+    p.add_argument("--dmc", required=True)
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--pty", action="store_true", help="a pseudo-terminal (default): prints its device path")
+    where.add_argument("--url", help="socket://HOST:PORT to listen on (loopback unless you say otherwise)")
+    p.add_argument("--profiles", default="device_profiles")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--speed", type=float, default=1.0,
+                   help="simulated seconds per wall second between requests (default 1: real time; 0: frozen)")
+    p.add_argument("--pace", action="store_true", help="wait out each request's simulated response time")
+    p.add_argument("--line-rate", type=int, help="pace bytes as a serial line of this many bits/s (e.g. 115200)")
+    p.add_argument("--duration", type=float, help="stop after this many seconds (default: until interrupted)")
+    p.add_argument("--verbose", action="store_true", help="print each request handled")
+    p.set_defaults(func=_emulate)
     p = sub.add_parser("verdict", help="print the verdict of a report directory, or compute a campaign's from the "
                        "store (--campaign); exit 0 when met, 1 when not")
     p.add_argument("report", nargs="?", help="report directory (default report/); with --campaign, where to write")

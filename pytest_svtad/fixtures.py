@@ -49,7 +49,8 @@ def smets1(request: pytest.FixtureRequest, dmc: DmcProfile, svtad_evidence: Evid
     settings = request.config.stash[SESSION_KEY].settings
     assert settings.profiles is not None  # a DMC exists, so profiles were loaded
     try:
-        link = open_link(dmc, settings.profiles.device_models(dmc), seed_for_test(settings.seed, request.node.nodeid))
+        link = open_link(dmc, settings.profiles.device_models(dmc), seed_for_test(settings.seed, request.node.nodeid),
+                         url=settings.links.get(dmc.id))
     except LinkError as exc:
         pytest.fail(f"{dmc.id}: {exc}", pytrace=False)
     try:
@@ -59,6 +60,9 @@ def smets1(request: pytest.FixtureRequest, dmc: DmcProfile, svtad_evidence: Evid
             transcript = link.transcript_text()
             svtad_evidence.text("transcript.txt", transcript)
             allure.attach_text(request.config, "transcript", transcript)
+            han = getattr(link, "_han", None) if hasattr(link, "installation") else getattr(link, "han", None)
+            if han is not None and han.frames:  # the HAN frames, for Wireshark
+                svtad_evidence.bytes("han.pcap", han.pcap())
         finally:
             link.close()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -34,6 +34,8 @@ OPTIONS: dict[str, tuple[str, bool]] = {
     "exit_version": ("With --svtad-campaign: the stage-exit SUT version regression is counted on (default: the "
                      "newest run's).", False),
     "seed": ("Seed for simulated installations (default 0).", False),
+    "link": ("Reach a DMC over a real-device link: DMC=URL (a serial device, socket://HOST:PORT, rfc2217://...), "
+             "comma-separated for several; overrides the profile's link url.", False),
     "completion_notes": ("YAML with the Completion Report's human sections: recommended_further_tests (9.4(h)), "
                          "lessons_learnt (9.4(i)), assurance_activities (9.5).", False),
 }
@@ -77,6 +79,7 @@ class Settings:
     seed: int
     explicit: bool  # an svtad option was given: the summary is wanted even if no test is tagged
     completion_notes: CompletionNotes | None = None
+    links: dict[str, str] = field(default_factory=dict)  # DMC id -> URL (--svtad-link)
 
 
 def _resolve_path(config: pytest.Config, value: object) -> Path:
@@ -161,6 +164,7 @@ def _load(config: pytest.Config) -> Settings:
     criteria_path = _ini_path(config, "criteria")
     report_dir = _ini_path(config, "report")
     notes_path = _ini_path(config, "completion_notes")
+    links = _links(str(_raw(config, "link") or ""), profiles)
     return Settings(
         stage=stage,
         release=release,
@@ -178,4 +182,20 @@ def _load(config: pytest.Config) -> Settings:
         seed=seed,
         explicit=explicit,
         completion_notes=load_completion_notes(notes_path) if notes_path else None,
+        links=links,
     )
+
+
+def _links(raw: str, profiles: Profiles | None) -> dict[str, str]:
+    links: dict[str, str] = {}
+    for part in (piece.strip() for piece in raw.split(",")):
+        if not part:
+            continue
+        dmc_id, sep, url = part.partition("=")
+        if not sep or not dmc_id.strip() or not url.strip():
+            raise SvtadInputError("--svtad-link", f"expected DMC=URL, got '{part}'")
+        if profiles is None or dmc_id.strip() not in profiles.dmcs:
+            known = ", ".join(sorted(profiles.dmcs)) if profiles else "none"
+            raise SvtadInputError("--svtad-link", f"no DMC profile '{dmc_id.strip()}' (known: {known})")
+        links[dmc_id.strip()] = url.strip()
+    return links

@@ -22,6 +22,7 @@ import simpy
 from pytest_svtad.smets1.catalogue import SrvCatalogue, SrvDefinition, default_catalogue
 from pytest_svtad.smets1.messages import Alert, ServiceRequest, ServiceResponse
 from pytest_svtad.smets1.profiles import DeviceKind, DeviceModel, DmcProfile, WanSpec
+from pytest_svtad.smets1.transcript import Transcript
 from simulators import migration
 from simulators.alerts import ALERT_NAMES
 from simulators.consumption import ConsumptionModel
@@ -33,7 +34,6 @@ from simulators.params import moment
 from simulators.quirks import corrupt
 from simulators.rng import LatencySampler, eui64, stream
 from simulators.services import SERVICES, Refused, Service
-from simulators.transcript import Transcript
 
 DEFAULT_START = datetime(2026, 1, 12, tzinfo=UTC)  # a Monday, midnight
 USER_ID = "90-B3-D5-1F-30-01-00-00"  # the DCC User the harness acts as (an EUI-64, as in DUIS RequestIDs)

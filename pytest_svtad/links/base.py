@@ -38,12 +38,19 @@ def seed_for_test(session_seed: int, nodeid: str) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
-def open_link(dmc: DmcProfile, models: Mapping[DeviceKind, DeviceModel], seed: int) -> DeviceLink:
-    """Open the link the DMC profile names."""
+def open_link(dmc: DmcProfile, models: Mapping[DeviceKind, DeviceModel], seed: int,
+              url: str | None = None) -> DeviceLink:
+    """Open the link the DMC profile names; ``url`` (from --svtad-link) overrides the profile's and, for a DMC
+    profiled as simulated, selects the serial link."""
     kind = dmc.link.kind
-    if kind == "sim":
+    if kind == "sim" and url is None:
         from pytest_svtad.links.sim import SimLink
 
         return SimLink(dmc, dict(models), seed)
-    raise LinkError(f"DMC '{dmc.id}': link kind '{kind}' is not available in this version of pytest-svtad "
-                    "(use link: {kind: sim})")
+    if kind == "zigbee":
+        from pytest_svtad.links.zigbee import ZigbeeLink
+
+        return ZigbeeLink(dmc, models, url=url)
+    from pytest_svtad.links.serial import SerialLink
+
+    return SerialLink(dmc, models, url=url)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pytest_svtad.links.base import LinkError
+from pytest_svtad.links.han import HanReader
 from pytest_svtad.smets1.messages import Alert, ServiceResponse
 from pytest_svtad.smets1.profiles import DeviceKind, DeviceModel, DmcProfile
 
@@ -23,6 +24,7 @@ class SimLink:
         self.dmc = dmc
         self.seed = seed
         self.installation = Installation(dmc, models, seed=seed, start=start)
+        self._han: HanReader | None = None
 
     def request(self, srv: str, device: str | None = None, **params: Any) -> ServiceResponse:
         return self.installation.request(srv, device=device, **params)
@@ -45,9 +47,18 @@ class SimLink:
     def now(self) -> datetime:
         return self.installation.now
 
+    @property
+    def han(self) -> HanReader:
+        """The HAN read in-process through the same ZigBee frames a radio adapter would carry."""
+        if self._han is None:
+            from simulators import han
+
+            self._han = HanReader(lambda frame, _seq: han.answer(self.installation, frame))
+        return self._han
+
     def __getattr__(self, name: str) -> Any:
         # the rest of the simulator's API (migration steps, device state) stays reachable for simulated packs
-        if name == "installation":
+        if name in ("installation", "_han"):
             raise AttributeError(name)
         return getattr(self.installation, name)
 

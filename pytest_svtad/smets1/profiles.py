@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.yamlfiles import load_yaml, pydantic_error
@@ -121,6 +121,14 @@ class MigrationSpec(_Strict):
     master_keys: bool = True
 
 
+class DeviceSecrets(_Strict):
+    """Key material a lab may keep with a DMC (to join or decrypt its HAN): never printed, logged or attached;
+    SecretStr shows it masked wherever a profile is displayed."""
+
+    install_code: SecretStr | None = None
+    link_key: SecretStr | None = None
+
+
 class DmcProfile(_Strict):
     """A Device Model Combination as tested: one SMETS1 installation type of one set of device models."""
 
@@ -134,6 +142,7 @@ class DmcProfile(_Strict):
     payment_mode: Literal["credit", "prepayment"] = "credit"
     household: Household = Household()
     migration: MigrationSpec = MigrationSpec()
+    secrets: dict[DeviceKind, DeviceSecrets] = {}
     notes: str = ""
 
     @field_validator("devices")

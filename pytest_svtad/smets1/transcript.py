@@ -1,4 +1,5 @@
-"""The transcript of one installation's traffic: every request, acknowledgement, response, alert and fault.
+"""The transcript of one installation's traffic: every request, acknowledgement, response, alert and fault (the
+simulator writes it) or every frame exchanged (a real-device link writes it).
 
 Lines are kept as data and rendered on demand; rendering is deterministic (sorted JSON keys, ISO times), so the
 same seed gives the same bytes. Key material never appears: credentials are fingerprints by construction.
@@ -7,7 +8,7 @@ same seed gives the same bytes. Key material never appears: credentials are fing
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pytest_svtad.smets1.messages import plain
@@ -24,6 +25,10 @@ class Transcript:
 
     def add(self, when: datetime, tag: str, text: str, data: Any = None) -> None:
         self._lines.append((when, tag, text, data))
+
+    def now(self, tag: str, text: str, data: Any = None) -> None:
+        """A line stamped with the wall clock (real links: the device's time is not ours)."""
+        self.add(datetime.now(UTC), tag, text, data)
 
     def __len__(self) -> int:
         return len(self._lines)
