@@ -35,10 +35,30 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(ReportHooks(session), "svtad-reports")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(session), "svtad-xdist")
+        _one_worker_per_device(config, session)
     # Profiles, catalogue and pydantic's schemas live for the whole session; without this every full garbage
     # collection during the collection of thousands of tests walks them again (measured: most of the plugin's
     # overhead on 5,000 tests; see docs/BENCHMARKS.md).
     gc.freeze()
+
+
+LOADGROUP_KEY = "svtad_loadgroup"
+
+
+def _one_worker_per_device(config: pytest.Config, session: SvtadSession) -> None:
+    """A real installation serves one test at a time: under xdist, tests of DMCs on real links are grouped by DMC
+    (each DMC's tests already carry ``xdist_group``), so ``--dist load`` becomes ``loadgroup``."""
+    worker_input = getattr(config, "workerinput", None)
+    if worker_input is not None:  # workers re-read the command line: the controller says so in their input
+        if worker_input.get(LOADGROUP_KEY):
+            config.option.loadgroup = True  # xdist's worker then suffixes node ids with their group
+        return
+    real = [d.id for d in session.settings.selected_dmcs if d.link.kind != "sim" or d.id in session.settings.links]
+    if real and getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "loadgroup"
+        session.loadgroup = True
+        session.notes.append(f"--dist loadgroup: DMCs on real-device links ({', '.join(real)}) are tested by one "
+                             "worker each")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -131,6 +151,7 @@ class XdistHooks:
             svtad.plan_dir = Path(tempfile.mkdtemp(prefix="svtad-plan-"))
             svtad.collector.plan_loader = self._load
         node.workerinput[PLAN_DIR_KEY] = str(svtad.plan_dir)
+        node.workerinput[LOADGROUP_KEY] = svtad.loadgroup
 
     def _load(self) -> dict[str, PlanEntry]:
         assert self.session.plan_dir is not None

@@ -61,6 +61,8 @@ class SvtadSession:
         self._dmc_params: dict[tuple[frozenset[DeviceKind], frozenset[DeviceKind]], list[Any]] = {}
         self.outputs = Outputs()
         self.started = time.time()
+        self.notes: list[str] = []  # said in the verdict's notes at the end
+        self.loadgroup = False  # under xdist: real-device DMCs grouped one worker each
 
     # -- worker side (or the only process): collection ------------------------------------------------------
 
@@ -206,7 +208,7 @@ class SvtadSession:
                             report_dir=s.report_dir, plan=plan, results=results, issues=issues, dmc_ids=dmc_ids,
                             sut_version=s.exit_version or s.sut_version, interrupted=interrupted, outputs=outputs,
                             results_error=(log.error if log else "results log not opened"), write_verdict_file=False)
-        verdict.notes.extend(notes)
+        verdict.notes.extend([*self.notes, *notes])
         if sink is not None:
             sink.end(interrupted=interrupted, verdict="met" if verdict.met else "not_met")
             sink.close()
@@ -217,7 +219,8 @@ class SvtadSession:
                 verdict.notes.append(f"verdict.json not written: {exc.strerror or exc}")
         self.verdict = verdict
         context = publish.ReportContext(config=self.config, settings=s, plan=plan, results=results, issues=issues,
-                                        verdict=verdict, started=self.started)
+                                        verdict=verdict, started=self.started,
+                                        session_nodeids=frozenset(self.collector.plan))
         for problem in publish.write_reports(context):
             verdict.notes.append(problem)
 

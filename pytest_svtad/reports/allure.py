@@ -2,8 +2,9 @@
 categories by Testing Issue severity, and one "SVTAD exit criteria" result whose status is the verdict.
 
 allure-pytest reads labels only from markers (LIBRARY-NOTES.md), so ``label_item`` adds them where items exist (on
-xdist workers); everything written once (environment, categories, the verdict result) is written by the
-controller after the session. Active only with ``--alluredir``.
+xdist workers); everything written once (environment, executor, categories, the verdict result, and a result for
+each planned test that never reported) is written by the controller after the session. Active only with
+``--alluredir``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_svtad.model import PlanEntry
+from pytest_svtad.model import PlanEntry, Result
 
 if TYPE_CHECKING:
     from pytest_svtad.options import Settings
@@ -25,7 +26,13 @@ if TYPE_CHECKING:
 
 LINK_TYPE = "requirement"  # map to a requirement tool with --allure-link-pattern requirement:https://.../{}
 NODEID_LABEL = "svtadNodeId"
+VERDICT_NAME = "SVTAD exit criteria"
 SEVERITY_NAMES = {1: "blocker", 2: "critical", 3: "normal", 4: "minor", 5: "trivial"}  # Allure's severity label
+# Message prefixes the categories match on. The regular expressions below must mean the same to Allure 2 (Java,
+# whole-message match) and Allure 3 (JavaScript, search; no inline flags): hence [\s\S]* rather than (?s).*
+SETUP_ERROR = "[setup error]"
+CRASHED = "[worker crashed]"
+NOT_REPORTED = "[not run]"
 
 
 def results_dir(config: pytest.Config) -> Path | None:
@@ -33,31 +40,39 @@ def results_dir(config: pytest.Config) -> Path | None:
     return Path(value) if value else None
 
 
+def labels_for(entry: PlanEntry, settings: Settings) -> list[tuple[str, str]]:
+    """(label type, value) pairs of one planned test: where it sits in Allure's trees and what it is tagged with."""
+    labels = [("parentSuite", settings.stage), ("suite", entry.dmc_key), ("subSuite", entry.functional_group),
+              ("feature", entry.functional_group), ("tag", entry.dmc_key),
+              ("severity", SEVERITY_NAMES[entry.severity]), (NODEID_LABEL, entry.nodeid)]
+    if settings.release:
+        labels.append(("epic", settings.release))
+    if entry.srv:
+        labels.append(("story", entry.srv))
+    if entry.regression:
+        labels.append(("tag", "regression"))
+    return labels
+
+
 def label_item(item: pytest.Item, entry: PlanEntry, settings: Settings) -> None:
     if results_dir(item.config) is None:
         return
     from allure_pytest.utils import format_allure_link
 
-    label = pytest.mark.allure_label
-    marks = [label(settings.stage, label_type="parentSuite"), label(entry.dmc_key, label_type="suite"),
-             label(entry.functional_group, label_type="subSuite"), label(entry.functional_group, label_type="feature"),
-             label(entry.dmc_key, label_type="tag"), label(SEVERITY_NAMES[entry.severity], label_type="severity"),
-             label(entry.nodeid, label_type=NODEID_LABEL)]
-    if settings.release:
-        marks.append(label(settings.release, label_type="epic"))
-    if entry.srv:
-        marks.append(label(entry.srv, label_type="story"))
-    if entry.regression:
-        marks.append(label("regression", label_type="tag"))
+    bare = {mark.name for mark in item.iter_markers() if not mark.args and not mark.kwargs}
+    for label_type, value in labels_for(entry, settings):
+        if label_type == "tag" and value in bare:
+            continue  # allure-pytest already tags a test with each of its marks that has no arguments
+        item.add_marker(pytest.mark.allure_label(value, label_type=label_type))
     for rid in entry.ttm:
-        marks.append(pytest.mark.allure_link(format_allure_link(item.config, rid, LINK_TYPE), link_type=LINK_TYPE,
-                                             name=rid))
-    for mark in marks:
-        item.add_marker(mark)
+        item.add_marker(pytest.mark.allure_link(format_allure_link(item.config, rid, LINK_TYPE), link_type=LINK_TYPE,
+                                                name=rid))
 
 
 def attach_text(config: pytest.Config, name: str, text: str) -> None:
-    """Attach text to the running test's Allure result (the transcript); nothing without --alluredir."""
+    """Attach text to the running test's Allure result (the smets1 transcript); nothing without --alluredir.
+
+    Called from a fixture's teardown, the attachment lands in that fixture's tear-down step of the test."""
     if results_dir(config) is None:
         return
     import allure
@@ -68,15 +83,35 @@ def attach_text(config: pytest.Config, name: str, text: str) -> None:
 def categories() -> list[dict[str, Any]]:
     """Allure assigns a failure to the first category that matches: the specific ones come first."""
     failing = ["failed", "broken"]
+    issue = r"\[SVTAD S[1-5]\] "
     rows: list[dict[str, Any]] = [
-        {"name": "Known defects", "matchedStatuses": [*failing, "skipped"], "messageRegex": r"(?s).*\[known defect .*"},
+        {"name": "Known defects", "matchedStatuses": [*failing, "skipped"],
+         "messageRegex": issue + r"\[known defect [\s\S]*"},
         {"name": "Device not responding (E20/E21)", "matchedStatuses": failing,
-         "messageRegex": r"(?s).*(\bE2[01]\b|no response from).*"},
-        {"name": "Broken setups (errors outside the test body)", "matchedStatuses": ["broken"]},
+         "messageRegex": r"[\s\S]*(\bE2[01]\b|no response from)[\s\S]*"},
+        {"name": "Broken setups (errors outside the test body, crashed workers)", "matchedStatuses": failing,
+         "messageRegex": issue + r"(\[setup error\]|\[worker crashed\])[\s\S]*"},
     ]
     rows += [{"name": f"Testing Issue severity {severity}", "matchedStatuses": failing,
-              "messageRegex": rf"(?s)\[SVTAD S{severity}\].*"} for severity in SEVERITY_NAMES]
+              "messageRegex": rf"\[SVTAD S{severity}\][\s\S]*"} for severity in SEVERITY_NAMES]
+    rows.append({"name": "Planned, never reported (interrupted session)", "matchedStatuses": ["skipped"],
+                 "messageRegex": r"\[not run\][\s\S]*"})
     return rows
+
+
+def _property(text: str, key: bool = False) -> str:
+    """One key or value of a Java properties file, read the same by Allure 2 and 3: ASCII with \\u escapes."""
+    out = []
+    for char in text.replace("\r", " ").replace("\n", " "):
+        if char == "\\":
+            out.append("\\\\")
+        elif key and char in " :=#!":
+            out.append("\\" + char)
+        elif ord(char) > 126 or ord(char) < 32:
+            out.append(f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else "?")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def _environment(context: ReportContext) -> str:
@@ -89,38 +124,89 @@ def _environment(context: ReportContext) -> str:
             models = settings.profiles.device_models(dmc)
             lines[f"{dmc.id}"] = "; ".join(f"{kind.value} {model.manufacturer} {model.model} fw {model.firmware}"
                                            for kind, model in models.items()) + f" (link {dmc.link.kind})"
-    return "".join(f"{key}={_property_value(value)}\n" for key, value in lines.items())
+    return "".join(f"{_property(key, key=True)}={_property(value)}\n" for key, value in lines.items())
 
 
-def _property_value(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", " ").replace("\r", " ")
+def _headline(context: ReportContext) -> str:
+    settings, verdict = context.settings, context.verdict
+    state = "EXIT CRITERIA MET" if verdict.met else "EXIT CRITERIA NOT MET"
+    return f"SVTAD {settings.stage} {settings.release or ''}".rstrip() + f": {state}"
 
 
-def _mark_failures(folder: Path, context: ReportContext, started_ms: int) -> None:
-    """Prefix each failed result's message with its Testing Issue severity (and known defect), so the categories
-    can sort failures the way the SVTAD counts them. Only this session's results are touched."""
+def _executor(context: ReportContext) -> dict[str, Any]:
+    """Allure shows the executor's report and build names on the report's first page: they carry the verdict."""
+    headline = _headline(context)
+    return {"name": "pytest-svtad", "type": "pytest", "reportName": headline, "buildName": headline}
+
+
+def _prefix(entry: PlanEntry, result: Result | None) -> str:
+    prefix = f"[SVTAD S{entry.severity}] "
+    if entry.known_defect:
+        prefix += f"[known defect {entry.known_defect}] "
+    if result is not None and result.crashed:
+        prefix += f"{CRASHED} "
+    elif result is not None and result.error:
+        prefix += f"{SETUP_ERROR} "
+    return prefix
+
+
+def _rewrite(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
+
+
+def _mark_failures(folder: Path, context: ReportContext, started: float) -> set[str]:
+    """Prefix each failed result's message with its Testing Issue severity (and known defect, setup error), so the
+    categories sort failures the way the SVTAD counts them. Only results begun in this session are touched;
+    the planned node ids they belong to come back."""
     plan = {entry.nodeid: entry for entry in context.plan}
+    seen: set[str] = set()
     for path in folder.glob("*-result.json"):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if data.get("start", 0) < started_ms or data.get("status") not in ("failed", "broken", "skipped"):
+        if not isinstance(data, dict) or data.get("start", 0) < started * 1000:
             continue
         nodeid = next((label.get("value") for label in data.get("labels", []) if label.get("name") == NODEID_LABEL),
                       None)
         entry = plan.get(nodeid or "")
-        if entry is None or (data["status"] == "skipped" and not entry.known_defect):
+        if entry is None:
+            continue
+        seen.add(entry.nodeid)
+        status = data.get("status")
+        if status not in ("failed", "broken", "skipped") or (status == "skipped" and not entry.known_defect):
             continue
         details = data.setdefault("statusDetails", {})
         message = details.get("message") or ""
-        if message.startswith("[SVTAD S"):
-            continue
-        prefix = f"[SVTAD S{entry.severity}] " + (f"[known defect {entry.known_defect}] " if entry.known_defect else "")
-        details["message"] = prefix + message
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(path)
+        if not message.startswith("[SVTAD S"):
+            details["message"] = _prefix(entry, context.results.get(entry.nodeid)) + message
+            _rewrite(path, data)
+    return seen
+
+
+def _link(config: pytest.Config, rid: str) -> dict[str, str]:
+    from allure_pytest.utils import format_allure_link
+
+    return {"type": LINK_TYPE, "url": format_allure_link(config, rid, LINK_TYPE), "name": rid}
+
+
+def _unreported_result(context: ReportContext, entry: PlanEntry, result: Result | None) -> dict[str, Any]:
+    """A planned test allure-pytest never wrote (its worker crashed, or the session stopped before it): without
+    this result the Allure report would count fewer tests than the plan."""
+    stamp = int(time.time() * 1000)
+    if result is not None and result.crashed:
+        status, message = "broken", _prefix(entry, result) + (result.reason or "worker crashed")
+    else:
+        reason = (result.reason if result is not None else "") or "never reported: session interrupted or not reached"
+        status, message = "skipped", f"{NOT_REPORTED} {reason}"
+    history = hashlib.md5(entry.nodeid.encode("utf-8")).hexdigest()
+    return {"uuid": str(uuid.uuid4()), "historyId": history, "testCaseId": history,
+            "name": entry.nodeid.rpartition("::")[2], "fullName": entry.nodeid, "status": status,
+            "statusDetails": {"message": message}, "stage": "finished",
+            "labels": [{"name": name, "value": value} for name, value in labels_for(entry, context.settings)],
+            "links": [_link(context.config, rid) for rid in entry.ttm], "start": stamp, "stop": stamp}
 
 
 def _verdict_result(context: ReportContext) -> dict[str, Any]:
@@ -138,12 +224,16 @@ def _verdict_result(context: ReportContext) -> dict[str, Any]:
     if settings.release:
         labels.append({"name": "epic", "value": settings.release})
     history = hashlib.md5(f"svtad-exit-criteria:{settings.stage}:{settings.release}".encode()).hexdigest()
-    description = "\n".join([f"SVTAD exit criteria for {settings.stage} {settings.release or ''}".rstrip(),
-                             f"SUT version: {verdict.sut_version or 'not stated'}", *verdict.notes])
-    return {"uuid": str(uuid.uuid4()), "historyId": history, "testCaseId": history, "name": "SVTAD exit criteria",
+    description = "\n".join([_headline(context), f"SUT version: {verdict.sut_version or 'not stated'}",
+                             *verdict.notes])
+    return {"uuid": str(uuid.uuid4()), "historyId": history, "testCaseId": history, "name": VERDICT_NAME,
             "fullName": f"svtad.exit_criteria#{settings.stage}", "status": "passed" if verdict.met else "failed",
             "statusDetails": {"message": message}, "stage": "finished", "description": description,
             "steps": steps, "labels": labels, "links": [], "start": stamp, "stop": stamp}
+
+
+def _write_json(folder: Path, name: str, data: Any) -> None:
+    (folder / name).write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def write_results(context: ReportContext, started: float) -> list[str]:
@@ -152,12 +242,17 @@ def write_results(context: ReportContext, started: float) -> list[str]:
         return []
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _mark_failures(folder, context, int(started * 1000))
-        (folder / "environment.properties").write_text(_environment(context), encoding="utf-8")
-        (folder / "categories.json").write_text(json.dumps(categories(), indent=2), encoding="utf-8")
+        seen = _mark_failures(folder, context, started)
+        session = context.session_nodeids
+        for entry in context.plan:
+            if entry.nodeid not in seen and (session is None or entry.nodeid in session):
+                result = _unreported_result(context, entry, context.results.get(entry.nodeid))
+                _write_json(folder, f"{result['uuid']}-result.json", result)
+        (folder / "environment.properties").write_text(_environment(context), encoding="ascii")
+        _write_json(folder, "executor.json", _executor(context))
+        _write_json(folder, "categories.json", categories())
         result = _verdict_result(context)
-        (folder / f"{result['uuid']}-result.json").write_text(json.dumps(result, ensure_ascii=False),
-                                                              encoding="utf-8")
+        _write_json(folder, f"{result['uuid']}-result.json", result)
     except OSError as exc:
         return [f"Allure results not completed in {folder}: {exc.strerror or exc}"]
     return []

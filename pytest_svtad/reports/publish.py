@@ -36,6 +36,8 @@ class ReportContext:
     issues: list[TestingIssue]
     verdict: Verdict
     started: float = field(default_factory=time.time)  # when the session began (Allure results after it are ours)
+    # the tests this session planned, when plan and results cover more (a campaign read from the store)
+    session_nodeids: frozenset[str] | None = None
 
 
 def label_item(item: pytest.Item, entry: PlanEntry, settings: Settings) -> None:

@@ -1,0 +1,75 @@
+"""The same pack slice over the simulated link and over serial links to emulators on pseudo-terminals gives the
+same outcomes, in one process and under -n 2 (where real links are grouped one worker per DMC)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pytest_svtad.smets1.profiles import load_profiles
+from simulators.emulator import Emulator, PtyPort
+from simulators.installation import Installation
+
+ROOT = Path(__file__).resolve().parents[1]
+PACK = ROOT / "testpacks" / "dmct_srvt"
+SLICE = {  # tests that need no simulated time or faults: they run on real devices as they are
+    "test_srvt_tariff_prepayment.py": [
+        "test_update_import_tariff_reads_back", "test_read_tariff_returns_the_tariff_in_force",
+        "test_update_price_changes_the_unit_rate", "test_update_payment_mode_both_ways",
+        "test_update_prepay_configuration_reads_back", "test_top_up_raises_credit_by_the_amount",
+        "test_read_prepay_values_reports_credit_emergency_credit_and_debt", "test_read_prepayment_configuration",
+        "test_read_meter_balance"],
+    "test_srvt_configuration.py": ["test_update_supplier_name_is_held", "test_read_identity_matches_the_dmc",
+                                   "test_set_import_mpxn", "test_read_payment_mode_is_the_dmc_s"],
+    "test_srvt_inventory_firmware.py": ["test_read_inventory_lists_every_device",
+                                        "test_read_firmware_version_of_every_device"],
+}
+DMCS = ("DMC-001", "DMC-006")
+
+
+def run(pytester: pytest.Pytester, workers: int, *extra: str) -> dict[str, str]:
+    tests = [f"{PACK / module}::{name}" for module, names in SLICE.items() for name in names]
+    args = [*tests, "-p", "no:cacheprovider", "--svtad-stage", "DMCT-SRVT", "--svtad-ttm",
+            str(ROOT / "testpacks" / "ttm" / "smets1-sit-sample.csv"), "--svtad-dmc", ",".join(DMCS),
+            "--svtad-report", "report", *extra]
+    outcome = pytester.runpytest_subprocess("-n", str(workers), *args) if workers else \
+        pytester.runpytest_inprocess(*args)
+    assert outcome.ret in (0, 1), outcome.stdout.str()
+    rows = [json.loads(line) for line in (pytester.path / "report" / "results.jsonl").read_text().splitlines()]
+    return {row["nodeid"]: row["outcome"] for row in rows}
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["n0", "n2"])
+def test_pack_slice_gives_the_same_outcomes_over_sim_and_serial_links(pytester, workers):
+    simulated = run(pytester, workers)
+    profiles = load_profiles(ROOT / "device_profiles")
+    emulators = []
+    for dmc_id in DMCS:
+        profile = profiles.dmcs[dmc_id]
+        port = PtyPort()
+        emulators.append((dmc_id, port.path, Emulator(Installation(profile, profiles.device_models(profile), seed=2),
+                                                      port).start()))
+    try:
+        links = ",".join(f"{dmc_id}={path}" for dmc_id, path, _ in emulators)
+        serial = run(pytester, workers, "--svtad-link", links)
+    finally:
+        for _, _, emulator in emulators:
+            emulator.stop()
+    assert len(simulated) == 2 * 15
+    assert serial == simulated
+    failed = sorted(nodeid for nodeid, outcome in serial.items() if outcome == "failed")
+    assert failed == ["testpacks/dmct_srvt/test_srvt_tariff_prepayment.py::test_top_up_raises_credit_by_the_amount"
+                      "[DMC-006]"]
+    verdict = json.loads((pytester.path / "report" / "verdict.json").read_text())
+    if workers:
+        assert any("--dist loadgroup" in note for note in verdict["notes"])
+    transcript = next((pytester.path / "report" / "evidence").glob("*top_up*DMC-001*/transcript.txt")).read_text()
+    assert "over /dev/pts/" in transcript and ">>    2.2 Top Up Device" in transcript
+
+
+def test_a_link_option_for_an_unknown_dmc_is_a_usage_error(pytester):
+    outcome = pytester.runpytest_inprocess(str(PACK), "--collect-only", "--svtad-link", "DMC-999=/dev/null")
+    assert outcome.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--svtad-link: no DMC profile 'DMC-999'" in outcome.stderr.str()
