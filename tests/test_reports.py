@@ -194,8 +194,79 @@ def test_allure_results_are_labelled_once_each_with_the_verdict_result(project):
     assert re.search(r"^DMC-A=ESME Test esme fw 1\.0\.0;", environment, re.M)
     names = [row["name"] for row in json.loads((folder / "categories.json").read_text())]
     assert names[:3] == ["Known defects", "Device not responding (E20/E21)",
-                         "Broken setups (errors outside the test body)"]
+                         "Broken setups (errors outside the test body, crashed workers)"]
     assert "Testing Issue severity 2" in names
+    executor = json.loads((folder / "executor.json").read_text())
+    assert executor["reportName"] == "SVTAD SIT IOC: EXIT CRITERIA NOT MET"
+
+
+def test_allure_has_a_result_for_a_test_whose_worker_crashed(project_xdist):
+    project_xdist.tests("""
+        import os
+        import pytest
+
+        @pytest.mark.ttm("REQ-1")
+        def test_read(dmc):
+            pass
+
+        @pytest.mark.ttm("REQ-2")
+        @pytest.mark.srv("7.2")
+        @pytest.mark.severity(2)
+        def test_disable(dmc):
+            if dmc.id == "DMC-B":
+                os._exit(3)
+    """)
+    project_xdist.run("--svtad-dmc", "all", "--alluredir", "allure")
+    results = allure_results(project_xdist.pytester.path / "allure")
+    by_nodeid = [labels(r, "svtadNodeId")[0] for r in results if r["name"] != "SVTAD exit criteria"]
+    assert sorted(by_nodeid) == sorted(f"test_pack.py::{name}[{dmc}]" for name in ("test_read", "test_disable")
+                                       for dmc in ("DMC-A", "DMC-B", "DMC-C"))
+    crashed = next(r for r in results if labels(r, "svtadNodeId") == ["test_pack.py::test_disable[DMC-B]"])
+    assert crashed["status"] == "broken" and crashed["statusDetails"]["message"].startswith(
+        "[SVTAD S2] [worker crashed] ")
+    assert labels(crashed, "suite") == ["DMC-B"] and labels(crashed, "story") == ["7.2"]
+    assert crashed["links"] == [{"type": "requirement", "url": "REQ-2", "name": "REQ-2"}]
+
+
+def test_allure_has_a_not_run_result_for_each_test_an_interrupted_session_never_reached(project_single):
+    project_single.tests("""
+        import pytest
+
+        @pytest.mark.ttm("REQ-1")
+        @pytest.mark.parametrize("i", range(3))
+        def test_read(dmc, i):
+            assert i != 0
+    """)
+    project_single.run("--svtad-dmc", "DMC-A", "--alluredir", "allure", "-x")
+    results = [r for r in allure_results(project_single.pytester.path / "allure")
+               if r["name"] != "SVTAD exit criteria"]
+    assert sorted((labels(r, "svtadNodeId")[0], r["status"]) for r in results) == [
+        ("test_pack.py::test_read[DMC-A-0]", "failed"), ("test_pack.py::test_read[DMC-A-1]", "skipped"),
+        ("test_pack.py::test_read[DMC-A-2]", "skipped")]
+    assert all(r["statusDetails"]["message"].startswith("[not run] ") for r in results if r["status"] == "skipped")
+
+
+def test_allure_files_of_an_earlier_session_are_left_alone(project_single):
+    project_single.tests(KNOWN_RUN)
+    project_single.run("--svtad-dmc", "DMC-B", "--alluredir", "allure")
+    folder = project_single.pytester.path / "allure"
+    first = {path.name: path.read_text() for path in folder.glob("*-result.json")}
+    project_single.run("--svtad-dmc", "DMC-B", "--alluredir", "allure")
+    second = allure_results(folder)
+    assert {name: (folder / name).read_text() for name in first} == first  # not prefixed twice, not rewritten
+    assert len(second) == 2 * len(first)  # each session: its tests and its verdict, nothing added for the other
+
+
+def test_environment_properties_escape_keys_and_non_ascii_values(project_single):
+    model = project_single.pytester.path / "device_profiles" / "models" / "esme.yaml"
+    model.write_text(model.read_text().replace("manufacturer: Test", "manufacturer: 'Tést = Co: ltd'"))
+    project_single.tests(KNOWN_RUN)
+    project_single.run("--svtad-dmc", "DMC-A", "--alluredir", "allure", "--svtad-sut-version", "DSP 4.2\\nx")
+    environment = (project_single.pytester.path / "allure" / "environment.properties").read_bytes()
+    assert environment.isascii()
+    text = environment.decode()
+    assert "DMC-A=ESME T\\u00e9st = Co: ltd esme fw 1.0.0;" in text
+    assert "SVTAD.sut_version=DSP 4.2\\\\nx" in text
 
 
 def test_allure_attaches_the_transcript_of_a_simulated_installation(project_single):
@@ -221,3 +292,18 @@ def test_script_json_cannot_close_its_script_element():
 def test_colour_marks_cells_under_the_pass_line_apart_from_cells_over_it():
     hue = lambda rate: int(re.match(r"hsl\((\d+)", rate_colour(rate, 0.9)).group(1))  # noqa: E731
     assert hue(0.0) == 0 and hue(0.89) < 45 <= 80 <= hue(0.9) < hue(1.0) == 120
+
+
+def test_a_regression_test_is_tagged_with_its_dmc_and_regression_once_each(project_single):
+    project_single.tests("""
+        import pytest
+
+        @pytest.mark.ttm("REQ-1")
+        @pytest.mark.regression
+        def test_read(dmc):
+            pass
+    """)
+    project_single.run("--svtad-dmc", "DMC-A", "--alluredir", "allure")
+    results = allure_results(project_single.pytester.path / "allure")
+    result = next(r for r in results if r["name"] != "SVTAD exit criteria")
+    assert sorted(labels(result, "tag")) == ["DMC-A", "regression"]

@@ -83,25 +83,62 @@ def test_heatmap_cell_lists_its_tests_and_shows_device_text_as_text(known_run):
     keep(shot)
 
 
+SIMULATED = """
+import pytest
+
+@pytest.mark.ttm("REQ-1")
+@pytest.mark.srv("4.1.1")
+@pytest.mark.regression
+def test_read_on_the_simulator(smets1):
+    assert smets1.request("4.1.1").ok
+"""
+
+
+def allure_cli_config(results: Path, path: Path) -> Path:
+    """Allure 3's own report takes categories from its config, not from categories.json: hand it ours."""
+    categories = json.loads((results / "categories.json").read_text())
+    path.write_text(json.dumps({"name": "SVTAD", "categories": categories}))
+    return path
+
+
 def test_allure_report_built_by_the_allure_cli_opens_on_the_verdict(project_xdist):
     project_xdist.tests(KNOWN_RUN)
-    project_xdist.run("--svtad-dmc", "all", "--svtad-release", "MOC", "--alluredir", "allure")
+    project_xdist.tests(SIMULATED, name="test_sim")
+    project_xdist.run("--svtad-dmc", "all", "--svtad-release", "MOC", "--alluredir", "allure",
+                      "--allure-link-pattern", "requirement:https://req.example/browse/{}")
     root = project_xdist.pytester.path
-    built = subprocess.run([need(ALLURE, "Allure command line"), "generate", str(root / "allure"), "--output",
-                            str(root / "allure-report")], capture_output=True, text=True, timeout=300, check=False)
+    config = allure_cli_config(root / "allure", root / "allurerc.json")
+    built = subprocess.run([need(ALLURE, "Allure command line"), "generate", str(root / "allure"), "--config",
+                            str(config), "--output", str(root / "allure-report")], capture_output=True, text=True,
+                           timeout=300, check=False, cwd=root)
     assert built.returncode == 0, built.stdout + built.stderr
-    results = [json.loads(path.read_text()) for path in (root / "allure-report" / "data" / "test-results").glob(
-        "*.json")]
+    report = root / "allure-report"
+    results = [json.loads(path.read_text()) for path in (report / "data" / "test-results").glob("*.json")]
     verdict = [r for r in results if r["name"] == "SVTAD exit criteria"]
     assert len(verdict) == 1 and verdict[0]["status"] == "failed"
-    assert len(results) == 1 + 3 * 4 + 2  # verdict, 3 DMCs x (3 reads + disable), top-up and display on DMC-C
+    assert [step["name"].split(" ")[0] for step in verdict[0]["steps"]] == [
+        "functional-execution", "functional-pass-rate", "regression", "issue-thresholds", "evidence", "issue-logs",
+        "ttm-traceability", "heatmap", "assurance-report"]
+    # verdict; 3 DMCs x (3 reads + disable + the simulated read); top-up and display on DMC-C
+    assert len(results) == 1 + 3 * 5 + 2
 
     def label(result: dict, name: str) -> list[str]:
         return [item["value"] for item in result.get("labels", []) if item["name"] == name]
 
     disable_b = next(r for r in results if label(r, "svtadNodeId") == ["test_pack.py::test_disable[DMC-B]"])
     assert label(disable_b, "parentSuite") == ["SIT"] and label(disable_b, "suite") == ["DMC-B"]
-    assert label(disable_b, "subSuite") == ["supply"] and label(disable_b, "epic") == ["MOC"]
-    assert label(disable_b, "story") == ["7.2"] and "DMC-B" in label(disable_b, "tag")
-    summary = json.loads((root / "allure-report" / "summary.json").read_text())
+    assert label(disable_b, "subSuite") == ["supply"] and label(disable_b, "feature") == ["supply"]
+    assert label(disable_b, "epic") == ["MOC"] and label(disable_b, "story") == ["7.2"]
+    assert "DMC-B" in label(disable_b, "tag")
+    assert [(link["name"], link["url"]) for link in disable_b["links"]] == [
+        ("REQ-2", "https://req.example/browse/REQ-2")]
+    sim_a = next(r for r in results if label(r, "svtadNodeId") == ["test_sim.py::test_read_on_the_simulator[DMC-A]"])
+    assert sorted(label(sim_a, "tag")) == ["DMC-A", "regression"]
+    transcripts = [path for path in (report / "data" / "attachments").iterdir()
+                   if "4.1.1 Read Instantaneous Import Registers" in path.read_text(errors="replace")]
+    assert len(transcripts) == 3  # one per DMC
+    summary = json.loads((report / "summary.json").read_text())
     assert summary["stats"]["total"] == len(results)
+    categories = json.loads((report / "widgets" / "categories.json").read_text())
+    by_name = {node["name"]: node for node in categories["nodes"].values() if node.get("type") == "category"}
+    assert by_name["Testing Issue severity 2"]["statistic"]["failed"] == 1  # test_disable on DMC-B
