@@ -158,7 +158,9 @@ class Emulator:
     # --- frames ------------------------------------------------------------------------------------------------
 
     def _send(self, frame: wire.Frame) -> None:
-        data = wire.encode_frame(frame)
+        self._write(wire.encode_frame(frame))
+
+    def _write(self, data: bytes) -> None:
         if self.line_rate:
             time.sleep(len(data) * 10 / self.line_rate)  # 8N1: ten bits a byte
         self.port.write(data)
@@ -209,7 +211,7 @@ class Emulator:
             self.port.close()
             return
         self.log(f"seq={frame.seq} {request.srv} -> {response.code}")
-        self.port.write(data)
+        self._write(data)
 
     def _push_alerts(self) -> None:
         alerts = self.installation.alerts()

@@ -103,3 +103,23 @@ def test_alerts_carry_the_time_they_were_raised(installation):
     installation.advance(minutes=5)
     alert = installation.alerts()[-1]
     assert response.issued_at <= alert.raised_at <= alert.delivered_at <= installation.now
+
+
+@pytest.mark.ttm("S1-RD-01", "S1-RD-02")
+@pytest.mark.srv("4.1.1")
+@pytest.mark.functional_group("reads")
+def test_the_han_shows_what_the_duis_reads_return(installation, dmc):
+    """What an IHD reads from the meters' Metering clusters (ZigBee SE) agrees with the DUIS reads. Needs a HAN
+    reader: the simulated link's, or a zigbee link's radio adapter."""
+    han = getattr(installation, "han", None)
+    assert han is not None, f"{dmc.id}: reading the HAN needs a simulated or zigbee link"
+    electricity = han.metering("ESME")
+    assert electricity.unit == "kWh"
+    assert electricity.summation == pytest.approx(installation.request("4.1.1").expect()["import_kwh"], abs=0.001)
+    assert electricity.supply_status == installation.request("7.4").expect()["supply_status"]
+    if "GSME" in {kind.value for kind in dmc.devices}:
+        gas = han.metering("GSME")
+        duis = installation.request("4.1.1", device="GSME").expect()["volume_m3"]
+        assert gas.unit == "m3" and gas.summation == pytest.approx(duis, abs=0.002)
+    tariff = installation.request("4.11.1").expect()["tariff"]
+    assert han.current_price().pence_per_unit == pytest.approx(tariff["unit_rate_pence"])
