@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 from typing import Any
 
@@ -139,14 +140,64 @@ class CompletionNotes(BaseModel):
     open_issues_view: str = ""
 
 
+NOTES_FIELDS = tuple(CompletionNotes.model_fields)
+# Markdown headings accepted for each field, compared lower-case without clause numbers and punctuation
+NOTES_HEADINGS = {
+    "recommended further tests": "recommended_further_tests", "further tests": "recommended_further_tests",
+    "lessons learnt": "lessons_learnt", "lessons learned": "lessons_learnt",
+    "assurance activities": "assurance_activities",
+    "view on open issues": "open_issues_view", "open issues view": "open_issues_view",
+    "open issues": "open_issues_view",
+}
+NOTES_HINT = "expected a YAML mapping, or Markdown '## ' headings, of " + ", ".join(NOTES_FIELDS)
+HEADINGS_HINT = ("expected the headings Recommended further tests, Lessons learnt, Assurance activities, View on "
+                 "open issues")
+
+
 def load_completion_notes(path: Path) -> CompletionNotes:
+    """YAML (a mapping of the fields) or Markdown-ish text (a heading per field, its text below it)."""
     if not path.is_file():
         raise SvtadInputError(path, "completion notes file not found")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SvtadInputError(path, f"cannot read completion notes: {exc}") from None
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if path.suffix.lower() in (".md", ".markdown", ".txt") or first.startswith("#"):
+        return _markdown_notes(path, text)
     located = load_yaml(path, "completion notes")
+    if located.data is None:
+        return CompletionNotes()
     if not isinstance(located.data, dict):
-        raise SvtadInputError(path, "completion notes: expected a mapping with recommended_further_tests, "
-                              "lessons_learnt, assurance_activities, open_issues_view", 1)
+        raise SvtadInputError(path, f"completion notes: {NOTES_HINT}", 1)
     try:
         return CompletionNotes.model_validate(located.data)
     except ValidationError as exc:
         raise pydantic_error(located, exc, "completion notes") from None
+
+
+def _heading_field(title: str) -> str | None:
+    words = re.sub(r"\b\d+(\.\d+)*\b|\([a-z]\)|[^a-z ]", " ", title.lower()).split()
+    return NOTES_HEADINGS.get(" ".join(words))
+
+
+def _markdown_notes(path: Path, text: str) -> CompletionNotes:
+    """``## Recommended further tests`` (clause numbers such as "9.4(h)" allowed), then its text, up to the next
+    heading. Text before the first heading, an unknown heading or a repeated one is an error naming the line."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        heading = re.match(r"\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$", line)
+        if heading:
+            field = _heading_field(heading.group(1))
+            if field is None:
+                raise SvtadInputError(path, f"completion notes: unknown heading '{heading.group(1)}'; {HEADINGS_HINT}",
+                                      number)
+            if field in sections:
+                raise SvtadInputError(path, f"completion notes: second '{heading.group(1)}' section", number)
+            current = sections[field] = []
+        elif current is not None:
+            current.append(line)
+        elif line.strip():
+            raise SvtadInputError(path, f"completion notes: text before the first heading; {HEADINGS_HINT}", number)
+    return CompletionNotes(**{field: "\n".join(lines).strip() for field, lines in sections.items()})

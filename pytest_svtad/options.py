@@ -36,8 +36,9 @@ OPTIONS: dict[str, tuple[str, bool]] = {
     "seed": ("Seed for simulated installations (default 0).", False),
     "link": ("Reach a DMC over a real-device link: DMC=URL (a serial device, socket://HOST:PORT, rfc2217://...), "
              "comma-separated for several; overrides the profile's link url.", False),
-    "completion_notes": ("YAML with the Completion Report's human sections: recommended_further_tests (9.4(h)), "
-                         "lessons_learnt (9.4(i)), assurance_activities (9.5).", False),
+    "completion_notes": ("The Completion Report's human sections, as YAML keys or Markdown '## ' headings: "
+                         "recommended_further_tests (9.4(h)), lessons_learnt (9.4(i)), assurance_activities and "
+                         "open_issues_view (9.5).", False),
 }
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 _SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", 0x2028: "\\u2028",
                    0x2029: "\\u2029"}
@@ -18,6 +18,20 @@ _SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"
 def script_json(data: Any) -> Markup:
     """JSON safe to place inside ``<script type="application/json">``: no ``</script>``, no HTML entities."""
     return Markup(json.dumps(data, sort_keys=True, ensure_ascii=False).translate(_SCRIPT_ESCAPES))
+
+
+def paragraphs(text: str) -> Markup:
+    """People's text as HTML: a blank line starts a paragraph, lines starting ``- `` or ``* `` are a list. Every
+    character of the text is escaped; only the paragraph and list elements are markup."""
+    blocks = [block for block in text.replace("\r\n", "\n").split("\n\n") if block.strip()]
+    html: list[str] = []
+    for block in blocks:
+        lines = [line.strip() for line in block.strip().splitlines()]
+        if all(line[:2] in ("- ", "* ") for line in lines):
+            html.append("<ul>" + "".join(f"<li>{escape(line[2:])}</li>" for line in lines) + "</ul>")
+        else:
+            html.append("<p>" + "<br>".join(str(escape(line)) for line in lines) + "</p>")
+    return Markup("\n".join(html))
 
 
 def pct(rate: float | None) -> str:
@@ -44,6 +58,7 @@ def environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["script_json"] = script_json
     env.filters["pct"] = pct
+    env.filters["paragraphs"] = paragraphs
     env.filters["rate_colour"] = rate_colour
     return env
 
