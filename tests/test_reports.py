@@ -121,6 +121,99 @@ def test_completion_notes_fill_sections_h_and_i(project_single):
     assert "Book PPMIDs &lt;early&gt;." in page
 
 
+REGRESSION_RUN = """
+import pytest
+
+@pytest.mark.ttm("REQ-1")
+@pytest.mark.regression
+def test_reg_read(dmc):
+    pass
+
+@pytest.mark.ttm("REQ-2")
+@pytest.mark.regression
+@pytest.mark.known_defect("TI-KNOWN-1")
+def test_reg_disable(dmc):
+    assert dmc.id != "DMC-A", "relay stuck <closed>"
+
+@pytest.mark.ttm("REQ-1")
+@pytest.mark.descoped("meter firmware withdrawn", "TAB-2026-07")
+def test_descoped_read(dmc):
+    pass
+"""
+
+
+def section(page: str, heading: str) -> str:
+    """The text of one report section: from its heading to the next h2."""
+    return page.split(heading, 1)[1].split("<h2>", 1)[0]
+
+
+def test_completion_report_regression_open_issues_and_risk_against_a_known_run(project):
+    project.tests(KNOWN_RUN)
+    project.tests(REGRESSION_RUN, name="test_regr")
+    project.run("--svtad-dmc", "all")
+    page = html(project, "completion-report.html")
+    regression = section(page, "Regression testing: scope, coverage and metrics")
+    assert "3 DMCs, 2 functional groups (reads, supply)" in regression
+    assert "no regression test: prepayment" in regression
+    row_a = re.search(r"<tr><td>DMC-A</td>(.*?)</tr>", regression).group(1)
+    assert re.findall(r">(\d+)<", row_a) == ["2", "2", "1", "1", "1", "0", "0"]  # one failure, a known defect
+    assert "relay stuck &lt;closed&gt;" in regression
+    issues = section(page, "(f) Outstanding Testing Issues")
+    assert "<strong>test_disable</strong> on DMC-B, SRV 7.2, REQ-2" in issues
+    assert "&lt;script&gt;alert(&#39;device&#39;)&lt;/script&gt; supply stayed on" in issues
+    assert "TI-KNOWN-1" in issues
+    risk = section(page, "Risk of what was not tested")
+    req3 = re.search(r"<tr><td>REQ-3 .*?</tr>", risk, re.S).group(0)
+    assert "planned tests not run on DMC-C" in req3 and ">3<" in req3 and "DMC-C" in req3.split("</td>")[-2]
+    req1 = re.search(r"<tr><td>REQ-1 .*?</tr>", risk, re.S).group(0)
+    assert "de-scoped on DMC-A, DMC-B, DMC-C" in req1 and "DMC-A, DMC-B, DMC-C</td></tr>" in req1
+    descoped = section(page, "(c) Why tests were not run")
+    assert "meter firmware withdrawn" in descoped and "TAB-2026-07" in descoped
+    witnessed = section(page, "Witnessed tests (13.11")
+    assert "TAG observer" in witnessed and "not named" in witnessed
+
+
+def test_traceability_counts_leave_de_scoped_tests_out(project_single):
+    project_single.tests(REGRESSION_RUN, name="test_regr")
+    project_single.run("--svtad-dmc", "DMC-B")
+    data = embedded_data(html(project_single, "heatmap.html"))
+    req1 = next(row for row in data["requirements"] if row["id"] == "REQ-1")
+    assert len(req1["by_dmc"]["DMC-B"]) == 2  # the panel lists both tests, the de-scoped one too
+    page = html(project_single, "heatmap.html")
+    assert re.search(r'data-req="REQ-1" data-dmc="DMC-B"[^>]*>1/1<', page)  # ...but counts only the planned one
+
+
+def test_completion_notes_may_be_markdown_headings(project_single):
+    notes = project_single.file("notes.md", """\
+        # 9.4(h) Recommended further tests
+
+        Re-run the PPMID display tests once devices arrive.
+
+        - DMC-C <PPMID>
+        - DMC-D
+
+        ## 9.4(i) Lessons learnt
+        Book PPMIDs early.
+    """)
+    project_single.tests(KNOWN_RUN)
+    project_single.run("--svtad-dmc", "DMC-A", "--svtad-completion-notes", str(notes))
+    page = html(project_single, "completion-report.html")
+    further = section(page, "(h) Recommended further tests")
+    assert "<p>Re-run the PPMID display tests once devices arrive.</p>" in further
+    assert "<ul><li>DMC-C &lt;PPMID&gt;</li><li>DMC-D</li></ul>" in further
+    assert "<p>Book PPMIDs early.</p>" in section(page, "(i) Lessons learnt")
+    assert "Not provided (--svtad-completion-notes, key open_issues_view)" in page
+
+
+def test_markdown_completion_notes_with_an_unknown_heading_are_a_one_line_usage_error(project_single):
+    notes = project_single.file("notes.md", "## Lessons learnt\nok\n\n## Musings\nno\n")
+    project_single.tests(KNOWN_RUN)
+    run = project_single.run("--svtad-dmc", "DMC-A", "--svtad-completion-notes", str(notes))
+    assert run.ret == pytest.ExitCode.USAGE_ERROR
+    lines = [line for line in run.text.splitlines() if line.startswith("ERROR: svtad:")]
+    assert len(lines) == 1 and "notes.md:4" in lines[0] and "unknown heading 'Musings'" in lines[0]
+
+
 def test_bad_completion_notes_are_a_one_line_usage_error(project_single):
     notes = project_single.file("notes.yaml", "lessons: typo\n")
     project_single.tests(KNOWN_RUN)
@@ -139,7 +232,9 @@ def test_dmct_report_per_dmc_with_the_default_completion_rule(project):
     page_b = (report / "dmct-DMC-B.html").read_text()
     assert "NOT COMPLETED" in page_b and "default rule of pytest-svtad" in page_b
     assert "below 90%" in page_b and "not recommended" in page_b
+    assert "<strong>test_disable</strong> on DMC-B, SRV 7.2" in page_b and "route not yet decided" in page_b
     page_a = (report / "dmct-DMC-A.html").read_text()
+    assert "No Testing Issue was raised for this DMC." in page_a
     assert ">COMPLETED<" in page_a and "recommend EPCL entry DMC-A" in page_a
     assert "DMCT DMC-C: NOT completed" in run.text  # a skipped witnessed test: not every pack test executed
 

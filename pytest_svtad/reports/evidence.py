@@ -75,29 +75,78 @@ class EvidenceData:
         failed = [test for test in seen if test["outcome"] == "failed"]
         executed = len(passed) + len(failed)
         return {"planned": len(seen), "passed": len(passed), "failed": failed, "executed": executed,
-                "not_run": len(seen) - executed, "pass_rate": len(passed) / executed if executed else None}
+                "not_run": len(seen) - executed, "pass_rate": len(passed) / executed if executed else None,
+                "tests": seen}
 
     def untested(self) -> list[dict[str, Any]]:
-        """The risk of what was not run: in-scope requirements with no planned test, or with planned tests that
-        did not run, and on which DMCs."""
+        """The facts for a risk assessment of what was not tested (TAG52/04): each in-scope requirement with no
+        planned test, or with tests that did not run or were de-scoped; on which DMCs; the worst severity those
+        tests would have raised; and where the requirement was nonetheless exercised and passed."""
         rows = []
         for req in self.requirements:
             if not req["in_scope"]:
                 continue
-            if not req["by_dmc"]:
-                rows.append({"id": req["id"], "title": req["title"], "group": req["group"], "uncovered": True,
-                             "dmcs": []})
+            indexes = [i for found in req["by_dmc"].values() for i in found]
+            missing = [self.tests[i] for i in indexes if self.tests[i]["outcome"] in ("not_run", "descoped")]
+            if indexes and not missing:
                 continue
-            short = [dmc for dmc, tally in req["tally"].items() if tally["executed"] < tally["tests"]]
-            if short:
-                rows.append({"id": req["id"], "title": req["title"], "group": req["group"], "uncovered": False,
-                             "dmcs": sorted(short)})
+            passed_on = sorted({self.tests[i]["dmc"] for i in indexes if self.tests[i]["outcome"] == "passed"})
+            rows.append({"id": req["id"], "title": req["title"], "group": req["group"], "uncovered": not indexes,
+                         "not_run_on": sorted({t["dmc"] for t in missing if t["outcome"] == "not_run"}),
+                         "descoped_on": sorted({t["dmc"] for t in missing if t["outcome"] == "descoped"}),
+                         "tests": len(missing), "severity": min((t["severity"] for t in missing), default=None),
+                         "passed_on": passed_on})
+        return sorted(rows, key=lambda row: (not row["uncovered"], row["severity"] or 0, row["id"]))
+
+    def regression(self) -> dict[str, Any]:
+        """The regression set's scope, coverage and metrics per DMC (Table 13.1 row 2; TAG52/04 asked for them)."""
+        tests = [test for test in self.tests if test["regression"]]
+        by_dmc: dict[str, Counts] = {}
+        for test in tests:
+            status = test["outcome"]
+            if status == "failed" and test["known_defect"]:
+                status = "known"
+            by_dmc.setdefault(test["dmc"], Counts()).tally(status, 1)
+        groups = sorted({test["group"] for test in tests})
+        functional_groups = sorted({test["group"] for test in self.tests if not test["regression"]})
+        return {"tests": tests, "groups": groups, "dmcs": sorted(by_dmc),
+                "requirements": sorted({rid for test in tests for rid in test["ttm"]}),
+                "by_dmc": {dmc: {**(_counts(c) or {}), "known_defects": c.known_defects}
+                           for dmc, c in sorted(by_dmc.items())},
+                "groups_without_regression": [group for group in functional_groups if group not in groups],
+                "failed": [test for test in tests if test["outcome"] == "failed"],
+                "not_run": [test for test in tests if test["outcome"] == "not_run"]}
+
+    def issue_details(self, issues: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each issue with the tests that raised it and their failure reasons (TAG52/05: detail on open defects)."""
+        by_nodeid = {test["nodeid"]: test for test in self.tests}
+        rows = []
+        for issue in issues:
+            raised = [by_nodeid[nodeid] for nodeid in issue["tests"] if nodeid in by_nodeid]
+            rows.append({**issue, "raised_by": [{"name": t["name"], "dmc": t["dmc"], "srv": t["srv"],
+                                                 "ttm": t["ttm"], "reason": t["reason"].splitlines()[0]
+                                                 if t["reason"] else ""} for t in raised]})
         return rows
+
+    def open_issues(self) -> list[dict[str, Any]]:
+        return self.issue_details([issue for issue in self.issues if issue["extant"]])
+
+    def issues_of(self, dmc: str, epcl_entry: str) -> list[dict[str, Any]]:
+        """Every issue raised on a DMC or its EPCL entry, whatever its status (20.29(e))."""
+        return self.issue_details([issue for issue in self.issues
+                                   if dmc in issue["dmcs"] or epcl_entry in issue["epcl_entries"]])
 
     def heatmap_payload(self) -> dict[str, Any]:
         """What the heatmap's script needs, and no more."""
         return {"tests": self.tests, "cells": self.cells,
                 "requirements": [{key: row[key] for key in ("id", "title", "by_dmc")} for row in self.requirements]}
+
+
+def _requirement_tally(outcomes: list[str]) -> dict[str, int]:
+    """One TTM x DMC cell: ``tests`` counts the planned ones (de-scoped tests left out, as in every count)."""
+    descoped = outcomes.count("descoped")
+    return {"tests": len(outcomes) - descoped, "passed": outcomes.count("passed"), "failed": outcomes.count("failed"),
+            "executed": outcomes.count("passed") + outcomes.count("failed"), "descoped": descoped}
 
 
 def _dmc_rows(context: ReportContext, dmc_ids: list[str]) -> list[dict[str, Any]]:
@@ -160,9 +209,7 @@ def build(context: ReportContext) -> EvidenceData:
     if ttm is not None:
         for rid, req in ttm.requirements.items():
             by_dmc = {dmc: indexes for dmc, indexes in req_tests.get(rid, {}).items()}
-            tally = {dmc: {"tests": len(indexes),
-                           "passed": sum(tests[i]["outcome"] == "passed" for i in indexes),
-                           "executed": sum(tests[i]["outcome"] in ("passed", "failed") for i in indexes)}
+            tally = {dmc: _requirement_tally([tests[i]["outcome"] for i in indexes])
                      for dmc, indexes in by_dmc.items()}
             requirements.append({"id": rid, "title": req.title, "group": req.functional_group,
                                  "section": req.section, "clause": req.clause,
@@ -187,6 +234,7 @@ def build(context: ReportContext) -> EvidenceData:
         "interrupted": verdict.interrupted, "traceability": verdict.traceability.as_dict(),
         "pass_threshold": settings.criteria.functional_pass_rate,
     }
-    issues = [issue.to_dict() for issue in sorted(context.issues, key=lambda i: (i.severity, i.id))]
+    issues = [{**issue.to_dict(), "extant": issue.extant}
+              for issue in sorted(context.issues, key=lambda i: (i.severity, i.id))]
     return EvidenceData(meta=meta, dmcs=_dmc_rows(context, dmc_ids), tests=tests, groups=groups, cells=cells,
                         requirements=requirements, issues=issues, assessments=assessments)

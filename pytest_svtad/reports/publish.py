@@ -66,7 +66,7 @@ def write_reports(context: ReportContext) -> list[str]:
             assessment = data.assessments.get(dmc["id"])
             if assessment is not None:
                 html.render("dmct.html.j2", report_dir / f"dmct-{dmc['id']}.html", dmc=dmc, assessment=assessment,
-                            **common)
+                            evidence=data, **common)
     except Exception as exc:  # noqa: BLE001 - a report must never cost the verdict or the results
         problems.append(f"HTML reports not written: {type(exc).__name__}: {exc}")
     return problems
