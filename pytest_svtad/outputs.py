@@ -36,7 +36,7 @@ def close_out(*, stage: str, release: str | None, criteria: Criteria, ttm: Ttm |
         cells = counts.by_group_and_dmc
         try:
             heatmap.write_csv(report_dir / "heatmap.csv", cells)
-            heatmap.write_png(report_dir / "heatmap.png", cells, dmc_ids, title)
+            heatmap.write_png(report_dir / "heatmap.png", cells, dmc_ids, title, criteria.functional_pass_rate)
             outputs.heatmap_written = True
         except (OSError, ValueError, RuntimeError) as exc:
             outputs.heatmap_error = str(exc)

@@ -69,7 +69,7 @@ def test_heatmap_html_holds_the_cells_and_each_cell_its_tests(project):
     requirement = next(row for row in data["requirements"] if row["id"] == "REQ-3")
     assert sorted(requirement["by_dmc"]) == ["DMC-C"]  # only DMC-C has the PPMID its tests require
     for dmc in ("DMC-A", "DMC-B", "DMC-C"):
-        assert f">{dmc}</th>" in page
+        assert f"><span>{dmc}</span></th>" in page
     assert "EXIT CRITERIA NOT MET" in page
 
 
@@ -402,3 +402,24 @@ def test_a_regression_test_is_tagged_with_its_dmc_and_regression_once_each(proje
     results = allure_results(project_single.pytester.path / "allure")
     result = next(r for r in results if r["name"] != "SVTAD exit criteria")
     assert sorted(labels(result, "tag")) == ["DMC-A", "regression"]
+
+
+def test_heatmap_png_of_40_dmcs_by_15_groups_keeps_numbers_that_fit_their_cells():
+    from matplotlib.textpath import TextPath
+
+    from pytest_svtad.reports.heatmap import PngLayout
+
+    layout = PngLayout.for_grid(groups=15, columns=40)
+    assert layout.annotate and layout.font >= 7
+    cell_px = (layout.width - 2.8) / 40 * layout.DPI  # 2.8 inches hold the group names and the colour bar
+    widest = max(TextPath((0, 0), text, size=layout.font).get_extents().width for text in ("12/12", "F12 NR12"))
+    assert widest * layout.DPI / 72 < cell_px
+    assert layout.width * layout.DPI < 3200  # fits a wall screen, not a poster
+    assert not PngLayout.for_grid(groups=15, columns=61).annotate  # past 60 DMCs: colour only, numbers in the CSV
+
+
+def test_png_and_html_colour_a_cell_under_the_pass_line_alike():
+    from pytest_svtad.reports.heatmap import pass_rate_hue
+
+    assert rate_colour(0.85, 0.9) == f"hsl({pass_rate_hue(0.85, 0.9):.0f}, 72%, 52%)"
+    assert pass_rate_hue(0.8999, 0.9) < 45 < 80 <= pass_rate_hue(0.9, 0.9)

@@ -142,3 +142,47 @@ def test_allure_report_built_by_the_allure_cli_opens_on_the_verdict(project_xdis
     categories = json.loads((report / "widgets" / "categories.json").read_text())
     by_name = {node["name"]: node for node in categories["nodes"].values() if node.get("type") == "category"}
     assert by_name["Testing Issue severity 2"]["statistic"]["failed"] == 1  # test_disable on DMC-B
+
+
+def wide_project(project, dmcs: int = 40, groups: int = 15) -> Path:
+    """The size the TAB reads: 40 DMCs x 15 functional groups, with failures and tests not run scattered."""
+    root = project.pytester.path
+    for n in range(4, dmcs + 1):
+        (root / "device_profiles" / "dmcs" / f"DMC-{n:03d}.yaml").write_text(
+            f"id: DMC-{n:03d}\nname: wide {n}\ninstallation: active\ndevices:\n  ESME: ESME-T1\n  CH: CH-T1\n")
+    for old in ("DMC-A", "DMC-B", "DMC-C"):
+        (root / "device_profiles" / "dmcs" / f"{old}.yaml").unlink()
+    for n in range(1, 4):
+        (root / "device_profiles" / "dmcs" / f"DMC-{n:03d}.yaml").write_text(
+            f"id: DMC-{n:03d}\nname: wide {n}\ninstallation: active\ndevices:\n  ESME: ESME-T1\n  CH: CH-T1\n")
+    rows = "".join(f"W-{g:02d},group {g:02d} functional area,Requirement {g}\n" for g in range(groups))
+    (root / "ttm.csv").write_text("requirement_id,functional_group,title\n" + rows)
+    tests = ["import zlib\nimport pytest\n"]
+    for g in range(groups):
+        tests.append(f'''
+@pytest.mark.ttm("W-{g:02d}")
+@pytest.mark.parametrize("i", range(3))
+def test_group_{g:02d}(dmc, i):
+    roll = zlib.crc32(f"{{dmc.id}}-{g}-{{i}}".encode()) % 12
+    if roll == 0:
+        pytest.skip("device not delivered")
+    assert roll != 1, "failed on purpose"
+''')
+    project.tests("".join(tests))
+    project.run("--svtad-dmc", "all")
+    return root / "report"
+
+
+def test_heatmap_of_40_dmcs_by_15_groups_stays_readable(project_single):
+    report = wide_project(project_single)
+    url = (report / "heatmap.html").as_uri()
+    dom = chromium(url, "--dump-dom")
+    assert not page_errors(dom.stderr), page_errors(dom.stderr)
+    assert 'data-ready="yes"' in dom.stdout
+    grid = dom.stdout.split('id="view-groups"', 1)[1].split("</table>", 1)[0]
+    assert grid.count('class="cell') == 40 * 15  # every cell drawn with its numbers
+    assert all(f">DMC-{n:03d}<" in grid for n in range(1, 41))
+    shots = report / "screenshots"
+    shots.mkdir(exist_ok=True)
+    chromium(url, f"--screenshot={shots / 'heatmap-40x15.png'}", "--window-size=1600,1000")
+    keep(shots / "heatmap-40x15.png")

@@ -91,7 +91,7 @@ class EvidenceData:
             if indexes and not missing:
                 continue
             passed_on = sorted({self.tests[i]["dmc"] for i in indexes if self.tests[i]["outcome"] == "passed"})
-            rows.append({"id": req["id"], "title": req["title"], "group": req["group"], "uncovered": not indexes,
+            rows.append({"id": req["id"], "title": req["title"], "group": req["group"], "uncovered": req["uncovered"],
                          "not_run_on": sorted({t["dmc"] for t in missing if t["outcome"] == "not_run"}),
                          "descoped_on": sorted({t["dmc"] for t in missing if t["outcome"] == "descoped"}),
                          "tests": len(missing), "severity": min((t["severity"] for t in missing), default=None),
@@ -205,6 +205,7 @@ def build(context: ReportContext) -> EvidenceData:
         if summary is not None:
             cells[f"{group}\t{dmc}"] = {**summary, "tests": cell_tests[(group, dmc)]}
     requirements = []
+    uncovered = set(verdict.traceability.uncovered)  # no planned test, or de-scoped ones only
     ttm = settings.ttm
     if ttm is not None:
         for rid, req in ttm.requirements.items():
@@ -213,7 +214,8 @@ def build(context: ReportContext) -> EvidenceData:
                      for dmc, indexes in by_dmc.items()}
             requirements.append({"id": rid, "title": req.title, "group": req.functional_group,
                                  "section": req.section, "clause": req.clause,
-                                 "in_scope": req.in_scope(verdict.stage), "by_dmc": by_dmc, "tally": tally})
+                                 "in_scope": req.in_scope(verdict.stage), "by_dmc": by_dmc, "tally": tally,
+                                 "uncovered": rid in uncovered})
     epcl_of = {row["id"]: row["epcl_entry"] for row in _dmc_rows(context, dmc_ids)}
     assessments = {}
     if verdict.stage in DMCT_STAGES:

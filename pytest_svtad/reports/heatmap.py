@@ -6,8 +6,10 @@ when any), colour by pass rate, grey where planned but nothing ran, blank where 
 
 from __future__ import annotations
 
+import colorsys
 import csv
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_svtad.rules.counts import Counts
@@ -33,26 +35,57 @@ def write_csv(path: Path, cells: Mapping[tuple[str, str], Counts]) -> None:
                              "" if rate is None else f"{rate:.4f}"])
 
 
-def write_png(path: Path, cells: Mapping[tuple[str, str], Counts], dmcs: list[str], title: str) -> None:
+def pass_rate_hue(rate: float, line: float) -> float:
+    """Hue (degrees) of a pass rate against the pass-rate line (Table 13.1 row 1): red to orange under the line,
+    yellow-green to green from it, so a cell under the line never looks like a pass. Shared by PNG and HTML."""
+    rate = max(0.0, min(1.0, rate))
+    if rate < line:
+        return 45 * rate / line if line else 0.0
+    return 80 + 40 * ((rate - line) / (1 - line) if line < 1 else 1)
+
+
+def pass_rate_rgb(rate: float, line: float) -> tuple[float, float, float]:
+    """The colour of ``pass_rate_hue`` at the HTML heatmap's saturation (72%) and lightness (52%)."""
+    return colorsys.hls_to_rgb(pass_rate_hue(rate, line) / 360, 0.52, 0.72)
+
+
+@dataclass(frozen=True, slots=True)
+class PngLayout:
+    """Size of heatmap.png for a grid: every cell keeps its numbers up to 60 DMCs (a TAB reads 40 x 15), narrower
+    cells and smaller type past 12 DMCs; past 60 a cell is colour only (the numbers are in heatmap.csv)."""
+
+    width: float  # inches
+    height: float
+    font: int  # points, cell text; labels one point larger
+    annotate: bool
+
+    DPI = 110
+
+    @classmethod
+    def for_grid(cls, groups: int, columns: int) -> PngLayout:
+        height = max(3.0, 1.6 + 0.42 * groups)
+        if columns <= 12:
+            return cls(max(6.0, 2.8 + 0.95 * columns), height, 8, True)
+        if columns <= 60:
+            return cls(2.8 + 0.62 * columns, height, 7, True)
+        return cls(3.0 + 0.12 * columns, height, 7, False)
+
+
+def write_png(path: Path, cells: Mapping[tuple[str, str], Counts], dmcs: list[str], title: str,
+              pass_line: float = 0.9) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import numpy as np
-    from matplotlib import colormaps
     from matplotlib import pyplot as plt
-    from matplotlib.colors import Normalize, to_rgba
+    from matplotlib.colors import ListedColormap, Normalize, to_rgba
 
     groups, columns = axes(cells, dmcs)
-    width = max(6.0, 2.8 + 0.95 * len(columns))
-    if len(columns) > 60:  # colour only (below): a cell needs no room for numbers
-        width = min(width, 3.0 + 0.12 * len(columns))
-    height = max(3.0, 1.6 + 0.42 * len(groups))
-    fig, ax = plt.subplots(figsize=(width, height), dpi=110)
-    cmap = colormaps["RdYlGn"]
+    layout = PngLayout.for_grid(len(groups), len(columns))
+    font, annotate = layout.font, layout.annotate
+    fig, ax = plt.subplots(figsize=(layout.width, layout.height), dpi=layout.DPI)
+    cmap = ListedColormap([pass_rate_rgb(i / 255, pass_line) for i in range(256)])
     norm = Normalize(vmin=0.0, vmax=1.0)
-    font = 7 if len(columns) > 12 else 8
-    # Past 60 DMCs a PNG cannot hold readable numbers: colour only (the numbers are in heatmap.csv)
-    annotate = len(columns) <= 60
     # one image for all the cells (thousands of patches would take seconds to draw)
     image = np.ones((max(1, len(groups)), max(1, len(columns)), 4))
     for row, group in enumerate(groups):
@@ -67,7 +100,7 @@ def write_png(path: Path, cells: Mapping[tuple[str, str], Counts], dmcs: list[st
                 image[row, col] = to_rgba("#b0b0b0")
                 text = f"0/{c.planned}\nnot run"
             else:
-                image[row, col] = cmap(norm(c.pass_rate or 0.0))
+                image[row, col] = (*pass_rate_rgb(c.pass_rate or 0.0, pass_line), 1.0)  # exact at the line
                 text = f"{c.passed}/{c.planned}"
                 extra = [f"F{c.failed}" if c.failed else "", f"NR{c.not_run}" if c.not_run else ""]
                 if any(extra):
@@ -91,7 +124,7 @@ def write_png(path: Path, cells: Mapping[tuple[str, str], Counts], dmcs: list[st
     ax.set_title(title, fontsize=10)
     scalar = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
     bar = fig.colorbar(scalar, ax=ax, fraction=0.03, pad=0.02)
-    bar.set_label("pass rate (passed / planned)", fontsize=8)
+    bar.set_label(f"pass rate (passed / planned); line at {pass_line * 100:g}%", fontsize=8)
     legend = ("cell: passed/planned; F failed, NR not run; grey: planned, nothing ran; blank: not applicable"
               if annotate else f"{len(columns)} DMCs: colour = pass rate; grey: planned, nothing ran; blank: not "
               "applicable; numbers per cell in heatmap.csv")

@@ -11,6 +11,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from pytest_svtad.reports.heatmap import pass_rate_hue
+
 _SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", 0x2028: "\\u2028",
                    0x2029: "\\u2029"}
 
@@ -39,16 +41,10 @@ def pct(rate: float | None) -> str:
 
 
 def rate_colour(rate: float | None, threshold: float = 0.9) -> str:
-    """The heatmap's cell colour: red to orange below the pass-rate threshold, yellow-green to green from it, so a
-    cell under the line never looks like a pass."""
+    """The heatmap's cell colour (``heatmap.pass_rate_hue``): grey without a rate."""
     if rate is None:
         return "#b0b0b0"
-    rate = max(0.0, min(1.0, rate))
-    if rate < threshold:
-        hue = 45 * rate / threshold if threshold else 0
-    else:
-        hue = 80 + 40 * ((rate - threshold) / (1 - threshold) if threshold < 1 else 1)
-    return f"hsl({hue:.0f}, 72%, 52%)"
+    return f"hsl({pass_rate_hue(rate, threshold):.0f}, 72%, 52%)"
 
 
 @cache
