@@ -288,7 +288,7 @@ def test_allure_results_are_labelled_once_each_with_the_verdict_result(project):
     assert "SVTAD.stage=SIT" in environment and "SVTAD.release=IOC" in environment
     assert re.search(r"^DMC-A=ESME Test esme fw 1\.0\.0;", environment, re.M)
     names = [row["name"] for row in json.loads((folder / "categories.json").read_text())]
-    assert names[:3] == ["Known defects", "Device not responding (E20/E21)",
+    assert names[:4] == ["SVTAD exit criteria not met", "Known defects", "Device not responding (E20/E21)",
                          "Broken setups (errors outside the test body, crashed workers)"]
     assert "Testing Issue severity 2" in names
     executor = json.loads((folder / "executor.json").read_text())

@@ -85,6 +85,8 @@ def categories() -> list[dict[str, Any]]:
     failing = ["failed", "broken"]
     issue = r"\[SVTAD S[1-5]\] "
     rows: list[dict[str, Any]] = [
+        {"name": "SVTAD exit criteria not met", "matchedStatuses": ["failed"],
+         "messageRegex": r"exit criteria NOT met[\s\S]*"},
         {"name": "Known defects", "matchedStatuses": [*failing, "skipped"],
          "messageRegex": issue + r"\[known defect [\s\S]*"},
         {"name": "Device not responding (E20/E21)", "matchedStatuses": failing,
