@@ -86,6 +86,12 @@ def _emulate(args: argparse.Namespace) -> int:
     return emulate(args)
 
 
+def _sct(args: argparse.Namespace) -> int:
+    from pytest_svtad.cli_sct import sct
+
+    return sct(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="svtad", description="SMETS1 test packs and SVTAD evidence.")
     parser.add_argument("--version", action="version", version=f"pytest-svtad {__version__}")
@@ -118,6 +124,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: until interrupted)")
     p.add_argument("--verbose", action="store_true", help="print each request handled")
     p.set_defaults(func=_emulate)
+    p = sub.add_parser("sct", help="System Capacity Testing: a simulated fleet under a load profile; response times, "
+                       "throughput, queues and WAN bandwidth (JSON summary and PNG charts)")
+    p.add_argument("--installations", type=int, default=10_000)
+    p.add_argument("--hours", type=float, default=24)
+    p.add_argument("--profile", required=True, help="load profile YAML (see testpacks/sct/load-profile.yaml)")
+    p.add_argument("--criteria", help="criteria YAML with sct_targets (response-time targets per SRV)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="report/sct")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_sct)
     p = sub.add_parser("verdict", help="print the verdict of a report directory, or compute a campaign's from the "
                        "store (--campaign); exit 0 when met, 1 when not")
     p.add_argument("report", nargs="?", help="report directory (default report/); with --campaign, where to write")

@@ -12,6 +12,7 @@ import pytest
 
 from pytest_svtad.controller import PROP_EVIDENCE
 from pytest_svtad.reports import allure
+from pytest_svtad.rules.criteria import Criteria
 from pytest_svtad.smets1.profiles import DmcProfile, Profiles
 
 
@@ -65,6 +66,15 @@ def smets1(request: pytest.FixtureRequest, dmc: DmcProfile, svtad_evidence: Evid
                 svtad_evidence.bytes("han.pcap", han.pcap())
         finally:
             link.close()
+
+
+@pytest.fixture(scope="session")
+def svtad_criteria(request: pytest.FixtureRequest) -> Criteria:
+    """The criteria in force (Appendix AK's numbers, overridden by --svtad-criteria): packs that measure against
+    configured targets (SCT) read them here."""
+    from pytest_svtad.plugin import SESSION_KEY
+
+    return request.config.stash[SESSION_KEY].settings.criteria
 
 
 def evidence_folder(report_dir: Path, nodeid: str) -> Path:

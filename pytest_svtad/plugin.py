@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from pytest_svtad import options
-from pytest_svtad.fixtures import dmc, smets1, svtad_evidence, svtad_profiles  # noqa: F401  (fixtures of the contract)
+from pytest_svtad.fixtures import dmc, smets1, svtad_criteria, svtad_evidence, svtad_profiles  # noqa: F401  (fixtures)
 from pytest_svtad.markers import MARKERS
 from pytest_svtad.model import PlanEntry
 from pytest_svtad.reports import terminal

@@ -82,7 +82,7 @@ def test_svtad_packs_lists_stage_tests_srvs_and_requirements(capsys):
     assert svtad(["packs", str(PACKS), "--json"]) == 0
     listing = json.loads(capsys.readouterr().out)
     assert set(listing) == {"dmct_srvt", "dmct_dormant_migration", "sit_functional", "sit_regression",
-                            "non_standard_example"}
+                            "non_standard_example", "sct"}
     srvt = listing["dmct_srvt"]
     assert srvt["stage"] == "DMCT-SRVT" and srvt["tests"] >= 46 and len(srvt["srvs"]) == 46
     assert len(srvt["requirements"]) == srvt["requirements_in_scope"] == 53

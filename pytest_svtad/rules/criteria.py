@@ -49,6 +49,18 @@ class DmctCompletion(BaseModel):
     within_epcl_thresholds: bool = False  # also require the DMC's EPCL entry within epcl_thresholds.per_entry
 
 
+class SctTarget(BaseModel):
+    """Target response times for one SRV under load, in seconds. SEC Section H's numeric Target Response Times were
+    not found (DOMAIN.md): a criteria file gives them, and SCT tests without one fail as "not configured"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    p50_s: float | None = Field(default=None, gt=0)
+    p95_s: float | None = Field(default=None, gt=0)
+    p99_s: float | None = Field(default=None, gt=0)
+    max_s: float | None = Field(default=None, gt=0)
+
+
 class Criteria(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -66,6 +78,9 @@ class Criteria(BaseModel):
     epcl_thresholds: EpclThresholds = EpclThresholds()
     # the DMCT completion rule (20.28); None: the default rule, reported as such
     dmct_completion: DmctCompletion | None = None
+    # System Capacity Testing: response-time targets per SRV and the WAN budget per comms hub (none in the seeds)
+    sct_targets: dict[str, SctTarget] = Field(default_factory=dict)
+    sct_wan_bytes_per_hub_per_day: int | None = Field(default=None, gt=0)
     # The criteria file these came from (set by the loader); None means Appendix AK's defaults alone.
     source: str | None = None
 

@@ -1,0 +1,77 @@
+"""System Capacity Testing (SVTAD 5.2(d)): a simulated fleet under the sample day's load, and under faults.
+
+Targets come from the criteria file (testpacks/sct/criteria.yaml: the sample's own numbers; SEC H3 Target
+Response Times were not found): a target that is not configured fails as such, it is never assumed."""
+
+import pytest
+
+from simulators.fleet.profile import load_profile
+
+PERFORMANCE = "performance"
+PROFILE_SRVS = sorted({item.srv for item in load_profile(
+    __import__("pathlib").Path(__file__).with_name("load-profile.yaml")).on_demand} | {"4.8.1", "4.6.1"})
+
+
+@pytest.mark.ttm("S1-PF-01")
+@pytest.mark.functional_group(PERFORMANCE)
+@pytest.mark.parametrize("srv", PROFILE_SRVS)
+def test_response_times_within_targets(fleet_runs, svtad_criteria, srv):
+    target = svtad_criteria.sct_targets.get(srv)
+    assert target is not None, f"no response-time target for SRV {srv} in the criteria file (sct_targets)"
+    measured = fleet_runs["baseline"]["summary"]["response_times_s"][srv]
+    assert measured["outcomes"].get("I0", 0) > 0
+    for name in ("p50", "p95", "p99", "max"):
+        limit = getattr(target, f"{name}_s")
+        if limit is not None:
+            assert measured[name] <= limit, f"SRV {srv} {name} {measured[name]:.1f} s exceeds {limit:g} s"
+
+
+@pytest.mark.ttm("S1-PF-02")
+@pytest.mark.functional_group(PERFORMANCE)
+def test_the_day_s_load_is_processed_without_a_growing_queue(fleet_runs):
+    summary = fleet_runs["baseline"]["summary"]
+    requests = summary["requests"]
+    assert requests["completed"] == requests["arrived"] > 0
+    assert sum(row["outcomes"].get("E21", 0) for row in summary["response_times_s"].values()) == 0
+    samples = fleet_runs["baseline"]["result"].queue_samples
+    last_hour = [adapter + head_end for _, adapter, head_end, _, _ in samples[-60:]]
+    assert max(last_hour) <= 5, "queues still building at the end of the day"
+
+
+@pytest.mark.ttm("S1-PF-03")
+@pytest.mark.functional_group(PERFORMANCE)
+def test_a_head_end_outage_backlog_clears(fleet_runs):
+    run = fleet_runs["head-end outage"]
+    outage = next(fault for fault in run["summary"]["faults"] if fault["kind"] == "head_end_outage")
+    assert outage["backlog_at_restore"] > 0, "an outage at 09:00 should leave requests waiting"
+    assert outage["drained_after_s"] <= 15 * 60
+    requests = run["summary"]["requests"]
+    assert requests["completed"] == requests["arrived"]
+
+
+@pytest.mark.ttm("S1-PF-04")
+@pytest.mark.functional_group(PERFORMANCE)
+def test_wan_bytes_per_hub_within_budget(fleet_runs, svtad_criteria):
+    budget = svtad_criteria.sct_wan_bytes_per_hub_per_day
+    assert budget is not None, "no WAN budget per hub in the criteria file (sct_wan_bytes_per_hub_per_day)"
+    wan = fleet_runs["baseline"]["summary"]["wan"]
+    assert wan["per_hub_max_bytes"] <= budget
+    assert sum(wan["per_hour"]) == wan["total_bytes"]
+
+
+@pytest.mark.ttm("S1-PF-05")
+@pytest.mark.functional_group(PERFORMANCE)
+def test_under_wan_loss_reads_retry_and_updates_fail_without_repeats(fleet_runs):
+    outcomes = fleet_runs["wan loss"]["summary"]["response_times_s"]
+    reads = outcomes["4.1.1"]["outcomes"]
+    updates = outcomes["2.2"]["outcomes"]
+    assert reads.get("E21", 0) <= 0.01 * sum(reads.values())  # three attempts
+    assert updates.get("E21", 0) > 0  # one attempt: lost answers are reported, not repeated
+
+
+@pytest.mark.ttm("S1-PF-06")
+@pytest.mark.functional_group(PERFORMANCE)
+def test_a_firmware_bug_on_one_dmc_is_contained_to_it(fleet_runs):
+    failures = fleet_runs["firmware bug"]["summary"]["failures_by_dmc"]
+    assert failures.get("DMC-006", {}).get("2.2", 0) > 0
+    assert all(not by_srv for dmc, by_srv in failures.items() if dmc != "DMC-006")
