@@ -92,6 +92,31 @@ def test_device_firmware_with_markup_is_escaped(project_single):
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
+def test_test_names_requirement_titles_and_dmc_names_with_markup_are_escaped_in_every_report(project_single):
+    ttm = project_single.pytester.path / "ttm.csv"
+    ttm.write_text(ttm.read_text().replace("Read registers", "Read <b onmouseover=alert(2)>registers</b>"))
+    dmc = project_single.pytester.path / "device_profiles" / "dmcs" / "DMC-B.yaml"
+    dmc.write_text(dmc.read_text().replace("name: DMC-B test", "name: '<svg onload=alert(3)>'"))
+    project_single.tests("""
+        import pytest
+
+        @pytest.mark.ttm("REQ-1")
+        @pytest.mark.srv("4.1.1")
+        @pytest.mark.witnessed(by="<i>observer</i>")
+        @pytest.mark.parametrize("case", ["<script>x()</script>"])
+        def test_read(dmc, case):
+            assert False, case
+    """)
+    project_single.run("--svtad-dmc", "DMC-B", "--svtad-stage", "DMCT-SRVT")
+    for name in ("heatmap.html", "completion-report.html", "dmct-DMC-B.html"):
+        page = html(project_single, name)
+        for markup in ("<b onmouseover", "<svg onload", "<i>observer", "<script>x()"):
+            assert markup not in page, (name, markup)
+    completion = html(project_single, "completion-report.html")
+    assert "&lt;svg onload=alert(3)&gt;" in completion and "&lt;i&gt;observer&lt;/i&gt;" in completion
+    assert "Read &lt;b onmouseover=alert(2)&gt;registers&lt;/b&gt;" in html(project_single, "heatmap.html")
+
+
 def test_completion_report_sections_against_a_known_run(project):
     project.tests(KNOWN_RUN)
     project.run("--svtad-dmc", "all")
