@@ -221,8 +221,13 @@ class SvtadSession:
         context = publish.ReportContext(config=self.config, settings=s, plan=plan, results=results, issues=issues,
                                         verdict=verdict, started=self.started,
                                         session_nodeids=frozenset(self.collector.plan))
-        for problem in publish.write_reports(context):
-            verdict.notes.append(problem)
+        problems = publish.write_reports(context)
+        verdict.notes.extend(problems)
+        if problems and s.report_dir is not None:  # verdict.json says which evidence is missing too
+            try:
+                write_verdict(s.report_dir / "verdict.json", verdict)
+            except OSError:
+                pass  # already noted when it was first written
 
 
 def _dmct_line(assessment: DmctAssessment) -> str:

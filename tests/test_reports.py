@@ -429,6 +429,22 @@ def test_a_regression_test_is_tagged_with_its_dmc_and_regression_once_each(proje
     assert sorted(labels(result, "tag")) == ["DMC-A", "regression"]
 
 
+def test_reports_that_cannot_be_written_cost_neither_results_nor_verdict(project):
+    project.tests(KNOWN_RUN)
+    root = project.pytester.path
+    (root / "report" / "heatmap.html").mkdir(parents=True)  # a folder where the file should go
+    (root / "allure" / "environment.properties").mkdir(parents=True)
+    run = project.run("--svtad-dmc", "all", "--alluredir", "allure")
+    assert run.ret == 1  # tests failed: pytest's own status, not an error of the plugin
+    verdict = run.verdict()
+    assert verdict["verdict"] == "not_met" and len(run.results()) == 14
+    assert any(note.startswith("heatmap.html not written: ") for note in verdict["notes"])
+    assert any(note.startswith("Allure results not completed in ") for note in verdict["notes"])
+    assert "note: heatmap.html not written: " in run.text
+    assert (root / "report" / "completion-report.html").is_file()  # the other reports are still written
+    assert (root / "report" / "heatmap.png").is_file()
+
+
 def test_heatmap_png_of_40_dmcs_by_15_groups_keeps_numbers_that_fit_their_cells():
     from matplotlib.textpath import TextPath
 

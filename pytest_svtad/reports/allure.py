@@ -257,4 +257,6 @@ def write_results(context: ReportContext, started: float) -> list[str]:
         _write_json(folder, f"{result['uuid']}-result.json", result)
     except OSError as exc:
         return [f"Allure results not completed in {folder}: {exc.strerror or exc}"]
+    except Exception as exc:  # noqa: BLE001 - the Allure extras must never cost the verdict or the results
+        return [f"Allure results not completed in {folder}: {type(exc).__name__}: {exc}"]
     return []

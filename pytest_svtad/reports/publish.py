@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -47,26 +48,39 @@ def label_item(item: pytest.Item, entry: PlanEntry, settings: Settings) -> None:
 
 def write_reports(context: ReportContext) -> list[str]:
     """heatmap.html, completion-report.html, dmct-<DMC>.html (DMCT stages) and the Allure extras; one-line problems
-    come back instead of exceptions."""
+    come back instead of exceptions, and one report that fails does not keep the others from being written."""
     problems = allure.write_results(context, context.started)
     report_dir = context.settings.report_dir
     if report_dir is None:
         return problems
     try:
-        from pytest_svtad.reports import evidence, html
+        from pytest_svtad.reports import evidence
 
         data = evidence.build(context)
-        notes = context.settings.completion_notes
-        common = {"meta": data.meta, "dmcs": data.dmcs, "tests": data.tests, "groups": data.groups,
-                  "cells": data.cells, "requirements": data.requirements, "issues": data.issues}
-        html.render("heatmap.html.j2", report_dir / HEATMAP_HTML, payload=data.heatmap_payload(), **common)
-        html.render("completion-report.html.j2", report_dir / COMPLETION_REPORT, evidence=data,
-                    notes=(notes or CompletionNotes()).model_dump(), **common)
-        for dmc in data.dmcs:
-            assessment = data.assessments.get(dmc["id"])
-            if assessment is not None:
-                html.render("dmct.html.j2", report_dir / f"dmct-{dmc['id']}.html", dmc=dmc, assessment=assessment,
-                            evidence=data, **common)
     except Exception as exc:  # noqa: BLE001 - a report must never cost the verdict or the results
-        problems.append(f"HTML reports not written: {type(exc).__name__}: {exc}")
+        return [*problems, f"HTML reports not written: {type(exc).__name__}: {exc}"]
+    notes = context.settings.completion_notes
+    common = {"meta": data.meta, "dmcs": data.dmcs, "tests": data.tests, "groups": data.groups,
+              "cells": data.cells, "requirements": data.requirements, "issues": data.issues}
+    pages: list[tuple[str, str, dict[str, Any]]] = [
+        ("heatmap.html.j2", HEATMAP_HTML, {"payload": data.heatmap_payload()}),
+        ("completion-report.html.j2", COMPLETION_REPORT,
+         {"evidence": data, "notes": (notes or CompletionNotes()).model_dump()}),
+    ]
+    for dmc in data.dmcs:
+        assessment = data.assessments.get(dmc["id"])
+        if assessment is not None:
+            pages.append(("dmct.html.j2", f"dmct-{dmc['id']}.html",
+                          {"dmc": dmc, "assessment": assessment, "evidence": data}))
+    for template, name, extra in pages:
+        try:
+            _render(template, report_dir / name, **common, **extra)
+        except Exception as exc:  # noqa: BLE001 - a report must never cost the verdict or the results
+            problems.append(f"{name} not written: {type(exc).__name__}: {exc}")
     return problems
+
+
+def _render(template: str, path: Path, **values: Any) -> None:
+    from pytest_svtad.reports import html
+
+    html.render(template, path, **values)
