@@ -13,8 +13,9 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from bench_simulator import bare_simpy_events_per_second  # the same bare loop as the simulator's benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = ROOT / "testpacks" / "sct" / "load-profile.yaml"
@@ -22,6 +23,8 @@ PROFILE = ROOT / "testpacks" / "sct" / "load-profile.yaml"
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
+
+from bench_simulator import bare_simpy_events_per_second  # the same bare loop as the simulator's benchmark
 from simulators.fleet import Fleet, load_profile
 from simulators.fleet.model import summarise
 n, hours = int(sys.argv[1]), float(sys.argv[2])
@@ -35,28 +38,12 @@ print(json.dumps({"installations": n, "wall_s": wall, "run_s": result.wall_s, "e
 """
 
 
-def bare_simpy(count: int = 2_000_000) -> float:
-    import simpy
-
-    env = simpy.Environment()
-
-    def ticker(env: simpy.Environment) -> object:
-        while True:
-            yield env.timeout(1)
-
-    env.process(ticker(env))
-    started = time.perf_counter()
-    for _ in range(count):
-        env.step()
-    return count / (time.perf_counter() - started)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--hours", type=float, default=24)
     args = parser.parse_args()
-    bare = bare_simpy()
+    bare = bare_simpy_events_per_second(2_000_000)
     print(f"bare SimPy: {bare:,.0f} timeouts/s")
     rows = []
     for size in args.sizes:
