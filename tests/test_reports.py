@@ -336,7 +336,8 @@ def test_allure_has_a_result_for_a_test_whose_worker_crashed(project_xdist):
             if dmc.id == "DMC-B":
                 os._exit(3)
     """)
-    project_xdist.run("--svtad-dmc", "all", "--alluredir", "allure")
+    project_xdist.run("--svtad-dmc", "all", "--alluredir", "allure",
+                      "--allure-link-pattern", "requirement:https://req.example/{}")
     results = allure_results(project_xdist.pytester.path / "allure")
     by_nodeid = [labels(r, "svtadNodeId")[0] for r in results if r["name"] != "SVTAD exit criteria"]
     assert sorted(by_nodeid) == sorted(f"test_pack.py::{name}[{dmc}]" for name in ("test_read", "test_disable")
@@ -345,7 +346,7 @@ def test_allure_has_a_result_for_a_test_whose_worker_crashed(project_xdist):
     assert crashed["status"] == "broken" and crashed["statusDetails"]["message"].startswith(
         "[SVTAD S2] [worker crashed] ")
     assert labels(crashed, "suite") == ["DMC-B"] and labels(crashed, "story") == ["7.2"]
-    assert crashed["links"] == [{"type": "requirement", "url": "REQ-2", "name": "REQ-2"}]
+    assert crashed["links"] == [{"type": "requirement", "url": "https://req.example/REQ-2", "name": "REQ-2"}]
 
 
 def test_allure_has_a_not_run_result_for_each_test_an_interrupted_session_never_reached(project_single):

@@ -54,19 +54,25 @@ def labels_for(entry: PlanEntry, settings: Settings) -> list[tuple[str, str]]:
     return labels
 
 
+def requirement_link(rid: str) -> pytest.MarkDecorator:
+    """The ``allure_link`` mark of one TTM requirement, made by allure-pytest itself through Allure's plugin manager
+    (as ``@allure.link`` makes it): the URL follows ``--allure-link-pattern requirement:...``."""
+    from allure_commons import plugin_manager
+
+    marks = [mark for mark in plugin_manager.hook.decorate_as_link(url=rid, link_type=LINK_TYPE, name=rid) if mark]
+    return marks[0] if marks else pytest.mark.allure_link(rid, link_type=LINK_TYPE, name=rid)
+
+
 def label_item(item: pytest.Item, entry: PlanEntry, settings: Settings) -> None:
     if results_dir(item.config) is None:
         return
-    from allure_pytest.utils import format_allure_link
-
     bare = {mark.name for mark in item.iter_markers() if not mark.args and not mark.kwargs}
     for label_type, value in labels_for(entry, settings):
         if label_type == "tag" and value in bare:
             continue  # allure-pytest already tags a test with each of its marks that has no arguments
         item.add_marker(pytest.mark.allure_label(value, label_type=label_type))
     for rid in entry.ttm:
-        item.add_marker(pytest.mark.allure_link(format_allure_link(item.config, rid, LINK_TYPE), link_type=LINK_TYPE,
-                                                name=rid))
+        item.add_marker(requirement_link(rid))
 
 
 def attach_text(config: pytest.Config, name: str, text: str) -> None:
@@ -188,10 +194,8 @@ def _mark_failures(folder: Path, context: ReportContext, started: float) -> set[
     return seen
 
 
-def _link(config: pytest.Config, rid: str) -> dict[str, str]:
-    from allure_pytest.utils import format_allure_link
-
-    return {"type": LINK_TYPE, "url": format_allure_link(config, rid, LINK_TYPE), "name": rid}
+def _link(rid: str) -> dict[str, str]:
+    return {"type": LINK_TYPE, "url": str(requirement_link(rid).args[0]), "name": rid}
 
 
 def _unreported_result(context: ReportContext, entry: PlanEntry, result: Result | None) -> dict[str, Any]:
@@ -208,7 +212,7 @@ def _unreported_result(context: ReportContext, entry: PlanEntry, result: Result 
             "name": entry.nodeid.rpartition("::")[2], "fullName": entry.nodeid, "status": status,
             "statusDetails": {"message": message}, "stage": "finished",
             "labels": [{"name": name, "value": value} for name, value in labels_for(entry, context.settings)],
-            "links": [_link(context.config, rid) for rid in entry.ttm], "start": stamp, "stop": stamp}
+            "links": [_link(rid) for rid in entry.ttm], "start": stamp, "stop": stamp}
 
 
 def _verdict_result(context: ReportContext) -> dict[str, Any]:
