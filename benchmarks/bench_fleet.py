@@ -23,8 +23,6 @@ PROFILE = ROOT / "testpacks" / "sct" / "load-profile.yaml"
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-
-from bench_simulator import bare_simpy_events_per_second  # the same bare loop as the simulator's benchmark
 from simulators.fleet import Fleet, load_profile
 from simulators.fleet.model import summarise
 n, hours = int(sys.argv[1]), float(sys.argv[2])
