@@ -9,6 +9,7 @@ ends the request with a LinkError naming what was sent and when, never a hang.
 from __future__ import annotations
 
 import itertools
+import random
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -47,13 +48,18 @@ class SerialLink:
         self.deframer = wire.Deframer()
         self.stale_responses = 0
         self._alerts: deque[Alert] = deque()
-        self._seq = itertools.count(1)
+        # a fresh starting point per link: an answer the previous test's link left on the line cannot match
+        self._seq = itertools.count(random.SystemRandom().randrange(1, 0xFFFF))
         self._closed = False
         try:
             self.port = serial.serial_for_url(self.url, baudrate=baudrate or dmc.link.baudrate, timeout=POLL_S,
                                               write_timeout=self.timeout_s)
         except (serial.SerialException, ValueError, OSError) as exc:
             raise LinkError(f"DMC '{dmc.id}': cannot open {self.url}: {exc}") from None
+        try:
+            self.port.reset_input_buffer()  # whatever an earlier session left unread is not ours
+        except (serial.SerialException, OSError):
+            pass
         self.transcript.now("--", f"opened {self.url}")
 
     # --- the DeviceLink interface ----------------------------------------------------------------------------
@@ -173,7 +179,7 @@ class SerialLink:
         return None
 
     def next_seq(self) -> int:
-        return next(self._seq) % 0xFFFF or next(self._seq) % 0xFFFF
+        return next(self._seq) % 0xFFFF or next(self._seq) % 0xFFFF  # 1..65534: 0 is for unsolicited frames
 
     def on_frame(self, frame: wire.Frame) -> None:
         self.transcript.now("!!", f"unexpected {frame.summary()} ignored")
