@@ -98,3 +98,16 @@ def test_svtad_packs_names_a_bad_manifest(tmp_path, capsys):
     assert svtad(["packs", str(tmp_path)]) == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("svtad: error:") and "pack.yaml:1" in error and "unknown stage 'DMCT'" in error
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["n0", "n2"])
+def test_the_sct_pack_meets_its_sample_targets(pytester, monkeypatch, workers):
+    monkeypatch.setenv("SVTAD_SCT_INSTALLATIONS", "5000")
+    pack = next(p for p in find_packs(PACKS) if p.name == "sct")
+    args = [str(pack.folder), "-p", "no:cacheprovider", "--svtad-stage", "SCT", "--svtad-ttm", str(pack.ttm_path),
+            "--svtad-criteria", str(pack.criteria_path), "--svtad-report", "report"]
+    outcome = pytester.runpytest_subprocess("-n", "2", *args) if workers else pytester.runpytest_inprocess(*args)
+    assert outcome.ret == 0, outcome.stdout.str()
+    verdict = json.loads((pytester.path / "report" / "verdict.json").read_text())
+    assert verdict["verdict"] == "met" and verdict["ttm"]["requirements"] == 6
+    assert (pytester.path / "report" / "sct" / "head-end-outage" / "sct-throughput-queues.png").is_file()
