@@ -73,3 +73,41 @@ def test_a_link_option_for_an_unknown_dmc_is_a_usage_error(pytester):
     outcome = pytester.runpytest_inprocess(str(PACK), "--collect-only", "--svtad-link", "DMC-999=/dev/null")
     assert outcome.ret == pytest.ExitCode.USAGE_ERROR
     assert "--svtad-link: no DMC profile 'DMC-999'" in outcome.stderr.str()
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["n0", "n2"])
+def test_links_named_in_dmc_profiles_serial_and_zigbee(pytester, workers):
+    """DMC-004 on a serial link and DMC-001 on a zigbee link, both from their profiles: the SIT pack's HAN test
+    reads the meters' ZigBee clusters through the radio adapter and compares them with the DUIS reads."""
+    import shutil
+
+    profiles_dir = pytester.path / "profiles"
+    shutil.copytree(ROOT / "device_profiles", profiles_dir)
+    profiles = load_profiles(profiles_dir)
+    emulators = []
+    try:
+        for dmc_id, kind in (("DMC-004", "serial"), ("DMC-001", "zigbee")):
+            profile = profiles.dmcs[dmc_id]
+            port = PtyPort()
+            emulators.append(Emulator(Installation(profile, profiles.device_models(profile), seed=4), port).start())
+            path = profiles_dir / "dmcs" / f"{dmc_id.lower()}.yaml"
+            path.write_text(path.read_text() + f"link: {{kind: {kind}, url: '{port.path}', timeout_s: 5}}\n")
+        han_test = ROOT / "testpacks" / "sit_functional" / "test_sit_firmware_inventory_alerts.py"
+        args = [f"{han_test}::test_the_han_shows_what_the_duis_reads_return",
+                f"{han_test}::test_every_device_runs_the_declared_firmware", "-p", "no:cacheprovider",
+                "--svtad-profiles", str(profiles_dir), "--svtad-dmc", "DMC-001,DMC-004", "--svtad-ttm",
+                str(ROOT / "testpacks" / "ttm" / "smets1-sit-sample.csv"), "--svtad-report", "report"]
+        outcome = pytester.runpytest_subprocess("-n", "2", *args) if workers else pytester.runpytest_inprocess(*args)
+    finally:
+        for emulator in emulators:
+            emulator.stop()
+    rows = {json.loads(line)["nodeid"].split("::")[1]: json.loads(line)
+            for line in (pytester.path / "report" / "results.jsonl").read_text().splitlines()}
+    assert rows["test_every_device_runs_the_declared_firmware[DMC-004]"]["outcome"] == "passed"
+    assert rows["test_every_device_runs_the_declared_firmware[DMC-001]"]["outcome"] == "passed"
+    assert rows["test_the_han_shows_what_the_duis_reads_return[DMC-001]"]["outcome"] == "passed"
+    serial_only = rows["test_the_han_shows_what_the_duis_reads_return[DMC-004]"]
+    assert serial_only["outcome"] == "failed" and "needs a simulated or zigbee link" in serial_only["reason"]
+    evidence = pytester.path / "report" / "evidence"
+    assert next(evidence.glob("*han_shows*DMC-001*/han.pcap")).stat().st_size > 100
+    assert outcome.ret == 1
