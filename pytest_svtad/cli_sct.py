@@ -70,7 +70,8 @@ def sct(args: argparse.Namespace) -> int:
                   f"max {row['max']:6.2f} s  {row['outcomes']}")
     wan = summary["wan"]
     print(f"  WAN: {wan['total_bytes']:,} bytes in all; per hub mean {wan['per_hub_mean_bytes']:,.0f} B, "
-          f"p99 {wan['per_hub_p99_bytes']:,.0f} B, max {wan['per_hub_max_bytes']:,} B")
+          f"p99 {wan['per_hub_p99_bytes']:,.0f} B, max {wan['per_hub_max_bytes']:,} B; busiest hub-hour "
+          f"{wan['per_hub_peak_hour_bytes']:,} B ({wan['per_hub_peak_bps']:.2f} bit/s averaged over the hour)")
     for line in summary["targets"]:
         print(f"  target: {line}")
     print(f"wrote {out / 'sct-summary.json'}, " + ", ".join(path.name for path in charts))

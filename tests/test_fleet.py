@@ -77,6 +77,15 @@ def test_head_end_outage_builds_a_backlog_that_drains():
     assert slow["max"] > 25 * 60  # someone waited out most of the outage
 
 
+def test_wan_bytes_add_up_per_hub_per_hour_and_in_total():
+    result = Fleet(profile(), 5_000, seed=8).run(24)
+    summary = summarise(result)["wan"]
+    assert sum(result.hub_bytes) == summary["total_bytes"] == sum(summary["per_hour"])
+    assert 0 < summary["per_hub_peak_hour_bytes"] <= summary["per_hub_max_bytes"]
+    # the busiest hub-hour holds at least a profile read's answer (2,400 bytes) plus its request
+    assert summary["per_hub_peak_hour_bytes"] >= 2400 + 180
+
+
 def test_a_firmware_bug_fails_only_its_dmc_s_share():
     result = Fleet(profile(faults=[Fault(kind="firmware_bug", dmc="DMC-006", srv="4.3", effect="timeout")]),
                    10_000, seed=4).run(24)

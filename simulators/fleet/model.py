@@ -44,6 +44,7 @@ class FleetResult:
     queue_samples: list[tuple[float, int, int, int, int]] = field(default_factory=list)
     alert_delivery_s: array = field(default_factory=lambda: array("d"))
     hub_bytes: array = field(default_factory=lambda: array("Q"))
+    peak_hub_hour_bytes: int = 0  # the most bytes any one comms hub moved in one clock hour
     end_s: float = 0.0  # simulated time when the last request finished
     in_flight_area: float = 0.0  # integral of requests in the system over time (Little's law)
     adapter_waits: array = field(default_factory=lambda: array("d"))
@@ -69,6 +70,8 @@ class Fleet:
         self.catalogue = default_catalogue()
         self.result = FleetResult(installations, 0, seed, profile.name)
         self.result.hub_bytes = array("Q", bytes(8 * installations))
+        self._hub_hour = array("l", [-1]) * installations  # the hour each hub's running count belongs to
+        self._hub_hour_bytes = array("Q", bytes(8 * installations))
         self._in_flight = 0
         self._last_change = 0.0
         self._backlog = 0
@@ -224,7 +227,18 @@ class Fleet:
 
     def _wan(self, installation: int, size: int) -> None:
         self.result.hub_bytes[installation] += size
+        hour = self._hour()
+        if self._hub_hour[installation] != hour:
+            self._close_hub_hour(installation)
+            self._hub_hour[installation] = hour
+        self._hub_hour_bytes[installation] += size
         self._count(self.result.wan_bytes_per_hour, size)
+
+    def _close_hub_hour(self, installation: int) -> None:
+        used = self._hub_hour_bytes[installation]
+        if used > self.result.peak_hub_hour_bytes:
+            self.result.peak_hub_hour_bytes = used
+        self._hub_hour_bytes[installation] = 0
 
     # --- faults and sampling -----------------------------------------------------------------------------------
 
@@ -286,6 +300,7 @@ class Fleet:
                 progress(min(env.now, until) / until)
                 next_report = next_report + 3600 if next_report < until else math.inf
         self._flight(0)
+        self.result.peak_hub_hour_bytes = max(self.result.peak_hub_hour_bytes, max(self._hub_hour_bytes, default=0))
         self.result.end_s = env.now
         self.result.events = events
         self.result.wall_s = time.perf_counter() - started
@@ -333,7 +348,9 @@ def summarise(result: FleetResult) -> dict[str, Any]:
         "alerts": percentiles(result.alert_delivery_s),
         "wan": {"total_bytes": int(hubs.sum()), "per_hour": result.wan_bytes_per_hour,
                 "per_hub_mean_bytes": float(hubs.mean()), "per_hub_max_bytes": int(hubs.max()),
-                "per_hub_p99_bytes": float(np.percentile(hubs, 99))},
+                "per_hub_p99_bytes": float(np.percentile(hubs, 99)),
+                "per_hub_peak_hour_bytes": result.peak_hub_hour_bytes,
+                "per_hub_peak_bps": round(result.peak_hub_hour_bytes * 8 / 3600, 3)},
         "queues": {"peak_backlog": peak[3], "peak_head_end_queue": max((s[2] for s in result.queue_samples),
                                                                        default=0),
                    "peak_adapter_queue": max((s[1] for s in result.queue_samples), default=0),
