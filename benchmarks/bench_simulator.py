@@ -17,6 +17,7 @@ import simpy
 
 from pytest_svtad.smets1.profiles import load_profiles
 from simulators import Installation
+from simulators.services import SERVICES
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILES = load_profiles(ROOT / "device_profiles")
@@ -63,8 +64,6 @@ def simulator_events_per_second(years: float) -> tuple[float, int]:
             yield env.timeout(3600)
             for srv in ("4.1.1", "4.3"):
                 entry = inst.catalogue[srv]
-                from simulators.services import SERVICES
-
                 done = env.event()
                 env.process(inst._serve(_request(inst, srv), entry, SERVICES[srv], inst.devices["ESME"], done))
 

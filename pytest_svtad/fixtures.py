@@ -61,9 +61,9 @@ def smets1(request: pytest.FixtureRequest, dmc: DmcProfile, svtad_evidence: Evid
             transcript = link.transcript_text()
             svtad_evidence.text("transcript.txt", transcript)
             allure.attach_text(request.config, "transcript", transcript)
-            han = getattr(link, "_han", None) if hasattr(link, "installation") else getattr(link, "han", None)
-            if han is not None and han.frames:  # the HAN frames, for Wireshark
-                svtad_evidence.bytes("han.pcap", han.pcap())
+            pcap = getattr(link, "han_pcap", lambda: None)()
+            if pcap is not None:  # the HAN frames the test exchanged, for Wireshark
+                svtad_evidence.bytes("han.pcap", pcap)
         finally:
             link.close()
 

@@ -61,7 +61,7 @@ class Faults:
     def inject_quirk(self, device: str, srv: str, effect: str, **fields: Any) -> None:
         """Give the device's firmware a defect for ``srv``: ``reject``, ``timeout`` or ``wrong_value``."""
         if srv not in self._inst.catalogue:
-            raise RequestError(f"inject_quirk: unknown SRV '{srv}'")
+            raise RequestError(f"inject_quirk: {self._inst.catalogue.unknown(srv)}")
         try:
             quirk = Quirk(srv=srv, effect=effect, **fields)  # type: ignore[arg-type]
         except ValueError as exc:

@@ -30,7 +30,7 @@ from simulators.devices import CommsHub, Device, HanDisplay, Inventory, Meter
 from simulators.errors import RequestError
 from simulators.faults import Faults
 from simulators.network import Han, Wan
-from simulators.params import moment
+from simulators.params import moment, validate
 from simulators.quirks import corrupt
 from simulators.rng import LatencySampler, eui64, stream
 from simulators.services import SERVICES, Refused, Service
@@ -138,7 +138,7 @@ class Installation:
     def device(self, kind: str) -> Device:
         found = self.devices.get(str(kind))
         if found is None:
-            raise RequestError(f"{self.dmc.id} has no {kind} (its devices: {', '.join(self.devices)})")
+            raise RequestError(self.dmc.lacks(kind))
         return found
 
     def alerts(self) -> list[Alert]:
@@ -345,16 +345,14 @@ class Installation:
         """Send one Service Request and return its response once the installation has answered (or not)."""
         entry = self.catalogue.get(srv)
         if entry is None:
-            close = self.catalogue.close_matches(str(srv))
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise RequestError(f"unknown SRV '{srv}'{hint}")
+            raise RequestError(self.catalogue.unknown(srv))
         service = SERVICES.get(srv)
         if service is None or not entry.simulated:
             raise RequestError(f"SRV {srv} {entry.name} is in the catalogue but not simulated")
         execution_time = params.pop("execution_time", None)
         command_variant = params.pop("command_variant", 8 if entry.non_device else (4 if entry.critical else 1))
         target = self._target(entry, device)
-        args = self._validate(service, params)
+        args = validate(srv, service.params, params)
         when = moment(srv, "execution_time", execution_time) if execution_time is not None else None
         if when is not None and entry.future_dated == "none":
             raise RequestError(f"SRV {srv} {entry.name} cannot be future dated")
@@ -382,11 +380,6 @@ class Installation:
             raise RequestError(f"SRV {entry.srv} {entry.name} goes to a {' or '.join(entry.devices)}; "
                                f"{self.dmc.id} has none (its devices: {', '.join(self.devices)})")
         return self.devices[kind.value]
-
-    def _validate(self, service: Service, params: dict[str, Any]) -> dict[str, Any]:
-        from simulators.params import validate
-
-        return validate(service.srv, service.params, params)
 
     def _serve(self, request: ServiceRequest, entry: SrvDefinition, service: Service, target: Device | None,
                done: simpy.Event) -> Generator[simpy.Event, Any, None]:

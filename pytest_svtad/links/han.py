@@ -86,6 +86,10 @@ class HanReader:
                             f"command 0x{message.command:02X}")
         return zcl.decode_publish_price(message.payload)
 
+    def pcap_if_used(self) -> bytes | None:
+        """The pcap of the frames exchanged, or None when the HAN was never read."""
+        return self.pcap() if self.frames else None
+
     def pcap(self) -> bytes:
         from scapy.layers.dot15d4 import Dot15d4FCS
         from scapy.utils import PcapWriter

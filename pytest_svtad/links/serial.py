@@ -71,11 +71,9 @@ class SerialLink:
     def request(self, srv: str, device: str | None = None, **params: Any) -> ServiceResponse:
         entry = self.catalogue.get(srv)
         if entry is None:
-            close = self.catalogue.close_matches(str(srv))
-            raise LinkError(f"unknown SRV '{srv}'" + (f"; did you mean {', '.join(close)}?" if close else ""))
+            raise LinkError(self.catalogue.unknown(srv))
         if device is not None and device not in {kind.value for kind in self.dmc.devices}:
-            raise LinkError(f"{self.dmc.id} has no {device} (its devices: "
-                            f"{', '.join(kind.value for kind in self.dmc.devices)})")
+            raise LinkError(self.dmc.lacks(device))
         execution_time = params.pop("execution_time", None)
         request = ServiceRequest(srv=srv, params=params, device=device or "", execution_time=execution_time)
         attempts = 1 + (READ_RETRIES if entry.access == "read" else 0)
@@ -83,7 +81,7 @@ class SerialLink:
             seq = self.next_seq()
             self._send(wire.request_frame(request, seq), f"{srv} {entry.name} to {device or 'default device'}",
                        plain(params))
-            frame = self._await(seq, time.monotonic() + self.timeout_s)
+            frame = self._pump(time.monotonic() + self.timeout_s, seq)
             if frame is not None:
                 if frame.type is wire.FrameType.ERROR:
                     message = wire.loads(frame.payload).get("error", "device reported an error")
@@ -175,14 +173,9 @@ class SerialLink:
             self.stale_responses += 1
             self.transcript.now("!!", f"{frame.type.name} for seq={frame.seq} ignored (waiting for seq={seq})")
             return None
-        self.on_frame(frame)
+        self.transcript.now("!!", f"unexpected {frame.summary()} ignored")
         return None
 
     def next_seq(self) -> int:
         return next(self._seq) % 0xFFFF or next(self._seq) % 0xFFFF  # 1..65534: 0 is for unsolicited frames
 
-    def on_frame(self, frame: wire.Frame) -> None:
-        self.transcript.now("!!", f"unexpected {frame.summary()} ignored")
-
-    def _await(self, seq: int, deadline: float) -> wire.Frame | None:
-        return self._pump(deadline, seq)

@@ -56,6 +56,9 @@ class SimLink:
             self._han = HanReader(lambda frame, _seq: han.answer(self.installation, frame))
         return self._han
 
+    def han_pcap(self) -> bytes | None:
+        return self._han.pcap_if_used() if self._han is not None else None
+
     def __getattr__(self, name: str) -> Any:
         # the rest of the simulator's API (migration steps, device state) stays reachable for simulated packs
         if name in ("installation", "_han"):

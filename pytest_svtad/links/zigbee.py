@@ -19,6 +19,9 @@ class ZigbeeLink(SerialLink):
         super().__init__(dmc, models, url=url, **options)  # type: ignore[arg-type]
         self.han = HanReader(self._han_exchange)
 
+    def han_pcap(self) -> bytes | None:
+        return self.han.pcap_if_used()
+
     def _han_exchange(self, frame: bytes, _tsn: int) -> bytes | None:
         seq = self.next_seq()
         self._send(wire.Frame(wire.FrameType.ZIGBEE, seq, frame), "ZigBee frame to the HAN")

@@ -68,6 +68,11 @@ class SrvCatalogue:
         by_name = [names[name] for name in difflib.get_close_matches(srv.lower(), list(names), n=limit, cutoff=0.5)]
         return list(dict.fromkeys(by_number + by_name))[:limit]
 
+    def unknown(self, srv: str) -> str:
+        """The message for an SRV the catalogue lacks, naming the close ones."""
+        close = self.close_matches(str(srv))
+        return f"unknown SRV '{srv}'" + (f"; did you mean {', '.join(close)}?" if close else "")
+
     def describe(self, srv: str) -> str:
         entry = self.entries.get(srv)
         return f"{srv} {entry.name}" if entry else srv

@@ -156,6 +156,10 @@ class DmcProfile(_Strict):
     def kinds(self) -> frozenset[DeviceKind]:
         return frozenset(self.devices)
 
+    def lacks(self, kind: str) -> str:
+        """The message for a request to a device kind this DMC does not have."""
+        return f"{self.id} has no {kind} (its devices: {', '.join(k.value for k in self.devices)})"
+
 
 class Profiles:
     """Every device model and DMC found under a profiles directory."""

@@ -30,8 +30,7 @@ class _Strict(BaseModel):
 
 def _known_srv(value: str) -> str:
     if value not in default_catalogue():
-        close = default_catalogue().close_matches(value)
-        raise ValueError(f"unknown SRV '{value}'" + (f" (close: {', '.join(close)})" if close else ""))
+        raise ValueError(default_catalogue().unknown(value))
     return value
 
 
