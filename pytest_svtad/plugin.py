@@ -42,21 +42,15 @@ def pytest_configure(config: pytest.Config) -> None:
     gc.freeze()
 
 
-LOADGROUP_KEY = "svtad_loadgroup"
-
-
 def _one_worker_per_device(config: pytest.Config, session: SvtadSession) -> None:
-    """A real installation serves one test at a time: under xdist, tests of DMCs on real links are grouped by DMC
-    (each DMC's tests already carry ``xdist_group``), so ``--dist load`` becomes ``loadgroup``."""
-    worker_input = getattr(config, "workerinput", None)
-    if worker_input is not None:  # workers re-read the command line: the controller says so in their input
-        if worker_input.get(LOADGROUP_KEY):
-            config.option.loadgroup = True  # xdist's worker then suffixes node ids with their group
+    """A real installation serves one test at a time: under xdist, ``--dist load`` becomes ``loadgroup`` with the
+    tests of each DMC on a real link as one group (``XdistHooks.pytest_xdist_make_scheduler``)."""
+    if hasattr(config, "workerinput"):
         return
     real = [d.id for d in session.settings.selected_dmcs if d.link.kind != "sim" or d.id in session.settings.links]
     if real and getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") == "load":
         config.option.dist = "loadgroup"
-        session.loadgroup = True
+        session.real_link_dmcs = frozenset(real)
         session.notes.append(f"--dist loadgroup: DMCs on real-device links ({', '.join(real)}) are tested by one "
                              "worker each")
 
@@ -151,7 +145,16 @@ class XdistHooks:
             svtad.plan_dir = Path(tempfile.mkdtemp(prefix="svtad-plan-"))
             svtad.collector.plan_loader = self._load
         node.workerinput[PLAN_DIR_KEY] = str(svtad.plan_dir)
-        node.workerinput[LOADGROUP_KEY] = svtad.loadgroup
+
+    @pytest.hookimpl(optionalhook=True, tryfirst=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        """Group by DMC ourselves rather than through xdist's ``@group`` node-id suffix, which pytest 9.2 no longer
+        lets a worker set (``Node.nodeid`` is derived, xdist 3.8 writes ``_nodeid``)."""
+        if not self.session.real_link_dmcs:
+            return None
+        from pytest_svtad.scheduling import one_worker_per_dmc
+
+        return one_worker_per_dmc(config, log, self.session.real_link_dmcs)
 
     def _load(self) -> dict[str, PlanEntry]:
         assert self.session.plan_dir is not None

@@ -62,7 +62,7 @@ class SvtadSession:
         self.outputs = Outputs()
         self.started = time.time()
         self.notes: list[str] = []  # said in the verdict's notes at the end
-        self.loadgroup = False  # under xdist: real-device DMCs grouped one worker each
+        self.real_link_dmcs: frozenset[str] = frozenset()  # under xdist: these DMCs' tests run one worker each
 
     # -- worker side (or the only process): collection ------------------------------------------------------
 

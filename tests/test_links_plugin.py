@@ -111,3 +111,15 @@ def test_links_named_in_dmc_profiles_serial_and_zigbee(pytester, workers):
     evidence = pytester.path / "report" / "evidence"
     assert next(evidence.glob("*han_shows*DMC-001*/han.pcap")).stat().st_size > 100
     assert outcome.ret == 1
+
+
+def test_tests_are_grouped_by_the_real_link_dmc_they_are_parametrized_with():
+    from pytest_svtad.scheduling import dmc_of
+
+    dmcs = frozenset({"DMC-001", "DMC-0011"})
+    assert dmc_of("m.py::test_x[DMC-001]", dmcs) == "DMC-001"
+    assert dmc_of("m.py::test_x[DMC-0011-2]", dmcs) == "DMC-0011"
+    assert dmc_of("m.py::test_x[3-DMC-001]", dmcs) == "DMC-001"
+    assert dmc_of("m.py::test_x[a-DMC-001-b]", dmcs) == "DMC-001"
+    assert dmc_of("m.py::test_x[DMC-002]", dmcs) is None
+    assert dmc_of("m.py::test_x", dmcs) is None
