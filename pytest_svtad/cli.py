@@ -142,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ttm")
     p.add_argument("--criteria")
     p.add_argument("--exit-version", help="stage-exit SUT version for regression (default: the newest run's)")
+    p.add_argument("--stage", help="with --campaign: the stage to judge (default: the campaign's newest run's)")
     p.add_argument("--json", action="store_true", help="also print verdict.json")
     p.set_defaults(func=_verdict)
     add_store_commands(sub)

@@ -15,14 +15,16 @@ from typing import Any
 from pytest_svtad.calendar import REGIONS, bank_holidays
 from pytest_svtad.datafiles import load_criteria, load_ttm
 from pytest_svtad.errors import SvtadInputError
+from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.criteria import Criteria
-from pytest_svtad.rules.verdict import Outputs
+from pytest_svtad.rules.verdict import Outputs, WorkOffCheck
 from pytest_svtad.rules.workoff import WorkOffItem, work_off_plan
 from pytest_svtad.store import Store, default_url, store_url
-from pytest_svtad.store.campaign import extant_candidates, load_campaign
+from pytest_svtad.store.campaign import dmc_counts, dmct_issues, load_campaign, phase_issues
+from pytest_svtad.store.issues import whoami
 
-ISSUE_FIELDS = ("id", "severity", "status", "stage", "release", "campaign", "known_defect", "tag_agreed",
-                "first_seen", "last_seen", "dmcs", "title")
+ISSUE_FIELDS = ("id", "severity", "status", "cause", "provider", "stage", "release", "campaign", "origin",
+                "known_defect", "tag_agreed", "first_seen", "last_seen", "dmcs", "title")
 
 
 def _store(args: argparse.Namespace) -> Store:
@@ -36,53 +38,149 @@ def _date(text: str, what: str) -> date:
         raise SvtadInputError(what, f"expected a date YYYY-MM-DD, got '{text}'") from None
 
 
-def _campaign_stage(store: Store, campaign: str) -> tuple[str, str | None]:
+def _campaign_phase(store: Store, campaign: str, stage: str | None = None) -> tuple[str, str | None]:
+    """The campaign's Test Phase: ``stage`` (default: its newest run's stage) and that stage's release."""
     runs = store.runs(campaign)
     if not runs:
         raise SvtadInputError("--campaign", f"no runs of campaign '{campaign}' in {store.name}")
+    if stage is not None:
+        runs = [run for run in runs if run["stage"] == stage.upper()]
+        if not runs:
+            raise SvtadInputError("--stage", f"campaign '{campaign}' has no run of stage {stage.upper()}")
     return runs[-1]["stage"], runs[-1]["release"]
+
+
+def _stage(value: str | None, what: str = "--stage") -> str | None:
+    if value is None:
+        return None
+    if value.upper() not in ak.STAGES:
+        raise SvtadInputError(what, f"unknown stage '{value}'; expected one of {', '.join(ak.STAGES)}")
+    return value.upper()
+
+
+def _release(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if value.upper() not in ak.RELEASES:
+        raise SvtadInputError("--release", f"unknown Capability Release '{value}'; expected one of "
+                              f"{', '.join(ak.RELEASES)}")
+    return value.upper()
+
+
+def _show(store: Store, row: dict[str, Any]) -> None:
+    for key in ISSUE_FIELDS + ("tests", "epcl_entries", "related", "rationale", "closed_at"):
+        value = row.get(key)
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value) or "-"
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        elif value is None or value == "":
+            value = "-"
+        print(f"{key:>12}: {value}")
+    for entry in row.get("count_in") or []:
+        print(f"{'counted in':>12}: {entry.get('stage')} {entry.get('release') or ''} ({entry.get('clause')}: "
+              f"{entry.get('agreement')})")
+    history = store.history(row["uid"])
+    if history:
+        print(f"{'history':>12}:")
+        for event in history:
+            change = f"{event['change']}: {event['old'] or '-'} -> {event['new'] or '-'}" if event["old"] or \
+                event["new"] else event["change"]
+            when = event["at"].strftime("%Y-%m-%d %H:%M") if hasattr(event["at"], "strftime") else event["at"]
+            print(f"{'':>14}{when} {event['who']}: {change}" + (f" ({event['why']})" if event["why"] else ""))
+    if row["status"] == "excluded" and not row["tag_agreed"]:
+        print("note: excluded without TAG agreement: it still counts against the thresholds (13.20)")
+    if row["cause"] == "device":
+        print("note: device-caused: not counted against Table 13.2 (13.19); counted for its DMC in DMCT (20.19(c))")
+
+
+def _count_in_clause(row: dict[str, Any], stage: str) -> str:
+    if row["stage"] == "SCT" and stage == "SIT":
+        return "13.22"
+    if stage == "UTS":
+        return "13.23"
+    return "TAG agreement"
 
 
 def issues_command(args: argparse.Namespace) -> int:
     store = _store(args)
     action = args.action
+    stage, release = _stage(args.stage), _release(args.release)
     if action == "list":
-        rows = store.issues(campaign=args.campaign, status=args.status)
+        rows = store.issues(campaign=args.campaign, stage=stage, release=release, status=args.status)
         for row in rows:
-            print(f"{row['id']:<14} S{row['severity']} {row['status']:<9} {row['stage']:<10} "
-                  f"{row['release'] or '-':<4} {','.join(row['dmcs']) or '-':<20} {row['title'][:80]}")
-        print(f"{len(rows)} Testing Issues in {store.name}")
+            print(f"{row['id']:<14} S{row['severity']} {row['status']:<9} {row['cause']:<12} {row['stage']:<10} "
+                  f"{row['release'] or '-':<4} {row['campaign'] or '-':<12} {','.join(row['dmcs']) or '-':<20} "
+                  f"{row['title'][:80]}")
+        print(f"{len(rows)} Testing Issue{'s' if len(rows) != 1 else ''} in {store.name}")
         return 0
-    if action == "show":
-        row = store.issue(args.issue_id)
-    elif action == "set-severity":
-        if args.value not in ("1", "2", "3", "4", "5"):
-            raise SvtadInputError("set-severity", f"severity must be 1-5, got '{args.value}'")
-        row = store.change_issue(args.issue_id, severity=int(args.value))
+    if not args.issue_id:
+        raise SvtadInputError(f"issues {action}", "expected a Testing Issue id (svtad issues list shows them)")
+    who = args.by or whoami()
+    if action == "record":
+        missing = [flag for flag, value in (("--title", args.title), ("--severity", args.severity),
+                                            ("--stage", stage), ("--origin", args.origin)) if not value]
+        if missing:
+            raise SvtadInputError("issues record", f"needs {', '.join(missing)}")
+        assert stage is not None
+        row = store.record_issue(issue_id=args.issue_id, title=args.title, severity=_severity(args.severity),
+                                 stage=stage, release=release, campaign=args.campaign, origin=args.origin,
+                                 cause=args.cause or ak.DEFAULT_CAUSE, provider=args.provider or ak.DEFAULT_PROVIDER,
+                                 why=args.reason or "", who=who)
+        if args.agreement:
+            row = store.agree_count_in(row["uid"], stage=stage, release=release, agreement=args.agreement,
+                                       clause="13.23(ii)", who=who)
+        _show(store, row)
+        return 0
+    row = store.issue(args.issue_id, stage=stage, release=release, campaign=args.campaign)
+    why = args.reason or ""
+    if action == "set-severity":
+        row = store.change_issue(row["uid"], severity=_severity(args.value), why=why, who=who)
+    elif action == "set-cause":
+        if args.value not in ak.CAUSES:
+            raise SvtadInputError("set-cause", f"cause must be one of {', '.join(ak.CAUSES)}, got '{args.value}'")
+        row = store.change_issue(row["uid"], cause=args.value, why=why, who=who)
+    elif action == "set-provider":
+        if not args.value or not args.value.strip():
+            raise SvtadInputError("set-provider", "expected the DCC Service Provider's name")
+        row = store.change_issue(row["uid"], provider=args.value.strip(), why=why, who=who)
     elif action == "close":
-        row = store.change_issue(args.issue_id, status="closed")
+        if not why.strip():
+            raise SvtadInputError("close", "closing a Testing Issue needs --reason (it goes into its history)")
+        row = store.change_issue(row["uid"], status="closed", why=why, who=who)
     elif action == "reopen":
-        row = store.change_issue(args.issue_id, status="open", tag_agreed=False)
-    else:  # exclude (13.20): counted again unless the TAG agreed
+        row = store.change_issue(row["uid"], status="open", tag_agreed=False, why=why, who=who)
+    elif action == "count-in":
+        target = _stage(args.value, "count-in STAGE")
+        if target is None or not args.agreement:
+            raise SvtadInputError("count-in", "expected the stage to count it in (e.g. SIT) and --agreement "
+                                  "(the TAG's agreement, 13.22-13.23)")
+        row = store.agree_count_in(row["uid"], stage=target, release=release or row["release"],
+                                   agreement=args.agreement, clause=_count_in_clause(row, target), who=who)
+    elif action == "exclude":  # (13.20): counted again unless the TAG agreed
         if not args.rationale:
             raise SvtadInputError("exclude", "an exclusion needs --rationale (13.20: the DCC states its rationale)")
-        row = store.change_issue(args.issue_id, status="excluded", rationale=args.rationale,
-                                 tag_agreed=bool(args.tag_agreed))
-    for key in ISSUE_FIELDS + ("tests", "rationale", "closed_at"):
-        print(f"{key:>12}: {row.get(key)}")
-    if row["status"] == "excluded" and not row["tag_agreed"]:
-        print("note: excluded without TAG agreement: it still counts against the thresholds (13.20)")
+        row = store.change_issue(row["uid"], status="excluded", rationale=args.rationale,
+                                 tag_agreed=bool(args.tag_agreed), why=why or args.rationale, who=who)
+    _show(store, row)
     return 0
+
+
+def _severity(value: str | None) -> int:
+    if value not in ("1", "2", "3", "4", "5"):
+        raise SvtadInputError("severity", f"severity must be 1-5, got '{value}'")
+    return int(value)
 
 
 def _workoff_csv(items: list[WorkOffItem], tcc: date) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["issue_id", "severity", "due_date", "working_days", "tcc_date", "needs_correction_plan",
-                     "error", "title"])
+                     "error", "title", "status", "counted", "cause", "provider"])
     for item in items:
         writer.writerow([item.issue_id, item.severity, item.due_date or "", item.working_days or "", tcc,
-                         str(item.needs_correction_plan).lower(), item.error, item.title])
+                         str(item.needs_correction_plan).lower(), item.error, item.title, item.status,
+                         str(item.counted).lower(), item.cause, item.provider])
     return out.getvalue()
 
 
@@ -91,7 +189,8 @@ def _workoff_html(items: list[WorkOffItem], tcc: date, campaign: str, region: st
         f"<tr class='{'error' if item.error else 'late' if item.overdue else ''}'><td>{html.escape(item.issue_id)}"
         f"</td><td>{item.severity}</td><td>{item.due_date or ''}</td><td>{item.working_days or ''}</td>"
         f"<td>{'yes (15.2)' if item.needs_correction_plan else ''}</td><td>{html.escape(item.error)}</td>"
-        f"<td>{html.escape(item.title)}</td></tr>" for item in items)
+        f"<td>{html.escape(item.status)}{'' if item.counted else ' (not counted)'}</td><td>{html.escape(item.cause)}"
+        f"</td><td>{html.escape(item.title)}</td></tr>" for item in items)
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>Work Off Plan: {html.escape(campaign)}</title>"
             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid "
             "#ccc;padding:4px 8px}tr.late{background:#fde2b3}tr.error{background:#f8c0c0}</style></head><body>"
@@ -99,18 +198,24 @@ def _workoff_html(items: list[WorkOffItem], tcc: date, campaign: str, region: st
             f"<p>Test Completion Certificate date {tcc}; Working Days exclude weekends and bank holidays of "
             f"{html.escape(REGIONS[region])}; status on {today}. Severity 3 within 20, 4 within 40, 5 within 60 "
             "Working Days. Rows past due need a correction plan (15.2); severity 1-2 issues cannot be on a plan."
-            "</p><table><tr><th>issue</th><th>severity</th><th>due</th><th>Working Days</th>"
-            f"<th>correction plan</th><th>error</th><th>title</th></tr>{rows}</table></body></html>")
+            " Every open Testing Issue is on the plan (15.1), TAG-excluded and device-caused ones too.</p><table><tr>"
+            "<th>issue</th><th>severity</th><th>due</th><th>Working Days</th><th>correction plan</th><th>error</th>"
+            f"<th>status</th><th>cause</th><th>title</th></tr>{rows}</table></body></html>")
 
 
 def workoff_command(args: argparse.Namespace) -> int:
     store = _store(args)
     tcc = _date(args.tcc_date, "--tcc-date")
     today = _date(args.today, "--today") if args.today else date.today()
-    stage, release = _campaign_stage(store, args.campaign)
-    issues = extant_candidates(store, args.campaign, stage, release)
+    stage, release = _campaign_phase(store, args.campaign, _stage(args.stage))
+    issues = phase_issues(store, args.campaign, stage, release)
     holidays = bank_holidays(tcc, date(tcc.year + 1, 12, 31), args.region)
     items = work_off_plan(issues, tcc, today, holidays)
+    if args.record:
+        plan_id = store.record_work_off_plan(stage=stage, release=release, campaign=args.campaign, tcc_date=tcc,
+                                             items=items)
+        print(f"Work Off Plan #{plan_id} of {stage} {release or ''} campaign '{args.campaign}' recorded in "
+              f"{store.name}: {len(items)} items (12.6(h) checks them in the phases after it)", file=sys.stderr)
     text = _workoff_csv(items, tcc) if args.format == "csv" else _workoff_html(items, tcc, args.campaign,
                                                                                args.region.upper(), today)
     if args.output:
@@ -128,23 +233,32 @@ def campaign_verdict_command(args: argparse.Namespace) -> int:
     from pytest_svtad.reports import terminal
 
     store = _store(args)
-    stage, release = _campaign_stage(store, args.campaign)
-    view = load_campaign(store, args.campaign, args.exit_version)
-    issues = extant_candidates(store, args.campaign, stage, release)
+    stage, release = _campaign_phase(store, args.campaign, _stage(getattr(args, "stage", None)))
+    view = load_campaign(store, args.campaign, args.exit_version, stage=stage, release=release)
+    issues = phase_issues(store, args.campaign, stage, release)
     criteria = load_criteria(Path(args.criteria)) if args.criteria else Criteria()
     ttm = load_ttm(Path(args.ttm)) if args.ttm else None
     report = Path(args.report) if args.report else None
     dmc_ids = sorted({e.dmc for e in view.plan if e.dmc})
     outputs = Outputs(all_stored=True)
+    work_off = WorkOffCheck(store.name, store.preceding_work_off_plans(stage, release)) \
+        if stage in ak.WORK_OFF_STAGES else None
+    other = next((s for s in ak.DMCT_STAGES if s != stage), None) if stage in ak.DMCT_STAGES else None
     verdict = close_out(stage=stage, release=release, criteria=criteria, ttm=ttm, report_dir=report,
                         plan=view.plan, results=view.results, issues=issues, dmc_ids=dmc_ids,
-                        sut_version=view.exit_version, interrupted=False, outputs=outputs)
-    verdict.notes.append(f"campaign '{args.campaign}': {view.runs} runs in {store.name}, read without running tests")
+                        sut_version=view.exit_version, interrupted=False, outputs=outputs, work_off=work_off,
+                        other_dmct_stage=dmc_counts(store, args.campaign, other, release) if other else None,
+                        dmct_issues=dmct_issues(store, args.campaign, release) if other else (),
+                        dmct_where=f"campaign '{args.campaign}'")
+    verdict.notes.append(f"campaign '{args.campaign}': {view.runs} runs of {stage} in {store.name}, read without "
+                         "running tests")
 
     def write_line(text: str = "", **_: Any) -> None:
         print(text)
 
-    terminal.render(verdict, write_line, str(report) if report else None)
+    dmct_lines = [f"DMCT {dmc}: {'completed' if a.completed else 'NOT completed'}; {a.recommendation}"
+                  for dmc, a in sorted((verdict.dmct or {}).items())]
+    terminal.render(verdict, write_line, str(report) if report else None, dmct_lines)
     if args.json:
         print(json.dumps(verdict.as_dict(), indent=2))
     return 0 if verdict.met else 1
@@ -162,14 +276,28 @@ def add_store_commands(sub: Any) -> None:
     def store_arg(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--store", help="store URL or SQLite path (default .svtad/svtad.db here)")
 
-    p = sub.add_parser("issues", help="Testing Issues in the store: list, show, set-severity, close, reopen, exclude")
-    p.add_argument("action", choices=["list", "show", "set-severity", "close", "reopen", "exclude"])
+    p = sub.add_parser("issues", help="Testing Issues in the store: list, show, set-severity, set-cause, "
+                       "set-provider, close, reopen, exclude, count-in, record")
+    p.add_argument("action", choices=["list", "show", "set-severity", "set-cause", "set-provider", "close",
+                                      "reopen", "exclude", "count-in", "record"])
     p.add_argument("issue_id", nargs="?")
-    p.add_argument("value", nargs="?", help="the new severity, for set-severity")
-    p.add_argument("--campaign")
+    p.add_argument("value", nargs="?", help="set-severity: 1-5; set-cause: dcc, device or undetermined; "
+                   "set-provider: the DCC Service Provider; count-in: the stage to count it in (e.g. SIT)")
+    p.add_argument("--campaign", help="the issue's campaign (list: filter; others: choose among phases)")
+    p.add_argument("--stage", help="the issue's stage (list: filter; others: choose among phases; record: its phase)")
+    p.add_argument("--release", help="the issue's Capability Release (as --stage)")
     p.add_argument("--status", choices=["open", "closed", "excluded"])
+    p.add_argument("--reason", help="why: goes into the issue's history (required to close)")
+    p.add_argument("--by", help="who makes the change (default: the user name)")
     p.add_argument("--rationale", help="for exclude: why the issue should not count (13.20)")
     p.add_argument("--tag-agreed", action="store_true", help="for exclude: the TAG agreed the exclusion")
+    p.add_argument("--agreement", help="for count-in and record: the TAG's agreement to count it (13.22, 13.23(ii))")
+    p.add_argument("--title", help="for record: what the issue is")
+    p.add_argument("--severity", help="for record: 1-5")
+    p.add_argument("--origin", choices=["environment", "production", "participant"],
+                   help="for record: where it was identified (13.23 (a)-(c))")
+    p.add_argument("--cause", choices=list(ak.CAUSES), help="for record: dcc, device or undetermined (default)")
+    p.add_argument("--provider", help="for record: the DCC Service Provider (default DCC)")
     store_arg(p)
     p.set_defaults(func=issues_command)
 
@@ -180,6 +308,9 @@ def add_store_commands(sub: Any) -> None:
     p.add_argument("--region", default="ENG", help="bank holidays: ENG (England and Wales, default), WLS, SCT, NIR")
     p.add_argument("--today", help="date to judge lateness on (default today)")
     p.add_argument("--output", help="file to write (default standard output)")
+    p.add_argument("--stage", help="the campaign's stage (default: its newest run's)")
+    p.add_argument("--record", action="store_true",
+                   help="record the plan in the store, so the phases after this one check it (12.6(h))")
     store_arg(p)
     p.set_defaults(func=workoff_command)
 

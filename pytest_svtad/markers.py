@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from pytest_svtad.model import Descoping
+from pytest_svtad.model import SECRETARY_OF_STATE, TAB, Descoping
 from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.smets1.catalogue import SrvCatalogue
 from pytest_svtad.smets1.profiles import KIND_NAMES, DeviceKind, DmcProfile
@@ -20,10 +20,15 @@ MARKERS = {
     "regression": "regression: the test is in the regression set (Table 13.1 row 2), not the functional set.",
     "stages": f"stages(*names): stages in which the test is planned ({', '.join(ak.STAGES)}); absent = every stage.",
     "requires": f"requires(*kinds): device kinds the DMC must contain ({KIND_NAMES}); else not applicable.",
-    "descoped": "descoped(reason, approval): approved de-scoping (12.6(a)): out of planned counts, listed in reports.",
+    "descoped": "descoped(reason, approval, approved_by=()): approved de-scoping (12.6(a)): out of planned counts, "
+                "listed in reports; approved_by names the approvers ('TAB', 'Secretary of State': SIT needs both).",
     "severity": "severity(n): severity 1-5 of the Testing Issue a failure raises (13.19); default: the most severe "
                 "TTM severity of its requirements, else 3.",
-    "known_defect": "known_defect(issue_id): a failure of this test is the known Testing Issue issue_id.",
+    "known_defect": "known_defect(issue_id, cause=None, provider=None): a failure of this test is the known Testing "
+                    "Issue issue_id.",
+    "testing_issue": "testing_issue(cause=None, provider=None): the Testing Issue a failure raises is attributed to "
+                     "cause 'dcc', 'device' or 'undetermined' (13.19; default undetermined) and to a DCC Service "
+                     "Provider named in the criteria file's providers.",
     "witnessed": "witnessed(by=None): the test is in the witnessed subset (13.11-13.13), optionally naming who.",
 }
 
@@ -45,6 +50,8 @@ class Tags:
     severity: int = ak.DEFAULT_SEVERITY
     known_defect: str | None = None
     witnessed: str | None = None  # "" when witnessed by an unnamed observer
+    cause: str | None = None  # the cause a failure's Testing Issue is attributed to (13.19)
+    provider: str | None = None  # the DCC Service Provider it is attributed to
     tagged: bool = False  # any svtad marker at all
 
     def planned_in(self, stage: str) -> bool:
@@ -78,6 +85,25 @@ def _one(marks: dict[str, list[pytest.Mark]], name: str, signature: str) -> obje
         raise MarkerError(f"@pytest.mark.{signature}: expected exactly one argument, got args={mark.args!r} "
                           f"kwargs={mark.kwargs!r}")
     return values[0]
+
+
+def _approvers(value: object) -> tuple[str, ...]:
+    """``approved_by``: one name or several; 'SoS' is read as the Secretary of State (12.6(a))."""
+    names = [value] if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else None
+    if names is None or not all(isinstance(name, str) and name.strip() for name in names):
+        raise MarkerError("@pytest.mark.descoped(..., approved_by=...): expected a name or a list of names, e.g. "
+                          "approved_by=('TAB', 'Secretary of State')")
+    aliases = {"sos": SECRETARY_OF_STATE, "secretary of state": SECRETARY_OF_STATE, "tab": TAB}
+    return tuple(dict.fromkeys(aliases.get(str(name).strip().lower(), str(name).strip()) for name in names))
+
+
+def _attribution(mark: pytest.Mark, signature: str) -> tuple[str | None, str | None]:
+    cause, provider = mark.kwargs.get("cause"), mark.kwargs.get("provider")
+    if cause is not None and cause not in ak.CAUSES:
+        raise MarkerError(f"@pytest.mark.{signature}: cause must be one of {', '.join(ak.CAUSES)}, got {cause!r}")
+    if provider is not None and (not isinstance(provider, str) or not provider.strip()):
+        raise MarkerError(f"@pytest.mark.{signature}: provider must be a non-empty string, got {provider!r}")
+    return cause, provider.strip() if isinstance(provider, str) else None
 
 
 def read_tags(node: pytest.Item | pytest.Function, catalogue: SrvCatalogue, ttm: Ttm | None) -> Tags:
@@ -142,11 +168,12 @@ def read_tags(node: pytest.Item | pytest.Function, catalogue: SrvCatalogue, ttm:
         args = list(descoped_mark.args)
         reason = descoped_mark.kwargs.get("reason", args.pop(0) if args else None)
         approval = descoped_mark.kwargs.get("approval", args.pop(0) if args else None)
+        approved_by = descoped_mark.kwargs.get("approved_by", args.pop(0) if args else ())
         if args or not all(isinstance(v, str) and v.strip() for v in (reason, approval)) \
-                or set(descoped_mark.kwargs) - {"reason", "approval"}:
-            raise MarkerError("@pytest.mark.descoped(reason, approval): both a reason and the approval reference "
-                              "are required (12.6(a): de-scoping needs approval)")
-        descoped = Descoping(str(reason).strip(), str(approval).strip())
+                or set(descoped_mark.kwargs) - {"reason", "approval", "approved_by"}:
+            raise MarkerError("@pytest.mark.descoped(reason, approval, approved_by=()): both a reason and the "
+                              "approval reference are required (12.6(a): de-scoping needs approval)")
+        descoped = Descoping(str(reason).strip(), str(approval).strip(), _approvers(approved_by))
 
     severity = ak.DEFAULT_SEVERITY
     severity_value = _one(marks, "severity", "severity(n)")
@@ -156,8 +183,22 @@ def read_tags(node: pytest.Item | pytest.Function, catalogue: SrvCatalogue, ttm:
             raise MarkerError(f"@pytest.mark.severity(n): n must be an integer 1-5, got {severity_value!r}")
         severity = severity_value
 
-    defect_value = _one(marks, "known_defect", "known_defect(issue_id)")
-    known_defect = _strings("known_defect", [defect_value], "known_defect(issue_id)")[0] if defect_value else None
+    known_defect = cause = provider = None
+    if "known_defect" in marks:
+        mark = marks["known_defect"][0]
+        signature = "known_defect(issue_id, cause=None, provider=None)"
+        issue_id = mark.kwargs.get("issue_id", mark.args[0] if mark.args else None)
+        if len(mark.args) > 1 or set(mark.kwargs) - {"issue_id", "cause", "provider"}:
+            raise MarkerError(f"@pytest.mark.{signature}: expected one issue id and optionally cause= and provider=")
+        known_defect = _strings("known_defect", [issue_id], signature)[0]
+        cause, provider = _attribution(mark, signature)
+    if "testing_issue" in marks:
+        mark = marks["testing_issue"][0]
+        signature = "testing_issue(cause=None, provider=None)"
+        if mark.args or set(mark.kwargs) - {"cause", "provider"} or not mark.kwargs:
+            raise MarkerError(f"@pytest.mark.{signature}: expected cause= and/or provider= as keywords")
+        own_cause, own_provider = _attribution(mark, signature)
+        cause, provider = cause or own_cause, provider or own_provider
 
     witnessed = None
     if "witnessed" in marks:
@@ -175,4 +216,5 @@ def read_tags(node: pytest.Item | pytest.Function, catalogue: SrvCatalogue, ttm:
         severity = min(given, default=severity)
     return Tags(ttm=tuple(ttm_ids), srv=srv, functional_group=group, regression=regression_mark is not None,
                 stages=stages, requires=frozenset(requires), srv_devices=srv_devices, descoped=descoped,
-                severity=severity, known_defect=known_defect, witnessed=witnessed, tagged=True)
+                severity=severity, known_defect=known_defect, witnessed=witnessed, cause=cause, provider=provider,
+                tagged=True)

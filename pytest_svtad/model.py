@@ -20,12 +20,31 @@ class Outcome(StrEnum):
     NOT_RUN = "not_run"
 
 
+SECRETARY_OF_STATE = "Secretary of State"
+TAB = "TAB"
+
+
 @dataclass(frozen=True, slots=True)
 class Descoping:
-    """An approved de-scoping (12.6(a)): the test leaves the planned counts and is listed in reports."""
+    """An approved de-scoping (12.6(a)): the test leaves the planned counts and is listed in reports.
+
+    ``approved_by`` names who approved it: 12.6(a) needs the TAB's approval, and for SIT the Secretary of State's
+    approval of the TAB's recommendation (the verdict lists SIT de-scopings without it as an unmet condition)."""
 
     reason: str
     approval: str
+    approved_by: tuple[str, ...] = ()
+
+    @property
+    def secretary_of_state_approved(self) -> bool:
+        return SECRETARY_OF_STATE in self.approved_by
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"reason": self.reason, "approval": self.approval, "approved_by": list(self.approved_by)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Descoping:
+        return cls(str(data["reason"]), str(data["approval"]), tuple(data.get("approved_by") or ()))
 
 
 @dataclass(slots=True)
@@ -43,6 +62,13 @@ class PlanEntry:
     known_defect: str | None = None
     descoped: Descoping | None = None
     witnessed: str | None = None  # set (possibly "") when the test is in the witnessed subset (13.11-13.13)
+    cause: str | None = None  # the cause a failure's Testing Issue is attributed to (13.19), when the test says
+    provider: str | None = None  # the DCC Service Provider a failure's Testing Issue is attributed to
+
+    @property
+    def test_key(self) -> str:
+        """The test without its DMC: one test failing on several DMCs is one Testing Issue (13.19)."""
+        return test_key(self.nodeid, self.dmc)
 
     @property
     def dmc_key(self) -> str:
@@ -57,8 +83,8 @@ class PlanEntry:
         return {"nodeid": self.nodeid, "dmc": self.dmc, "ttm": list(self.ttm), "srv": self.srv,
                 "functional_group": self.functional_group, "regression": self.regression,
                 "severity": self.severity, "known_defect": self.known_defect,
-                "descoped": {"reason": descoped.reason, "approval": descoped.approval} if descoped else None,
-                "witnessed": self.witnessed}
+                "descoped": descoped.to_dict() if descoped else None,
+                "witnessed": self.witnessed, "cause": self.cause, "provider": self.provider}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlanEntry:
@@ -72,9 +98,29 @@ class PlanEntry:
             regression=bool(data.get("regression")),
             severity=int(data.get("severity", 3)),
             known_defect=data.get("known_defect"),
-            descoped=Descoping(**descoped) if descoped else None,
+            descoped=Descoping.from_dict(descoped) if descoped else None,
             witnessed=data.get("witnessed"),
+            cause=data.get("cause"),
+            provider=data.get("provider"),
         )
+
+
+def test_key(nodeid: str, dmc: str | None) -> str:
+    """``m.py::test_x[DMC-001]`` -> ``m.py::test_x``; ``m.py::test_x[3-DMC-001]`` -> ``m.py::test_x[3]``: the node id
+    with the DMC's parameter id taken out of the parameter ids pytest joined with ``-``."""
+    if not dmc or not nodeid.endswith("]") or "[" not in nodeid:
+        return nodeid
+    head, _, params = nodeid[:-1].partition("[")
+    if params == dmc:
+        return head
+    if params.startswith(f"{dmc}-"):
+        return f"{head}[{params[len(dmc) + 1:]}]"
+    if params.endswith(f"-{dmc}"):
+        return f"{head}[{params[:-len(dmc) - 1]}]"
+    middle = f"-{dmc}-"
+    if middle in params:
+        return f"{head}[{params.replace(middle, '-', 1)}]"
+    return nodeid
 
 
 @dataclass(slots=True)

@@ -14,17 +14,20 @@ import pytest
 
 from pytest_svtad.controller import PROP_TAGS, ResultCollector, ResultsLog, plain_nodeid
 from pytest_svtad.markers import MARKERS, MarkerError, Tags, read_tags
-from pytest_svtad.model import NO_DMC, PlanEntry
+from pytest_svtad.model import PlanEntry
 from pytest_svtad.options import Settings
 from pytest_svtad.outputs import close_out
 from pytest_svtad.reports import publish
-from pytest_svtad.reports.evidence import DMCT_STAGES
 from pytest_svtad.reports.files import write_verdict
-from pytest_svtad.rules.dmct import DEFAULT_RULE_SOURCE, DmctAssessment, assess
-from pytest_svtad.rules.issues import raise_issues
-from pytest_svtad.rules.verdict import Outputs, Verdict
+from pytest_svtad.rules.appendix_ak import DMCT_STAGES, WORK_OFF_STAGES
+from pytest_svtad.rules.counts import Counts
+from pytest_svtad.rules.dmct import DmctAssessment
+from pytest_svtad.rules.issues import TestingIssue, raise_issues
+from pytest_svtad.rules.verdict import Outputs, Verdict, WorkOffCheck
 from pytest_svtad.smets1.profiles import DeviceKind, DmcProfile
-from pytest_svtad.store.campaign import extant_candidates, load_campaign
+from pytest_svtad.store import StoreError
+from pytest_svtad.store.campaign import dmc_counts, load_campaign, phase_issues
+from pytest_svtad.store.campaign import dmct_issues as dmct_issues_of
 from pytest_svtad.store.sink import StoreSink, host_name
 
 TAGS_KEY = pytest.StashKey[Tags]()
@@ -44,6 +47,8 @@ def plan_entry(item: pytest.Item, tags: Tags) -> PlanEntry:
         known_defect=tags.known_defect,
         descoped=tags.descoped,
         witnessed=tags.witnessed,
+        cause=tags.cause,
+        provider=tags.provider,
     )
 
 
@@ -71,6 +76,11 @@ class SvtadSession:
             tags = read_tags(definition, self.settings.catalogue, self.settings.ttm)
         except MarkerError as exc:
             raise pytest.Collector.CollectError(f"{definition.nodeid}: {exc}") from None
+        providers = self.settings.criteria.providers
+        if tags.provider is not None and tags.provider not in providers:
+            raise pytest.Collector.CollectError(
+                f"{definition.nodeid}: DCC Service Provider '{tags.provider}' is not in the criteria file's "
+                f"providers ({', '.join(providers)})")
         self._definition_tags[definition.nodeid] = tags
         return tags
 
@@ -159,16 +169,14 @@ class SvtadSession:
             or e.functional_group != "Ungrouped" for e in self.collector.plan.values())
 
     def dmct_summary(self) -> list[str]:
-        """One line per DMC for the DMCT stages: completed or not (20.28) and the EPCL recommendation (20.30)."""
-        verdict, s = self.verdict, self.settings
-        if verdict is None or s.stage not in DMCT_STAGES:
+        """One line per DMC for the DMCT stages: completed or not (20.14, 20.28) and the EPCL recommendation (20.26)
+        or why not (20.30)."""
+        verdict = self.verdict
+        if verdict is None or verdict.dmct is None:
             return []
-        epcl = {d.id: d.epcl_entry or d.id for d in s.selected_dmcs}
-        lines = [_dmct_line(assess(dmc, epcl.get(dmc, dmc), counts, verdict.issues, s.criteria))
-                 for dmc, counts in verdict.counts.functional_by_dmc.items() if dmc != NO_DMC]
-        rule = s.criteria.dmct_completion
-        source = f"criteria file {s.criteria.source}" if rule is not None else DEFAULT_RULE_SOURCE
-        return [*lines, f"DMCT completion rule from the {source}"] if lines else []
+        lines = [_dmct_line(assessment) for _, assessment in sorted(verdict.dmct.items())]
+        source = next(iter(verdict.dmct.values())).rule_source if verdict.dmct else ""
+        return [*lines, f"DMCT completion rule: {source}"] if lines else []
 
     def finish(self, interrupted: bool) -> None:
         self.collector.finish(interrupted)
@@ -179,7 +187,9 @@ class SvtadSession:
         s = self.settings
         plan = list(self.collector.plan.values())
         results = self.collector.results
-        issues = raise_issues(plan, results, {d.id: d.epcl_entry or d.id for d in s.selected_dmcs})
+        epcl_of = {d.id: d.epcl_entry or d.id for d in s.selected_dmcs}
+        issues = raise_issues(plan, results, epcl_of, stage=s.stage, release=s.release, campaign=s.campaign,
+                              default_provider=s.criteria.default_provider)
         notes: list[str] = []
         outputs = self.outputs
         log = self.collector.log
@@ -191,23 +201,42 @@ class SvtadSession:
             if sink.error:
                 notes.append(f"{sink.error}: this session's run, plan, results and issues were written to "
                              f"{sink.fallback} instead")
+        store = sink.store if sink is not None and sink.error is None else None
+        other_dmct: dict[str, Counts] | None = None
+        dmct_issues: list[TestingIssue] = []
+        dmct_where = "this session"
         if s.campaign:
-            if sink is None or sink.error or sink.store is None:
+            if store is None:
                 notes.append(f"campaign '{s.campaign}' needs a writable store: this verdict covers this session alone")
             else:
-                view = load_campaign(sink.store, s.campaign, s.exit_version)
+                view = load_campaign(store, s.campaign, s.exit_version, stage=s.stage, release=s.release)
                 plan, results = view.plan, view.results
-                issues = extant_candidates(sink.store, s.campaign, s.stage, s.release)
+                issues = phase_issues(store, s.campaign, s.stage, s.release)
                 outputs.all_stored = True  # every result of the view came from the store
-                notes.append(f"campaign '{s.campaign}': {view.runs} runs in {sink.store.name}; each planned test's "
-                             f"latest executed result; regression counted on SUT version "
+                notes.append(f"campaign '{s.campaign}': {view.runs} runs of {s.stage} in {store.name}; each planned "
+                             f"test's latest executed result; regression counted on SUT version "
                              f"{view.exit_version or '(unstated)'} only")
+                if s.stage in DMCT_STAGES:
+                    other = next(stage for stage in DMCT_STAGES if stage != s.stage)
+                    other_dmct = dmc_counts(store, s.campaign, other, s.release)
+                    dmct_issues = dmct_issues_of(store, s.campaign, s.release)
+                    dmct_where = f"campaign '{s.campaign}'"
+        work_off = None
+        if s.stage in WORK_OFF_STAGES:
+            work_off = WorkOffCheck(None)
+            if store is not None:
+                try:
+                    work_off = WorkOffCheck(store.name, store.preceding_work_off_plans(s.stage, s.release))
+                except StoreError as exc:
+                    notes.append(f"preceding Work Off Plans not read: {exc}")
         dmc_ids = sorted({e.dmc for e in plan if e.dmc} | {d.id for d in s.selected_dmcs}) \
             if any(e.dmc for e in plan) else []
         verdict = close_out(stage=s.stage, release=s.release, criteria=s.criteria, ttm=s.ttm,
                             report_dir=s.report_dir, plan=plan, results=results, issues=issues, dmc_ids=dmc_ids,
                             sut_version=s.exit_version or s.sut_version, interrupted=interrupted, outputs=outputs,
-                            results_error=(log.error if log else "results log not opened"), write_verdict_file=False)
+                            results_error=(log.error if log else "results log not opened"), write_verdict_file=False,
+                            work_off=work_off, epcl_of=epcl_of, other_dmct_stage=other_dmct,
+                            dmct_issues=dmct_issues, dmct_where=dmct_where)
         verdict.notes.extend([*self.notes, *notes])
         if sink is not None:
             sink.end(interrupted=interrupted, verdict="met" if verdict.met else "not_met")

@@ -15,13 +15,12 @@ from typing import TYPE_CHECKING, Any
 from pytest_svtad.model import NO_DMC, Outcome
 from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.counts import Counts, count
-from pytest_svtad.rules.dmct import DmctAssessment, assess
+from pytest_svtad.rules.dmct import DmctAssessment
 
 if TYPE_CHECKING:
     from pytest_svtad.reports.publish import ReportContext
 
 REASON_LIMIT = 600
-DMCT_STAGES = ("DMCT-MT", "DMCT-SRVT")
 
 
 def short_name(nodeid: str) -> str:
@@ -216,13 +215,7 @@ def build(context: ReportContext) -> EvidenceData:
                                  "section": req.section, "clause": req.clause,
                                  "in_scope": req.in_scope(verdict.stage), "by_dmc": by_dmc, "tally": tally,
                                  "uncovered": rid in uncovered})
-    epcl_of = {row["id"]: row["epcl_entry"] for row in _dmc_rows(context, dmc_ids)}
-    assessments = {}
-    if verdict.stage in DMCT_STAGES:
-        for dmc in dmc_ids:
-            if dmc != NO_DMC:
-                assessments[dmc] = assess(dmc, epcl_of.get(dmc, dmc), counted.functional_by_dmc.get(dmc, Counts()),
-                                          context.issues, settings.criteria)
+    assessments = dict(verdict.dmct or {})  # computed once, with the verdict (20.14, 20.26-20.30)
     meta = {
         "stage": verdict.stage, "release": verdict.release or "", "sut_version": verdict.sut_version or "",
         "seed": settings.seed, "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -234,7 +227,7 @@ def build(context: ReportContext) -> EvidenceData:
         "functional": _counts(counted.functional) or {}, "regression": _counts(counted.regression) or {},
         "by_dmc": {dmc: _counts(c) or {} for dmc, c in counted.functional_by_dmc.items()},
         "interrupted": verdict.interrupted, "traceability": verdict.traceability.as_dict(),
-        "pass_threshold": settings.criteria.functional_pass_rate,
+        "pass_threshold": settings.criteria.pass_rate_for(verdict.stage)[0] or 1.0,
     }
     issues = [{**issue.to_dict(), "extant": issue.extant}
               for issue in sorted(context.issues, key=lambda i: (i.severity, i.id))]

@@ -1,32 +1,68 @@
-"""Reading a campaign and its extant Testing Issues from the store."""
+"""Reading a campaign and the Testing Issues that count in its Test Phase from the store (13.18-13.23)."""
 
 from __future__ import annotations
 
 from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.campaign import CampaignRun, CampaignView, combine
+from pytest_svtad.rules.counts import Counts, count
 from pytest_svtad.rules.issues import TestingIssue
 from pytest_svtad.store.db import Store
+from pytest_svtad.store.issues import issue_from_row
 
 
-def load_campaign(store: Store, campaign: str, exit_version: str | None = None) -> CampaignView:
-    runs = store.runs(campaign)
+def load_campaign(store: Store, campaign: str, exit_version: str | None = None, *, stage: str | None = None,
+                  release: str | None = None) -> CampaignView:
+    """The campaign's runs of one Test Phase (``stage``, and ``release`` when given) combined: a campaign may hold
+    runs of several stages (DMCT MT and DMCT SRVT of the same DMCs, 20.14), and a verdict is one stage's."""
+    runs = [run for run in store.runs(campaign) if (stage is None or run["stage"] == stage)
+            and (release is None or run["release"] == release)]
     ids = [run["id"] for run in runs]
     plans, results = store.plan_and_results(ids)
     return combine([CampaignRun(run["id"], run["sut_version"], plans[run["id"]],
                                 {r.nodeid: r for r in results[run["id"]]}) for run in runs], exit_version)
 
 
-def issue_from_row(row: dict) -> TestingIssue:  # type: ignore[type-arg]
-    return TestingIssue(id=row["id"], title=row["title"], severity=row["severity"], known_defect=row["known_defect"],
-                        status=row["status"], tag_agreed=row["tag_agreed"], rationale=row["rationale"],
-                        dmcs=list(row["dmcs"]), tests=list(row["tests"]), epcl_entries=list(row["epcl_entries"]))
+def dmc_counts(store: Store, campaign: str, stage: str, release: str | None = None) -> dict[str, Counts]:
+    """Each DMC's functional counts over the campaign's runs of ``stage`` (for the other DMCT stage, 20.14)."""
+    view = load_campaign(store, campaign, stage=stage, release=release)
+    return count(view.plan, view.results).functional_by_dmc
 
 
-def extant_candidates(store: Store, campaign: str, stage: str, release: str | None) -> list[TestingIssue]:
-    """The campaign's issues, and issues still open from the same stage of earlier Capability Releases (13.18)."""
-    found = {row["id"]: row for row in store.issues(campaign=campaign)}
+def _agreed(issue: TestingIssue, stage: str, release: str | None) -> dict[str, str] | None:
+    return next((entry for entry in issue.count_in if entry.get("stage") == stage
+                 and entry.get("release") in (None, release)), None)
+
+
+def phase_issues(store: Store, campaign: str | None, stage: str, release: str | None) -> list[TestingIssue]:
+    """The Testing Issues listed for a Test Phase, with ``counted`` and ``counted_because`` set:
+
+    - the issues raised in the phase (stage + release) and campaign;
+    - still-open issues raised in the same stage of earlier Capability Releases (13.18: the *equivalent* phase);
+    - issues of other phases the TAG agreed to count here (13.22: SCT issues against SIT);
+    - issues identified in other environments or production, or raised by Testing Participants (13.23): listed,
+      and counted only where the TAG agreed (13.23(ii))."""
     earlier = ak.RELEASES[:ak.RELEASES.index(release)] if release in ak.RELEASES else ()
-    for row in store.issues(stage=stage):
-        if row["release"] in earlier and row["id"] not in found and issue_from_row(row).extant:
-            found[row["id"]] = row
-    return [issue_from_row(row) for row in sorted(found.values(), key=lambda r: r["id"])]
+    found: dict[tuple[str, str | None, str | None, str], TestingIssue] = {}
+    for row in store.issues():
+        issue = issue_from_row(row)
+        key = (issue.stage, issue.release, issue.campaign, issue.id)
+        agreement = _agreed(issue, stage, release)
+        if issue.stage == stage and issue.release == release and issue.campaign == campaign:
+            if issue.origin != "test":
+                issue.counted = agreement is not None
+                issue.counted_because = (f"{agreement.get('clause', '13.23')}: {agreement.get('agreement')}"
+                                         if agreement else "")
+            found[key] = issue
+        elif issue.stage == stage and issue.release in earlier and issue.is_open and issue.origin == "test":
+            issue.counted_because = f"13.18: raised in {stage} {issue.release}, still open"
+            found[key] = issue
+        elif agreement is not None:
+            issue.counted_because = (f"{agreement.get('clause', '13.22')}: raised in {issue.stage} "
+                                     f"{issue.release or ''}, agreed: {agreement.get('agreement')}")
+            found[key] = issue
+    return sorted(found.values(), key=lambda i: (i.id, i.stage, i.release or "", i.campaign or ""))
+
+
+def dmct_issues(store: Store, campaign: str, release: str | None) -> list[TestingIssue]:
+    """The campaign's issues of both DMCT stages (a DMC's completion reads both, 20.14, 20.29(e))."""
+    return [issue for stage in ak.DMCT_STAGES for issue in phase_issues(store, campaign, stage, release)]

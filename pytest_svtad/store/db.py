@@ -10,19 +10,28 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Text, create_engine, event, insert, select, text, type_coerce, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Text,
+    create_engine,
+    delete,
+    event,
+    insert,
+    inspect,
+    select,
+    text,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from pytest_svtad.model import Descoping, Outcome, PlanEntry, Result
-from pytest_svtad.rules.issues import TestingIssue
 from pytest_svtad.store import schema as t
+from pytest_svtad.store.issues import IssueRepository, StoreError
+from pytest_svtad.store.migrations import SCHEMA_VERSION, upgrade
 
-SCHEMA_VERSION = 1
 BATCH = 1000
-
-
-class StoreError(Exception):
-    """The store cannot be opened, read or written; the message names the store and the cause."""
 
 
 def default_url(rootdir: Path) -> str:
@@ -59,7 +68,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class Store:
+class Store(IssueRepository):
+    """One campaign store. Testing Issues and Work Off Plans: ``pytest_svtad.store.issues``."""
+
     def __init__(self, url: str) -> None:
         self.url = url
         self.name = _safe_url(url)
@@ -74,27 +85,38 @@ class Store:
             raise StoreError(f"cannot open store {self.name}: {_cause(exc)}") from None
 
     def _check_schema(self) -> None:
-        """Create what is missing and check the schema version. Two sessions may open a new store at the same
-        moment: on PostgreSQL they take turns under an advisory lock; on SQLite the loser of the race sees the
+        """Create a new store, or check the schema version of an existing one and upgrade it in place, one version
+        at a time, in the same transaction (``pytest_svtad.store.migrations``). Two sessions may open a store at the
+        same moment: on PostgreSQL they take turns under an advisory lock; on SQLite the loser of the race sees the
         tables and the version on its next try."""
+        found: int | None = None
         for attempt in range(5):
             try:
                 with self.engine.begin() as conn:
                     if self.engine.dialect.name == "postgresql":
                         conn.execute(text("SELECT pg_advisory_xact_lock(5372823)"))
+                    else:  # one transaction for the DDL too (pysqlite does not begin before DDL by itself)
+                        conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    if inspect(conn).has_table(t.meta.name):
+                        raw = conn.execute(select(t.meta.c.value).where(t.meta.c.key == "schema_version")).scalar()
+                        found = int(raw) if raw is not None else SCHEMA_VERSION
+                    else:
+                        found = SCHEMA_VERSION
+                    if found > SCHEMA_VERSION:
+                        break
+                    if found < SCHEMA_VERSION:
+                        upgrade(conn, found)
                     t.metadata.create_all(conn, checkfirst=True)
-                    found = conn.execute(select(t.meta.c.value).where(t.meta.c.key == "schema_version")).scalar()
-                    if found is None:
-                        conn.execute(insert(t.meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
+                    conn.execute(delete(t.meta).where(t.meta.c.key == "schema_version"))
+                    conn.execute(insert(t.meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
                 break
             except SQLAlchemyError:
                 if attempt == 4:
                     raise
                 time.sleep(0.2 * (attempt + 1))
-        if found is not None and int(found) > SCHEMA_VERSION:
+        if found is not None and found > SCHEMA_VERSION:
             raise StoreError(f"store {self.name} has schema version {found}, newer than this pytest-svtad "
                              f"understands ({SCHEMA_VERSION}): upgrade pytest-svtad")
-        # older versions are upgraded here, one step at a time (none yet: version 1 is the first)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -138,58 +160,6 @@ class Store:
                 yield conn
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot {what} in store {self.name}: {_cause(exc)}") from None
-
-    # -- Testing Issues ----------------------------------------------------------------------------------------
-
-    def upsert_issues(self, raised: Sequence[TestingIssue], *, stage: str, release: str | None,
-                      campaign: str | None) -> None:
-        """Record the issues a run raised: the same failure in a later run updates its issue (last seen, DMCs,
-        tests), reopening it if it had been closed; an exclusion stands until changed by hand."""
-        stamp = now()
-        with self._writing("record Testing Issues") as conn:
-            for issue in raised:
-                row = conn.execute(select(t.issues).where(t.issues.c.id == issue.id)).mappings().first()
-                if row is None:
-                    conn.execute(insert(t.issues).values(
-                        id=issue.id, title=issue.title, severity=issue.severity, status="open",
-                        known_defect=issue.known_defect, tag_agreed=False, rationale="", stage=stage,
-                        release=release, campaign=campaign, dmcs=issue.dmcs, tests=issue.tests,
-                        epcl_entries=issue.epcl_entries, first_seen=stamp, last_seen=stamp))
-                    continue
-                status = "open" if row["status"] == "closed" else row["status"]
-                conn.execute(update(t.issues).where(t.issues.c.id == issue.id).values(
-                    last_seen=stamp, status=status, closed_at=None if status == "open" else row["closed_at"],
-                    dmcs=sorted(set(row["dmcs"]) | set(issue.dmcs)), tests=sorted(set(row["tests"]) | set(issue.tests)),
-                    epcl_entries=sorted(set(row["epcl_entries"]) | set(issue.epcl_entries))))
-
-    def issues(self, *, campaign: str | None = None, stage: str | None = None,
-               status: str | None = None) -> list[dict[str, Any]]:
-        query = select(t.issues).order_by(t.issues.c.severity, t.issues.c.id)
-        if campaign is not None:
-            query = query.where(t.issues.c.campaign == campaign)
-        if stage is not None:
-            query = query.where(t.issues.c.stage == stage)
-        if status is not None:
-            query = query.where(t.issues.c.status == status)
-        with self._reading("read Testing Issues") as conn:
-            return [dict(row) for row in conn.execute(query).mappings()]
-
-    def issue(self, issue_id: str) -> dict[str, Any]:
-        with self._reading("read a Testing Issue") as conn:
-            row = conn.execute(select(t.issues).where(t.issues.c.id == issue_id)).mappings().first()
-        if row is None:
-            raise StoreError(f"no Testing Issue '{issue_id}' in {self.name}")
-        return dict(row)
-
-    def change_issue(self, issue_id: str, **values: Any) -> dict[str, Any]:
-        self.issue(issue_id)
-        if values.get("status") == "closed":
-            values["closed_at"] = now()
-        elif "status" in values:
-            values["closed_at"] = None
-        with self._writing("change a Testing Issue") as conn:
-            conn.execute(update(t.issues).where(t.issues.c.id == issue_id).values(**values))
-        return self.issue(issue_id)
 
     # -- reading campaigns -------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Tables of the campaign store, schema version 1 (upgrade path: docs/store.md)."""
+"""Tables of the campaign store, schema version 2 (upgrade steps: ``pytest_svtad.store.migrations``; docs/store.md)."""
 
 from __future__ import annotations
 
@@ -55,6 +55,8 @@ plan_entries = Table(
     Column("known_defect", String(100), nullable=True),
     Column("descoped", JSON, nullable=True),
     Column("witnessed", String(200), nullable=True),
+    Column("cause", String(20), nullable=True),  # schema 2
+    Column("provider", String(100), nullable=True),  # schema 2
 )
 
 results = Table(
@@ -70,9 +72,13 @@ results = Table(
     Column("evidence", JSON, nullable=False, default=list),
 )
 
+# A Testing Issue belongs to the Test Phase (stage + release) and campaign it was raised in (13.18): ``phase_key``
+# says which, and an id is unique within its phase (a known defect's id may recur in other phases).
 issues = Table(
     "svtad_issues", metadata,
-    Column("id", String(100), primary_key=True),
+    Column("uid", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(100), nullable=False),
+    Column("phase_key", String(400), nullable=False),
     Column("title", Text, nullable=False),
     Column("severity", Integer, nullable=False),
     Column("status", String(20), nullable=False),  # open, closed, excluded
@@ -88,7 +94,41 @@ issues = Table(
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("cause", String(20), nullable=False, default="undetermined"),  # dcc, device, undetermined (13.19)
+    Column("provider", String(100), nullable=False, default="DCC"),  # the DCC Service Provider (13.19)
+    Column("test_key", Text, nullable=False, default=""),  # the test without its DMC
+    Column("origin", String(20), nullable=False, default="test"),  # test, environment, production, participant
+    Column("related", JSON, nullable=False, default=list),  # the same test's issues in other phases
+    Column("count_in", JSON, nullable=False, default=list),  # agreements to count it in another phase (13.22-13.23)
+    UniqueConstraint("id", "phase_key", name="uq_svtad_issues_id_phase"),
 )
 
 Index("ix_svtad_issues_stage_status", issues.c.stage, issues.c.status)
+Index("ix_svtad_issues_test_key", issues.c.test_key)
+
+# Who changed what on a Testing Issue, when and why (schema 2).
+issue_events = Table(
+    "svtad_issue_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("issue_uid", Integer, nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("who", String(200), nullable=False, default=""),
+    Column("change", String(40), nullable=False),  # raised, seen again, reopened, severity, cause, status, ...
+    Column("old", Text, nullable=True),
+    Column("new", Text, nullable=True),
+    Column("why", Text, nullable=False, default=""),
+)
+
+# Work Off Plans recorded at a phase's exit (15.1), for 12.6(h) in the phases after it (schema 2).
+work_off_plans = Table(
+    "svtad_workoff_plans", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("stage", String(20), nullable=False),
+    Column("release", String(10), nullable=True),
+    Column("campaign", String(200), nullable=True),
+    Column("tcc_date", String(10), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("items", JSON, nullable=False, default=list),  # [{issue_id, severity, due_date, tests, cause, ...}]
+)
+
 UniqueConstraint(meta.c.key)

@@ -67,7 +67,7 @@ class StoreSink:
         if self.error is None and self.store is not None:
             try:
                 self.store.upsert_issues(issues, stage=self.run_fields["stage"], release=self.run_fields["release"],
-                                         campaign=self.run_fields["campaign"])
+                                         campaign=self.run_fields["campaign"], run_id=self.run_id)
                 return
             except StoreError as exc:
                 self.error = str(exc)

@@ -1,0 +1,154 @@
+"""Ordered upgrade steps of the campaign store's schema, run at open inside the opening transaction.
+
+Each step takes a store at version N to N+1 and may only add: new columns, new tables, rows rewritten into a new
+table shape. ``SCHEMA_VERSION`` is the newest; a store newer than that is refused (upgrade pytest-svtad).
+
+- 1 -> 2: Testing Issues belong to their Test Phase (stage + release) and campaign (13.18): the issues table gets
+  a surrogate key, a phase key, cause, provider, test key, origin, related issues and agreements to count; v1 ids
+  (one per failing test *and DMC*, hashed from the node id alone) become the v2 ids of their phase (one per test,
+  DMCs merged: 13.19 counts issues, not DMCs), with the old id kept in the issue's history. The plan gets cause
+  and provider; Work Off Plans and issue history get their tables.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    inspect,
+    select,
+    text,
+)
+
+from pytest_svtad.model import test_key as strip_dmc
+from pytest_svtad.rules.issues import issue_id_for
+from pytest_svtad.store import schema as t
+
+SCHEMA_VERSION = 2
+
+
+def legacy_metadata(version: int) -> MetaData:
+    """The tables as version ``version`` had them (for the upgrade steps, and for tests that build old stores)."""
+    if version != 1:
+        raise ValueError(f"no legacy schema {version}")
+    old = MetaData()
+    for table in (t.meta, t.runs, t.results):
+        table.to_metadata(old)
+    Table("svtad_plan", old, *[column.copy() for column in t.plan_entries.columns
+                               if column.name not in ("cause", "provider")])
+    Table("svtad_issues", old,
+          Column("id", String(100), primary_key=True), Column("title", Text, nullable=False),
+          Column("severity", Integer, nullable=False), Column("status", String(20), nullable=False),
+          Column("known_defect", Boolean, nullable=False, default=False),
+          Column("tag_agreed", Boolean, nullable=False, default=False),
+          Column("rationale", Text, nullable=False, default=""), Column("stage", String(20), nullable=False),
+          Column("release", String(10), nullable=True), Column("campaign", String(200), nullable=True),
+          Column("dmcs", JSON, nullable=False, default=list), Column("tests", JSON, nullable=False, default=list),
+          Column("epcl_entries", JSON, nullable=False, default=list),
+          Column("first_seen", DateTime(timezone=True), nullable=False),
+          Column("last_seen", DateTime(timezone=True), nullable=False),
+          Column("closed_at", DateTime(timezone=True), nullable=True))
+    return old
+
+
+def inserted_id(result: Any) -> int:
+    """The primary key an INSERT created."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def phase_key(stage: str, release: str | None, campaign: str | None) -> str:
+    return "\x1f".join((stage, release or "", campaign or ""))
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _status_of(statuses: set[str]) -> str:
+    return "open" if "open" in statuses else "excluded" if "excluded" in statuses else "closed"
+
+
+def _upgrade_1_to_2(conn: Connection) -> None:
+    columns = {column["name"] for column in inspect(conn).get_columns("svtad_plan")}
+    for name, sql_type in (("cause", "VARCHAR(20)"), ("provider", "VARCHAR(100)")):
+        if name not in columns:
+            conn.execute(text(f"ALTER TABLE svtad_plan ADD COLUMN {name} {sql_type}"))
+    v1_issues = legacy_metadata(1).tables["svtad_issues"]
+    old = [dict(row) for row in conn.execute(select(v1_issues)).mappings()]
+    conn.execute(text("DROP INDEX IF EXISTS ix_svtad_issues_stage_status"))
+    conn.execute(text("DROP TABLE svtad_issues"))
+    t.issues.create(conn)
+    for index in t.issues.indexes:
+        if index.name != "ix_svtad_issues_stage_status":
+            index.create(conn, checkfirst=True)
+    t.issue_events.create(conn, checkfirst=True)
+    t.work_off_plans.create(conn, checkfirst=True)
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in old:
+        dmcs, tests = list(_json(row["dmcs"]) or []), list(_json(row["tests"]) or [])
+        key = phase_key(row["stage"], row["release"], row["campaign"])
+        if row["known_defect"]:
+            new_id, test = row["id"], row["id"]
+        else:
+            test = next((strip_dmc(node, dmc) for node in tests[:1] for dmc in dmcs if strip_dmc(node, dmc) != node),
+                        tests[0] if tests else row["id"])
+            new_id = issue_id_for(test, row["stage"], row["release"], row["campaign"])
+        into = merged.get((new_id, key))
+        if into is None:
+            merged[(new_id, key)] = {**row, "id": new_id, "phase_key": key, "dmcs": set(dmcs), "tests": set(tests),
+                                     "epcl_entries": set(_json(row["epcl_entries"]) or []),
+                                     "statuses": {row["status"]}, "agreed": [bool(row["tag_agreed"])],
+                                     "old_ids": [row["id"]], "test_key": test}
+            continue
+        into["severity"] = min(into["severity"], row["severity"])
+        into["dmcs"] |= set(dmcs)
+        into["tests"] |= set(tests)
+        into["epcl_entries"] |= set(_json(row["epcl_entries"]) or [])
+        into["statuses"].add(row["status"])
+        into["agreed"].append(bool(row["tag_agreed"]))
+        into["old_ids"].append(row["id"])
+        into["first_seen"] = min(into["first_seen"], row["first_seen"])
+        into["last_seen"] = max(into["last_seen"], row["last_seen"])
+        if row["rationale"] and row["rationale"] not in into["rationale"]:
+            into["rationale"] = "; ".join(part for part in (into["rationale"], row["rationale"]) if part)
+    stamp = datetime.now(UTC)
+    for row in merged.values():
+        status = _status_of(row["statuses"])
+        result = conn.execute(insert(t.issues).values(
+            id=row["id"], phase_key=row["phase_key"], title=row["title"], severity=row["severity"], status=status,
+            known_defect=bool(row["known_defect"]), tag_agreed=status == "excluded" and all(row["agreed"]),
+            rationale=row["rationale"] or "", stage=row["stage"], release=row["release"], campaign=row["campaign"],
+            dmcs=sorted(row["dmcs"]), tests=sorted(row["tests"]), epcl_entries=sorted(row["epcl_entries"]),
+            first_seen=row["first_seen"], last_seen=row["last_seen"],
+            closed_at=row["closed_at"] if status == "closed" else None, cause="undetermined", provider="DCC",
+            test_key=row["test_key"], origin="test", related=[], count_in=[]))
+        conn.execute(insert(t.issue_events).values(
+            issue_uid=inserted_id(result), at=stamp, who="schema upgrade 1 -> 2", change="migrated",
+            old=", ".join(row["old_ids"]), new=row["id"],
+            why="v1 issue ids were per test and DMC, across phases; v2 ids are per test, per phase and campaign "
+                "(13.18); cause set to undetermined (counted) until set"))
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {1: _upgrade_1_to_2}
+
+
+def upgrade(conn: Connection, found: int) -> None:
+    """Run every step from ``found`` to ``SCHEMA_VERSION`` in order."""
+    for version in range(found, SCHEMA_VERSION):
+        STEPS[version](conn)
