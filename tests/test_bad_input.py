@@ -114,7 +114,8 @@ def test_bad_option_is_a_usage_error(project_single, option, expected):
     ('srv("99.9")', "@pytest.mark.srv('99.9'): not in the SRV catalogue"),
     ("severity(7)", "@pytest.mark.severity(n): n must be an integer 1-5, got 7"),
     ('requires("WATER")', "unknown device kind 'WATER'"),
-    ('descoped("no devices")', "@pytest.mark.descoped(reason, approval, approved_by=()): both a reason and the approval"),
+    ('descoped("no devices")',
+     "@pytest.mark.descoped(reason, approval, approved_by=()): both a reason and the approval"),
     ('stages("XIT")', "@pytest.mark.stages(*names): unknown stage(s)"),
     ("regression(1)", "@pytest.mark.regression takes no arguments"),
 ], ids=["unknown-ttm-id", "unknown-srv", "severity", "kind", "descoped", "stage", "regression-args"])

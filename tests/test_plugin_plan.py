@@ -78,7 +78,7 @@ def test_outcomes_map_to_svtad_outcomes(project):
     assert by_id["test_known[DMC-B]"]["xfailed"] is True
     assert by_id["test_setup_error[DMC-B]"]["outcome"] == "failed"  # error in setup counts as failed
     assert by_id["test_setup_error[DMC-B]"]["error"] is True
-    assert by_id["test_descoped[DMC-B]"]["descoped"] == {"reason": "needs a real GPRS outage",
+    assert by_id["test_descoped[DMC-B]"]["descoped"] == {"approved_by": [], "reason": "needs a real GPRS outage",
                                                           "approval": "SoS letter 2026-03"}
     dmc = run.verdict()["dmcs"]["DMC-B"]
     # planned: read, supply x2, known, setup_error (descoped and regression are counted elsewhere)
@@ -237,6 +237,11 @@ def test_gate_sets_exit_status_from_verdict(project, failing, expected):
         def test_read(dmc, i):
             # one failure in 20 is within 90% and Table 13.2: pytest says 1, the verdict says met
             assert not ({failing} and i < 3) and not (dmc.id == "DMC-A" and i == 0)
+
+        @pytest.mark.regression
+        @pytest.mark.ttm("REQ-1")
+        def test_regression(dmc):  # SIT needs its regression set planned and passed (Table 13.1 row 2)
+            pass
     """)
     run = project.run("--svtad-gate")
     assert run.ret == expected
@@ -251,6 +256,11 @@ def test_without_gate_exit_status_is_pytest_s(project_single):
         @pytest.mark.parametrize("i", range(20))
         def test_read(dmc, i):
             assert not (dmc.id == "DMC-A" and i == 0)
+
+        @pytest.mark.regression
+        @pytest.mark.ttm("REQ-1")
+        def test_regression(dmc):  # SIT needs its regression set planned and passed (Table 13.1 row 2)
+            pass
     """)
     run = project_single.run()
     assert run.ret == 1 and run.verdict()["verdict"] == "met"

@@ -248,9 +248,20 @@ def test_bad_completion_notes_are_a_one_line_usage_error(project_single):
     assert len(lines) == 1 and "notes.yaml:1" in lines[0] and "lessons" in lines[0]
 
 
+MT_UNDER_MTAD = """\
+    stages:
+      DMCT-SRVT: {functional_pass_rate: 0.9}
+    dmct_mt_under_mtad:  # 20.14: MT under the MTAD determined complete, so DMCT SRVT alone completes a DMC
+      DMC-A: {completed: true, reference: "TAB 2026-11 minute 4"}
+      DMC-B: {completed: true, reference: "TAB 2026-11 minute 4"}
+      DMC-C: {completed: true, reference: "TAB 2026-11 minute 4"}
+"""
+
+
 def test_dmct_report_per_dmc_with_the_default_completion_rule(project):
     project.tests(KNOWN_RUN)
-    run = project.run("--svtad-dmc", "all", "--svtad-stage", "DMCT-SRVT")
+    criteria = project.file("criteria.yaml", MT_UNDER_MTAD)
+    run = project.run("--svtad-dmc", "all", "--svtad-stage", "DMCT-SRVT", "--svtad-criteria", str(criteria))
     report = project.pytester.path / "report"
     assert sorted(path.name for path in report.glob("dmct-*.html")) == [
         "dmct-DMC-A.html", "dmct-DMC-B.html", "dmct-DMC-C.html"]
@@ -265,11 +276,11 @@ def test_dmct_report_per_dmc_with_the_default_completion_rule(project):
 
 
 def test_dmct_completion_rule_from_the_criteria_file(project_single):
-    criteria = project_single.file("criteria.yaml", """\
-        dmct_completion: {all_executed: false, pass_rate: 0.5}
+    criteria = project_single.file("criteria.yaml", MT_UNDER_MTAD + """\
+    dmct_completion: {all_executed: false, pass_rate: 0.5}
     """)
     project_single.tests(KNOWN_RUN)
-    project_single.run("--svtad-dmc", "DMC-C", "--svtad-stage", "DMCT-MT", "--svtad-criteria", str(criteria))
+    project_single.run("--svtad-dmc", "DMC-C", "--svtad-stage", "DMCT-SRVT", "--svtad-criteria", str(criteria))
     page = html(project_single, "dmct-DMC-C.html")
     assert ">COMPLETED<" in page and f"criteria file {criteria}" in page and "at least 50% of planned" in page
 

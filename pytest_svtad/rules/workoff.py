@@ -69,7 +69,8 @@ def work_off_plan(issues: Iterable[TestingIssue], tcc_date: date, today: date,
         if days is None:
             items.append(WorkOffItem(issue.id, issue.severity, issue.title, None, None, False,
                                      f"severity {issue.severity} issue still open: 15.1 sets timescales for "
-                                     "severities 3-5 only (and Table 13.2 allows none at exit)", **common))
+                                     "severities 3-5 only, so it cannot go on a Work Off Plan with a due date",
+                                     **common))
             continue
         due = add_working_days(tcc_date, days, bank_holidays)
         items.append(WorkOffItem(issue.id, issue.severity, issue.title, due, days, today > due, **common))

@@ -28,23 +28,27 @@ def test_response_times_within_targets(fleet_runs, svtad_criteria, srv):
 
 @pytest.mark.ttm("S1-PF-02")
 @pytest.mark.functional_group(PERFORMANCE)
-def test_the_day_s_load_is_processed_without_a_growing_queue(fleet_runs):
+def test_the_day_s_load_is_processed_without_a_growing_queue(fleet_runs, svtad_criteria):
+    queue_max = svtad_criteria.sct_end_of_day_queue_max
+    assert queue_max is not None, "no end-of-day queue limit in the criteria file (sct_end_of_day_queue_max)"
     summary = fleet_runs["baseline"]["summary"]
     requests = summary["requests"]
     assert requests["completed"] == requests["arrived"] > 0
     assert sum(row["outcomes"].get("E21", 0) for row in summary["response_times_s"].values()) == 0
     samples = fleet_runs["baseline"]["result"].queue_samples
     last_hour = [adapter + head_end for _, adapter, head_end, _, _ in samples[-60:]]
-    assert max(last_hour) <= 5, "queues still building at the end of the day"
+    assert max(last_hour) <= queue_max, f"queues still building at the end of the day (over {queue_max})"
 
 
 @pytest.mark.ttm("S1-PF-03")
 @pytest.mark.functional_group(PERFORMANCE)
-def test_a_head_end_outage_backlog_clears(fleet_runs):
+def test_a_head_end_outage_backlog_clears(fleet_runs, svtad_criteria):
+    drain_max = svtad_criteria.sct_outage_drain_max_s
+    assert drain_max is not None, "no outage drain limit in the criteria file (sct_outage_drain_max_s)"
     run = fleet_runs["head-end outage"]
     outage = next(fault for fault in run["summary"]["faults"] if fault["kind"] == "head_end_outage")
     assert outage["backlog_at_restore"] > 0, "an outage at 09:00 should leave requests waiting"
-    assert outage["drained_after_s"] <= 15 * 60
+    assert outage["drained_after_s"] <= drain_max
     requests = run["summary"]["requests"]
     assert requests["completed"] == requests["arrived"]
 
@@ -61,11 +65,13 @@ def test_wan_bytes_per_hub_within_budget(fleet_runs, svtad_criteria):
 
 @pytest.mark.ttm("S1-PF-05")
 @pytest.mark.functional_group(PERFORMANCE)
-def test_under_wan_loss_reads_retry_and_updates_fail_without_repeats(fleet_runs):
+def test_under_wan_loss_reads_retry_and_updates_fail_without_repeats(fleet_runs, svtad_criteria):
+    e21_max = svtad_criteria.sct_read_e21_max_fraction
+    assert e21_max is not None, "no ceiling on reads answered E21 in the criteria file (sct_read_e21_max_fraction)"
     outcomes = fleet_runs["wan loss"]["summary"]["response_times_s"]
     reads = outcomes["4.1.1"]["outcomes"]
     updates = outcomes["2.2"]["outcomes"]
-    assert reads.get("E21", 0) <= 0.01 * sum(reads.values())  # three attempts
+    assert reads.get("E21", 0) <= e21_max * sum(reads.values())  # three attempts
     assert updates.get("E21", 0) > 0  # one attempt: lost answers are reported, not repeated
 
 
