@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import matplotlib
 import pytest
+from sqlalchemy import create_engine, text
 
 # In-process pytester runs drop modules first imported inside them; numpy cannot be imported twice in one
 # process, so the heatmap's plotting stack is imported here, once, before any inner run.
@@ -114,3 +117,21 @@ def project_single(pytester: pytest.Pytester) -> Project:
 @pytest.fixture
 def project_xdist(pytester: pytest.Pytester) -> Project:
     return Project(pytester, 2)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store' / 'svtad.db'}"
+        return
+    url = os.environ.get("SVTAD_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("PostgreSQL not available: set SVTAD_TEST_POSTGRES_URL (CI starts one with .ci/postgres.sh)")
+    schema = "t_" + uuid.uuid4().hex[:12]
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    yield f"{url}?options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()

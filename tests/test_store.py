@@ -8,11 +8,10 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import create_engine, text, update
+from sqlalchemy import update
 
 from conftest import Project
 from pytest_svtad.cli import main
@@ -40,24 +39,6 @@ def test_regression(dmc):
 def test_critical(dmc):
     assert not (RUN == "1" and dmc.id == "DMC-B"), "supply left enabled"
 """
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store' / 'svtad.db'}"
-        return
-    url = os.environ.get("SVTAD_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("PostgreSQL not available: set SVTAD_TEST_POSTGRES_URL (CI starts one with .ci/postgres.sh)")
-    schema = "t_" + uuid.uuid4().hex[:12]
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    yield f"{url}?options=-csearch_path%3D{schema}"
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    engine.dispose()
 
 
 def _session(project: Project, store_url: str, run: str, version: str, *args: str, campaign: str = "SIT-IOC"):

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    ForeignKey,
     Integer,
     MetaData,
     String,
@@ -48,8 +49,14 @@ def legacy_metadata(version: int) -> MetaData:
     old = MetaData()
     for table in (t.meta, t.runs, t.results):
         table.to_metadata(old)
-    Table("svtad_plan", old, *[column.copy() for column in t.plan_entries.columns
-                               if column.name not in ("cause", "provider")])
+    Table("svtad_plan", old,
+          Column("run_id", Integer, ForeignKey("svtad_runs.id", ondelete="CASCADE"), primary_key=True),
+          Column("nodeid", Text, primary_key=True), Column("dmc", String(100), nullable=True),
+          Column("ttm", JSON, nullable=False, default=list), Column("srv", String(20), nullable=True),
+          Column("functional_group", String(200), nullable=False),
+          Column("regression", Boolean, nullable=False, default=False),
+          Column("severity", Integer, nullable=False, default=3), Column("known_defect", String(100), nullable=True),
+          Column("descoped", JSON, nullable=True), Column("witnessed", String(200), nullable=True))
     Table("svtad_issues", old,
           Column("id", String(100), primary_key=True), Column("title", Text, nullable=False),
           Column("severity", Integer, nullable=False), Column("status", String(20), nullable=False),
