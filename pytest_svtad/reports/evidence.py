@@ -191,8 +191,7 @@ def build(context: ReportContext) -> EvidenceData:
                       "severity": entry.severity, "known_defect": entry.known_defect or "",
                       "error": bool(result and result.error), "crashed": bool(result and result.crashed),
                       "witnessed": entry.witnessed,
-                      "descoped": ({"reason": entry.descoped.reason, "approval": entry.descoped.approval}
-                                   if entry.descoped else None),
+                      "descoped": entry.descoped.to_dict() if entry.descoped else None,
                       "evidence": list(result.evidence) if result is not None else []})
         cell_tests[(entry.functional_group, entry.dmc_key)].append(index)
         for rid in entry.ttm:
@@ -223,13 +222,14 @@ def build(context: ReportContext) -> EvidenceData:
         "criteria": [c.as_dict() for c in verdict.criteria], "notes": list(verdict.notes),
         "ttm_source": ttm.source if ttm else "", "criteria_source": settings.criteria.source or "",
         "thresholds": verdict.thresholds, "thresholds_source": verdict.thresholds_source,
-        "extant": verdict.extant, "severities": list(ak.SEVERITIES),
+        "extant": verdict.extant, "severities": list(ak.SEVERITIES), "by_provider": verdict.by_provider,
         "functional": _counts(counted.functional) or {}, "regression": _counts(counted.regression) or {},
         "by_dmc": {dmc: _counts(c) or {} for dmc, c in counted.functional_by_dmc.items()},
         "interrupted": verdict.interrupted, "traceability": verdict.traceability.as_dict(),
         "pass_threshold": settings.criteria.pass_rate_for(verdict.stage)[0] or 1.0,
     }
-    issues = [{**issue.to_dict(), "extant": issue.extant}
+    issues = [{**issue.to_dict(), "extant": issue.counts_against(verdict.stage), "open": issue.is_open,
+               "counts": issue.counts_against(verdict.stage)}
               for issue in sorted(context.issues, key=lambda i: (i.severity, i.id))]
     return EvidenceData(meta=meta, dmcs=_dmc_rows(context, dmc_ids), tests=tests, groups=groups, cells=cells,
                         requirements=requirements, issues=issues, assessments=assessments)

@@ -11,7 +11,7 @@ from pytest_svtad.rules.issues import TestingIssue
 from pytest_svtad.rules.verdict import Verdict
 
 ISSUE_COLUMNS = ("issue_id", "title", "severity", "status", "known_defect", "tag_agreed", "rationale", "dmcs",
-                 "epcl_entries", "tests", "stage", "release")
+                 "epcl_entries", "tests", "stage", "release", "cause", "provider", "counted", "campaign", "related")
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -33,4 +33,6 @@ def write_issue_log(path: Path, issues: list[TestingIssue], stage: str, release:
         for issue in issues:
             writer.writerow([issue.id, issue.title, issue.severity, issue.status, str(issue.known_defect).lower(),
                              str(issue.tag_agreed).lower(), issue.rationale, ";".join(issue.dmcs),
-                             ";".join(issue.epcl_entries), ";".join(issue.tests), stage, release or ""])
+                             ";".join(issue.epcl_entries), ";".join(issue.tests), issue.stage or stage,
+                             issue.release or release or "", issue.cause, issue.provider,
+                             str(issue.counts_against(stage)).lower(), issue.campaign or "", ";".join(issue.related)])

@@ -27,7 +27,15 @@ def render(verdict: Verdict, write_line: Callable[..., None], report_dir: str | 
     write_line(f"regression set: planned {r.planned}, executed {r.executed}, passed {r.passed}, failed {r.failed}"
                f" (known defects {r.known_defects}), not run {r.not_run}, de-scoped {r.descoped}")
     extant = ", ".join(f"S{s}:{n}" for s, n in verdict.extant.items())
-    write_line(f"Testing Issues raised: {len(verdict.issues)}; extant by severity {extant}")
+    line = f"Testing Issues: {len(verdict.issues)}; counted against the thresholds by severity {extant}"
+    if len(verdict.by_provider) > 1:
+        line += "; per DCC Service Provider " + "; ".join(
+            f"{name} " + ", ".join(f"S{s}:{n}" for s, n in counts.items() if n) for name, counts in
+            verdict.by_provider.items()).replace(" ;", " none;")
+    uncounted = [i for i in verdict.issues if i.is_open and not i.counts_against(verdict.stage)]
+    if uncounted:
+        line += f"; {len(uncounted)} open but not counted (device-caused, TAG-excluded or not agreed)"
+    write_line(line)
     write_line("")
     for criterion in verdict.criteria:
         label = STATUS_LABEL[criterion.status]
