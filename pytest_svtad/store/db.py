@@ -198,7 +198,7 @@ class Store(IssueRepository):
                     plans[run_id].append(PlanEntry(
                         nodeid, share.setdefault(dmc, dmc), decode.tuple(ttm), share.setdefault(srv, srv),
                         share.setdefault(group, group), bool(regression), int(severity), defect,
-                        Descoping(**descoped_value) if descoped_value else None, witnessed))
+                        Descoping.from_dict(descoped_value) if descoped_value else None, witnessed))
                     if outcome is not None:
                         results[run_id].append(Result(
                             nodeid, outcomes[outcome], bool(error), bool(xfailed), bool(crashed),
