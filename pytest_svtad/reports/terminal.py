@@ -29,9 +29,9 @@ def render(verdict: Verdict, write_line: Callable[..., None], report_dir: str | 
     extant = ", ".join(f"S{s}:{n}" for s, n in verdict.extant.items())
     line = f"Testing Issues: {len(verdict.issues)}; counted against the thresholds by severity {extant}"
     if len(verdict.by_provider) > 1:
-        line += "; per DCC Service Provider " + "; ".join(
-            f"{name} " + ", ".join(f"S{s}:{n}" for s, n in counts.items() if n) for name, counts in
-            verdict.by_provider.items()).replace(" ;", " none;")
+        per = [f"{name} " + (", ".join(f"S{s}:{n}" for s, n in counts.items() if n) or "none")
+               for name, counts in verdict.by_provider.items()]
+        line += "; per DCC Service Provider " + "; ".join(per)
     uncounted = [i for i in verdict.issues if i.is_open and not i.counts_against(verdict.stage)]
     if uncounted:
         line += f"; {len(uncounted)} open but not counted (device-caused, TAG-excluded or not agreed)"
