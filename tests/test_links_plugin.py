@@ -33,7 +33,7 @@ def run(pytester: pytest.Pytester, workers: int, *extra: str) -> dict[str, str]:
     tests = [f"{PACK / module}::{name}" for module, names in SLICE.items() for name in names]
     args = [*tests, "-p", "no:cacheprovider", "--svtad-stage", "DMCT-SRVT", "--svtad-ttm",
             str(ROOT / "testpacks" / "ttm" / "smets1-sit-sample.csv"), "--svtad-dmc", ",".join(DMCS),
-            "--svtad-report", "report", *extra]
+            "--svtad-report", "report", "--svtad-store", str(pytester.path / "store.db"), *extra]
     outcome = pytester.runpytest_subprocess("-n", str(workers), *args) if workers else \
         pytester.runpytest_inprocess(*args)
     assert outcome.ret in (0, 1), outcome.stdout.str()
@@ -96,7 +96,8 @@ def test_links_named_in_dmc_profiles_serial_and_zigbee(pytester, workers):
         args = [f"{han_test}::test_the_han_shows_what_the_duis_reads_return",
                 f"{han_test}::test_every_device_runs_the_declared_firmware", "-p", "no:cacheprovider",
                 "--svtad-profiles", str(profiles_dir), "--svtad-dmc", "DMC-001,DMC-004", "--svtad-ttm",
-                str(ROOT / "testpacks" / "ttm" / "smets1-sit-sample.csv"), "--svtad-report", "report"]
+                str(ROOT / "testpacks" / "ttm" / "smets1-sit-sample.csv"), "--svtad-report", "report",
+                "--svtad-store", str(pytester.path / "store.db")]
         outcome = pytester.runpytest_subprocess("-n", "2", *args) if workers else pytester.runpytest_inprocess(*args)
     finally:
         for emulator in emulators:

@@ -25,10 +25,17 @@ RUNS = {  # one run per stage, as each pack's README gives it
 }
 
 
+def own_store(pytester: pytest.Pytester) -> str:
+    """The repository's packs run with the repository as rootdir: give them a store of the test's own, so the
+    suite never writes the user's default store (<repo>/.svtad/svtad.db)."""
+    return str(pytester.path / "store.db")
+
+
 def run_packs(pytester: pytest.Pytester, names: list[str], workers: int) -> list[dict]:
     pack = next(p for p in find_packs(PACKS) if p.name == names[0])
     args = [*(str(PACKS / name) for name in names), "-p", "no:cacheprovider", "--svtad-stage", pack.manifest.stage,
-            "--svtad-ttm", str(pack.ttm_path), "--svtad-dmc", "all", "--svtad-report", "report"]
+            "--svtad-ttm", str(pack.ttm_path), "--svtad-dmc", "all", "--svtad-report", "report",
+            "--svtad-store", own_store(pytester)]
     if pack.criteria_path:
         args += ["--svtad-criteria", str(pack.criteria_path)]
     if workers:
@@ -105,7 +112,8 @@ def test_the_sct_pack_meets_its_sample_targets(pytester, monkeypatch, workers):
     monkeypatch.setenv("SVTAD_SCT_INSTALLATIONS", "5000")
     pack = next(p for p in find_packs(PACKS) if p.name == "sct")
     args = [str(pack.folder), "-p", "no:cacheprovider", "--svtad-stage", "SCT", "--svtad-ttm", str(pack.ttm_path),
-            "--svtad-criteria", str(pack.criteria_path), "--svtad-report", "report"]
+            "--svtad-criteria", str(pack.criteria_path), "--svtad-report", "report", "--svtad-store",
+            own_store(pytester)]
     outcome = pytester.runpytest_subprocess("-n", "2", *args) if workers else pytester.runpytest_inprocess(*args)
     assert outcome.ret == 0, outcome.stdout.str()
     verdict = json.loads((pytester.path / "report" / "verdict.json").read_text())
