@@ -15,6 +15,7 @@ from pytest_svtad import options
 from pytest_svtad.fixtures import dmc, smets1, svtad_criteria, svtad_evidence, svtad_profiles  # noqa: F401  (fixtures)
 from pytest_svtad.markers import MARKERS
 from pytest_svtad.model import PlanEntry
+from pytest_svtad.report_folder import claim_report_folder
 from pytest_svtad.reports import terminal
 from pytest_svtad.session import SvtadSession, read_plan_files, write_plan_file
 
@@ -30,6 +31,8 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{text}" if text.startswith(name) else f"{name}: {text}")
     session = SvtadSession(config, options.load_settings(config))
+    if not session.is_worker and session.settings.report_dir is not None and not config.option.collectonly:
+        session.report_lock = claim_report_folder(session.settings.report_dir)  # a UsageError naming the folder
     config.stash[SESSION_KEY] = session
     if not session.is_worker:
         config.pluginmanager.register(ReportHooks(session), "svtad-reports")
@@ -59,6 +62,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(SESSION_KEY, None)
     if session is not None and session.plan_dir is not None:
         shutil.rmtree(session.plan_dir, ignore_errors=True)
+    if session is not None and session.report_lock is not None:
+        session.report_lock.release()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -17,6 +17,7 @@ from pytest_svtad.markers import MARKERS, MarkerError, Tags, read_tags
 from pytest_svtad.model import NO_DMC, PlanEntry
 from pytest_svtad.options import Settings
 from pytest_svtad.outputs import close_out
+from pytest_svtad.report_folder import ReportFolderLock
 from pytest_svtad.reports import publish
 from pytest_svtad.reports.evidence import DMCT_STAGES
 from pytest_svtad.reports.files import write_verdict
@@ -63,6 +64,7 @@ class SvtadSession:
         self.started = time.time()
         self.notes: list[str] = []  # said in the verdict's notes at the end
         self.real_link_dmcs: frozenset[str] = frozenset()  # under xdist: these DMCs' tests run one worker each
+        self.report_lock: ReportFolderLock | None = None  # held by the controller for the whole session
 
     # -- worker side (or the only process): collection ------------------------------------------------------
 
@@ -183,7 +185,8 @@ class SvtadSession:
         notes: list[str] = []
         outputs = self.outputs
         log = self.collector.log
-        outputs.stored_results = frozenset(log.written) if log else frozenset()
+        outputs.stored_results = log.on_disk() if log else frozenset()  # what the file holds, not what was sent
+        outputs.evidence_errors = tuple(p for problems in self.collector.evidence_errors.values() for p in problems)
         sink = self.store_sink
         if sink is not None:
             sink.flush(plan)

@@ -1,0 +1,210 @@
+"""Faults a session must survive without a false or lost result (issue 13): unwritable or full report folders, two
+sessions on one report folder, signals, a store that fails mid-run, plan folders left by a killed session.
+
+Real faults where the machine allows: tmpfs mounts for a full disk, read-only bind mounts, real signals to real
+process groups. Every wait has a deadline."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import Project
+from pytest_svtad.store import Store
+
+EVIDENCE_PACK = """
+import pytest
+
+@pytest.mark.ttm("REQ-1")
+@pytest.mark.srv("4.1.1")
+def test_read_register(smets1):
+    assert smets1.request("4.1.1").code == "I0"
+
+@pytest.mark.ttm("REQ-2", "REQ-3")
+def test_attach_note(dmc, svtad_evidence):
+    svtad_evidence.text("note.txt", "checked by hand")
+"""
+
+
+def _mount(*args: str) -> None:
+    proc = subprocess.run(["mount", *args], capture_output=True, text=True, timeout=30)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount here ({proc.stderr.strip() or proc.returncode}): needs root with CAP_SYS_ADMIN")
+
+
+@contextlib.contextmanager
+def mounted(target: Path, *args: str) -> Iterator[Path]:
+    target.mkdir(parents=True, exist_ok=True)
+    _mount(*args, str(target))
+    try:
+        yield target
+    finally:
+        subprocess.run(["umount", "-l", str(target)], capture_output=True, timeout=30)
+
+
+def _fill(folder: Path) -> None:
+    """Fill the file system under ``folder`` to the last byte."""
+    with contextlib.suppress(OSError), (folder / "filler").open("wb", buffering=0) as handle:
+        while True:
+            handle.write(b"\0" * 4096)
+
+
+def _assert_outcomes_kept(run, why: str) -> None:
+    """Every test passed as it did, no Testing Issue was raised, and the evidence criterion says why not met."""
+    assert run.ret == 0, run.text
+    results = run.results()
+    assert len(results) == 4 and {row["outcome"] for row in results} == {"passed"}, results
+    assert not any(row["error"] for row in results)
+    verdict = run.verdict()
+    assert verdict["issues"]["raised"] == 0
+    evidence = run.criterion("evidence")
+    assert evidence["status"] == "not_met" and "could not be stored" in evidence["detail"], evidence
+    assert why in evidence["detail"], evidence
+
+
+def test_evidence_folder_that_cannot_be_made_keeps_passing_tests_passed(project: Project) -> None:
+    project.tests(EVIDENCE_PACK)
+    (project.pytester.path / "report").mkdir()
+    (project.pytester.path / "report" / "evidence").write_text("a file where the evidence folder should be")
+    run = project.run("--svtad-dmc", "DMC-A,DMC-B", "--svtad-campaign", "C")
+    _assert_outcomes_kept(run, "Not a directory")
+    store = Store(f"sqlite:///{project.pytester.path / '.svtad' / 'svtad.db'}")
+    try:
+        assert store.issues() == []  # no false Testing Issue in the campaign
+    finally:
+        store.close()
+
+
+def test_full_disk_under_the_evidence_folder_keeps_passing_tests_passed(project: Project) -> None:
+    project.tests(EVIDENCE_PACK)
+    with mounted(project.pytester.path / "report" / "evidence", "-t", "tmpfs", "-o", "size=64k", "tmpfs") as folder:
+        _fill(folder)
+        run = project.run("--svtad-dmc", "DMC-A,DMC-B")
+    _assert_outcomes_kept(run, "No space left on device")
+
+
+def test_read_only_evidence_folder_keeps_passing_tests_passed(project: Project) -> None:
+    project.tests(EVIDENCE_PACK)
+    evidence = project.pytester.path / "report" / "evidence"
+    evidence.mkdir(parents=True)
+    with mounted(evidence, "--bind", "-o", "ro", str(evidence)):
+        run = project.run("--svtad-dmc", "DMC-A,DMC-B")
+    _assert_outcomes_kept(run, "Read-only file system")
+
+
+def _one_usage_error(run) -> str:
+    assert run.ret == pytest.ExitCode.USAGE_ERROR, run.text
+    assert "Traceback" not in run.text and "INTERNALERROR" not in run.text, run.text
+    lines = [line for line in run.text.splitlines() if line.startswith("ERROR: svtad:")]
+    assert len(lines) == 1, run.text
+    return lines[0]
+
+
+@pytest.mark.parametrize("where", ["file", "under-a-file", "proc"])
+def test_report_path_that_is_a_file_or_cannot_be_made_is_a_usage_error(project: Project, where: str) -> None:
+    project.tests(EVIDENCE_PACK)
+    blocker = project.pytester.path / "blocker"
+    blocker.write_text("")
+    path = {"file": blocker, "under-a-file": blocker / "report", "proc": Path("/proc/self/fdinfo/report")}[where]
+    line = _one_usage_error(project.run("--svtad-report", str(path), report=False))
+    assert str(path) in line
+    assert not (project.pytester.path / ".svtad").exists()  # refused before anything was written
+
+
+def _pytest_argv(*extra: str) -> list[str]:
+    return [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--svtad-ttm", "ttm.csv", *extra]
+
+
+def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+SLOW_PACK = """
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+@pytest.mark.ttm("REQ-1", "REQ-2", "REQ-3")
+@pytest.mark.parametrize("i", range(3))
+def test_quick(dmc, i):
+    pass
+
+@pytest.mark.ttm("REQ-1")
+def test_long(dmc):
+    Path(os.environ["SVTAD_TEST_STARTED"]).touch()
+    time.sleep(120)
+"""
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["n0", "n2"])
+def test_second_session_on_the_same_report_folder_is_refused(pytester: pytest.Pytester, workers: int) -> None:
+    project = Project(pytester, 0)
+    project.tests(SLOW_PACK)
+    started = pytester.path / "started"
+    env = {**os.environ, "SVTAD_TEST_STARTED": str(started)}
+    xdist = ["-n", str(workers)] if workers else []
+    first = subprocess.Popen(_pytest_argv("--svtad-report", "report", "--svtad-dmc", "DMC-A", "--svtad-store",
+                                          "none", *xdist), cwd=pytester.path, env=env, start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(started.exists, "the first session's long test")
+        argv = _pytest_argv("--svtad-report", "report", "--svtad-dmc", "DMC-B", "--svtad-store", "none",
+                            "-k", "quick", *xdist)
+        second = subprocess.run(argv, cwd=pytester.path, env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        _stop(first)
+    assert second.returncode == pytest.ExitCode.USAGE_ERROR, second.stdout + second.stderr
+    message = [line for line in (second.stdout + second.stderr).splitlines() if line.startswith("ERROR: svtad:")]
+    assert len(message) == 1, second.stdout + second.stderr
+    assert str(pytester.path / "report") in message[0] and f"pid {first.pid}" in message[0]
+    # the first session's results are untouched by the second
+    lines = (pytester.path / "report" / "results.jsonl").read_text().splitlines()
+    assert lines and all("DMC-A" in line for line in lines)
+
+
+def test_evidence_criterion_checks_results_on_disk(project_single: Project) -> None:
+    """A results.jsonl replaced under a running session (by hand, or a tool that does not lock) is noticed."""
+    project_single.tests("""
+        import json
+        from pathlib import Path
+
+        import pytest
+
+        @pytest.mark.ttm("REQ-1", "REQ-2", "REQ-3")
+        def test_first(dmc):
+            pass
+
+        @pytest.mark.ttm("REQ-1")
+        def test_replaces_results(dmc):
+            path = Path("report/results.jsonl")
+            path.unlink()
+            path.write_text(json.dumps({"nodeid": "someone-else"}) + "\\n")
+    """)
+    run = project_single.run("--svtad-dmc", "DMC-A")
+    assert run.ret == 0, run.text
+    evidence = run.criterion("evidence")
+    assert evidence["status"] == "not_met", evidence
+    assert "test_first[DMC-A]" in evidence["detail"]
+    assert json.loads((project_single.pytester.path / "report" / "verdict.json").read_text())["verdict"] == "not_met"
