@@ -20,6 +20,7 @@ from pytest_svtad.rules.verdict import Outputs
 from pytest_svtad.rules.workoff import WorkOffItem, work_off_plan
 from pytest_svtad.store import Store, default_url, store_url
 from pytest_svtad.store.campaign import extant_candidates, load_campaign
+from pytest_svtad.store.fallback import incomplete_run_notes
 
 ISSUE_FIELDS = ("id", "severity", "status", "stage", "release", "campaign", "known_defect", "tag_agreed",
                 "first_seen", "last_seen", "dmcs", "title")
@@ -140,6 +141,7 @@ def campaign_verdict_command(args: argparse.Namespace) -> int:
                         plan=view.plan, results=view.results, issues=issues, dmc_ids=dmc_ids,
                         sut_version=view.exit_version, interrupted=False, outputs=outputs)
     verdict.notes.append(f"campaign '{args.campaign}': {view.runs} runs in {store.name}, read without running tests")
+    verdict.notes.extend(incomplete_run_notes(store, args.campaign))
 
     def write_line(text: str = "", **_: Any) -> None:
         print(text)

@@ -148,6 +148,14 @@ class ResultCollector:
             self.plan[nodeid] = entry
         return entry
 
+    def knows(self, nodeid: str) -> bool:
+        """Whether the test is in the plan, reading the workers' plan files once more when it is not yet."""
+        nodeid = plain_nodeid(nodeid)
+        if nodeid not in self.plan and self.plan_loader is not None:
+            self.plan.update(self.plan_loader())
+            return False  # the plan grew (or the test is not planned): worth telling the sinks
+        return True
+
     def add_report(self, report: pytest.TestReport) -> None:
         nodeid = plain_nodeid(report.nodeid)
         result = self.results.setdefault(nodeid, Result(nodeid))

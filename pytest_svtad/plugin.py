@@ -18,6 +18,7 @@ from pytest_svtad.model import PlanEntry
 from pytest_svtad.report_folder import claim_report_folder
 from pytest_svtad.reports import terminal
 from pytest_svtad.session import SvtadSession, read_plan_files, write_plan_file
+from pytest_svtad.signals import SigtermAsInterrupt
 
 SESSION_KEY = pytest.StashKey[SvtadSession]()
 PLAN_DIR_KEY = "svtad_plan_dir"
@@ -64,6 +65,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(session.plan_dir, ignore_errors=True)
     if session is not None and session.report_lock is not None:
         session.report_lock.release()
+    if session is not None and session.sigterm is not None:
+        session.sigterm.restore()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -93,10 +96,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
                             {"not_applicable": svtad.not_applicable})
     else:
         svtad.collector.plan.update(plan)
+        svtad.plan_grew()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     svtad = session.config.stash[SESSION_KEY]
+    if not svtad.is_worker and not session.config.option.collectonly:
+        svtad.sigterm = SigtermAsInterrupt(svtad.wants_verdict)
+        svtad.sigterm.install()
     if not svtad.is_worker:
         svtad.open_sinks()
 
@@ -104,6 +111,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[None, None, None]:
     svtad = session.config.stash[SESSION_KEY]
+    if svtad.sigterm is not None:
+        svtad.sigterm.finishing = True  # a SIGTERM now would cut the verdict short: let it be written
     if not svtad.is_worker:
         svtad.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
     result = yield
@@ -135,6 +144,13 @@ class ReportHooks:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.session.collector.add_report(report)
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        """Under xdist the plan reaches the controller from the workers' files: read it when the first test starts,
+        so a session killed during a long first test still leaves its plan in the store."""
+        if self.session.collector.knows(nodeid):
+            return
+        self.session.plan_grew()
 
 
 class XdistHooks:

@@ -24,8 +24,10 @@ from pytest_svtad.reports.files import write_verdict
 from pytest_svtad.rules.dmct import DEFAULT_RULE_SOURCE, DmctAssessment, assess
 from pytest_svtad.rules.issues import raise_issues
 from pytest_svtad.rules.verdict import Outputs, Verdict
+from pytest_svtad.signals import SigtermAsInterrupt
 from pytest_svtad.smets1.profiles import DeviceKind, DmcProfile
 from pytest_svtad.store.campaign import extant_candidates, load_campaign
+from pytest_svtad.store.fallback import incomplete_run_notes
 from pytest_svtad.store.sink import StoreSink, host_name
 
 TAGS_KEY = pytest.StashKey[Tags]()
@@ -65,6 +67,7 @@ class SvtadSession:
         self.notes: list[str] = []  # said in the verdict's notes at the end
         self.real_link_dmcs: frozenset[str] = frozenset()  # under xdist: these DMCs' tests run one worker each
         self.report_lock: ReportFolderLock | None = None  # held by the controller for the whole session
+        self.sigterm: SigtermAsInterrupt | None = None  # the controller's SIGTERM handler, restored at unconfigure
 
     # -- worker side (or the only process): collection ------------------------------------------------------
 
@@ -148,8 +151,14 @@ class SvtadSession:
             self.store_sink = StoreSink(s.store, fallback_dir / f"store-fallback-{stamp}-{os.getpid()}.jsonl", {
                 "campaign": s.campaign, "stage": s.stage, "release": s.release, "sut_version": s.sut_version,
                 "seed": s.seed, "host": host_name(), "firmware": firmware,
-            }, enabled=self.wants_verdict, plan_source=lambda: self.collector.plan.values())
+            }, enabled=self.wants_verdict, plan_source=lambda: self.collector.plan)
             self.collector.sinks.append(self.store_sink.add)
+            self.store_sink.update()  # an SVTAD session by its options: the run exists from its start
+
+    def plan_grew(self) -> None:
+        """The plan is known, or knows more: the store records it (and the run, once it is an SVTAD session)."""
+        if self.store_sink is not None:
+            self.store_sink.update()
 
     def wants_verdict(self) -> bool:
         """The summary and reports are for SVTAD sessions: an svtad option given, or a planned test tagged. A
@@ -189,11 +198,8 @@ class SvtadSession:
         outputs.evidence_errors = tuple(p for problems in self.collector.evidence_errors.values() for p in problems)
         sink = self.store_sink
         if sink is not None:
-            sink.flush(plan)
+            sink.flush(plan, results)
             sink.record_issues(issues)
-            if sink.error:
-                notes.append(f"{sink.error}: this session's run, plan, results and issues were written to "
-                             f"{sink.fallback} instead")
         if s.campaign:
             if sink is None or sink.error or sink.store is None:
                 notes.append(f"campaign '{s.campaign}' needs a writable store: this verdict covers this session alone")
@@ -205,6 +211,7 @@ class SvtadSession:
                 notes.append(f"campaign '{s.campaign}': {view.runs} runs in {sink.store.name}; each planned test's "
                              f"latest executed result; regression counted on SUT version "
                              f"{view.exit_version or '(unstated)'} only")
+                notes.extend(incomplete_run_notes(sink.store, s.campaign))
         dmc_ids = sorted({e.dmc for e in plan if e.dmc} | {d.id for d in s.selected_dmcs}) \
             if any(e.dmc for e in plan) else []
         verdict = close_out(stage=s.stage, release=s.release, criteria=s.criteria, ttm=s.ttm,
@@ -215,6 +222,7 @@ class SvtadSession:
         if sink is not None:
             sink.end(interrupted=interrupted, verdict="met" if verdict.met else "not_met")
             sink.close()
+            verdict.notes.extend(sink.notes())  # where the run went if not to the store (known after end)
         if s.report_dir is not None:
             try:
                 write_verdict(s.report_dir / "verdict.json", verdict)

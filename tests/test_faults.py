@@ -208,3 +208,72 @@ def test_evidence_criterion_checks_results_on_disk(project_single: Project) -> N
     assert evidence["status"] == "not_met", evidence
     assert "test_first[DMC-A]" in evidence["detail"]
     assert json.loads((project_single.pytester.path / "report" / "verdict.json").read_text())["verdict"] == "not_met"
+
+
+def _start(pytester: pytest.Pytester, *args: str) -> subprocess.Popen[bytes]:
+    """An inner session in its own process group, as CI runs one (so signals reach it and its workers)."""
+    env = {**os.environ, "SVTAD_TEST_STARTED": str(pytester.path / "started")}
+    return subprocess.Popen(_pytest_argv(*args), cwd=pytester.path, env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def _store_of(pytester: pytest.Pytester) -> str:
+    return f"sqlite:///{pytester.path / 'store.db'}"
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["n0", "n2"])
+def test_sigterm_during_a_long_test_is_an_interrupted_session(pytester: pytest.Pytester, workers: int) -> None:
+    Project(pytester, 0).tests(SLOW_PACK)
+    xdist = ["-n", str(workers)] if workers else []
+    proc = _start(pytester, "--svtad-report", "report", "--svtad-dmc", "DMC-A", "--svtad-store", _store_of(pytester),
+                  "--svtad-campaign", "C", *xdist)
+    try:
+        _wait_for((pytester.path / "started").exists, "the long test")
+        os.killpg(proc.pid, signal.SIGTERM)  # what a CI timeout sends
+        output = proc.communicate(timeout=60)[0].decode()
+    finally:
+        _stop(proc)
+    assert proc.returncode == pytest.ExitCode.INTERRUPTED, output
+    assert "INTERNALERROR" not in output and "SVTAD verdict" in output, output
+    lines = [json.loads(line) for line in (pytester.path / "report" / "results.jsonl").read_text().splitlines()]
+    outcomes = {line["nodeid"].split("::")[-1]: line["outcome"] for line in lines}
+    assert outcomes == {"test_quick[DMC-A-0]": "passed", "test_quick[DMC-A-1]": "passed",
+                        "test_quick[DMC-A-2]": "passed", "test_long[DMC-A]": "not_run"}, outcomes
+    verdict = json.loads((pytester.path / "report" / "verdict.json").read_text())
+    assert verdict["interrupted"] is True
+    assert verdict["dmcs"]["DMC-A"]["planned"] == 4 and verdict["dmcs"]["DMC-A"]["not_run"] == 1
+    store = Store(_store_of(pytester))
+    try:
+        runs = store.runs("C")
+        assert [run["status"] for run in runs] == ["interrupted"]
+        plans, results = store.plan_and_results([runs[0]["id"]])
+        assert len(plans[runs[0]["id"]]) == 4
+        assert sorted(r.outcome.value for r in results[runs[0]["id"]]) == ["not_run", "passed", "passed", "passed"]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["n0", "n2"])
+def test_sigkill_during_a_long_test_keeps_the_results_finished_before(pytester: pytest.Pytester,
+                                                                      workers: int) -> None:
+    Project(pytester, 0).tests(SLOW_PACK)
+    xdist = ["-n", str(workers)] if workers else []
+    proc = _start(pytester, "--svtad-dmc", "DMC-A", "--svtad-store", _store_of(pytester), "--svtad-campaign", "C",
+                  *xdist)
+    try:
+        _wait_for((pytester.path / "started").exists, "the long test")
+        time.sleep(1.5)  # three flush intervals: the quick tests ended before the long one started
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        _stop(proc)
+    store = Store(_store_of(pytester))
+    try:
+        runs = store.runs("C")
+        assert [run["status"] for run in runs] == ["running"]  # never ended: not mistaken for a complete run
+        plans, results = store.plan_and_results([runs[0]["id"]])
+        assert len(plans[runs[0]["id"]]) == 4  # the whole plan, the long test's included
+        assert sorted(r.nodeid.split("::")[-1] for r in results[runs[0]["id"]]) == [
+            "test_quick[DMC-A-0]", "test_quick[DMC-A-1]", "test_quick[DMC-A-2]"]
+    finally:
+        store.close()
