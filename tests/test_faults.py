@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -277,3 +278,169 @@ def test_sigkill_during_a_long_test_keeps_the_results_finished_before(pytester: 
             "test_quick[DMC-A-0]", "test_quick[DMC-A-1]", "test_quick[DMC-A-2]"]
     finally:
         store.close()
+
+
+BREAKS_THE_STORE = """
+import os
+import sqlite3
+import time
+
+import pytest
+
+STORE = os.environ["SVTAD_TEST_STORE_FILE"]
+
+@pytest.mark.ttm("REQ-1", "REQ-2", "REQ-3")
+@pytest.mark.parametrize("i", range(4))
+def test_before(dmc, i):
+    pass
+
+@pytest.mark.ttm("REQ-1")
+def test_store_goes_away(dmc):
+    # once the results before are in the store, its results table goes away (as if locked for good)
+    conn = sqlite3.connect(STORE, timeout=30)
+    deadline = time.monotonic() + 30
+    while conn.execute("SELECT count(*) FROM svtad_results WHERE nodeid LIKE '%test_before%'").fetchone()[0] < 4:
+        assert time.monotonic() < deadline, "results never reached the store"
+        time.sleep(0.05)
+    conn.execute("ALTER TABLE svtad_results RENAME TO svtad_results_away")
+    conn.commit()
+    conn.close()
+
+@pytest.mark.ttm("REQ-2")
+@pytest.mark.parametrize("i", range(4))
+def test_after(dmc, i):
+    pass
+"""
+
+
+def _tables(url: str) -> dict[str, list[tuple[object, ...]]]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {name: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {name}"))), key=repr)
+                    for name in ("svtad_runs", "svtad_plan", "svtad_results", "svtad_issues")}
+    finally:
+        engine.dispose()
+
+
+def _campaign_verdict(url: str, capsys) -> dict:
+    from pytest_svtad.cli import main
+
+    assert main(["verdict", "--campaign", "C", "--store", url, "--json"]) in (0, 1)
+    out = capsys.readouterr().out
+    return json.loads(out[out.index('{\n  "schema"'):])
+
+
+def test_fallback_after_a_store_failure_mid_run_is_imported_once(project: Project, monkeypatch, capsys) -> None:
+    import sqlite3
+
+    from pytest_svtad.cli import main
+
+    db = project.pytester.path / "store.db"
+    url = f"sqlite:///{db}"
+    monkeypatch.setenv("SVTAD_TEST_STORE_FILE", str(db))
+    project.tests(BREAKS_THE_STORE)
+    run = project.run("--svtad-store", url, "--svtad-campaign", "C", "--svtad-dmc", "DMC-A")
+    assert run.ret == 0, run.text
+    with sqlite3.connect(db) as conn:
+        conn.execute("ALTER TABLE svtad_results_away RENAME TO svtad_results")
+    fallback = next((project.pytester.path / "report").glob("store-fallback-*.jsonl"))
+    note = next(n for n in run.verdict()["notes"] if str(fallback) in n)
+    assert "is incomplete" in note and f"svtad store import {fallback}" in note, note
+    store = Store(url)
+    try:
+        [stored] = store.runs("C")
+        assert stored["status"] == "incomplete"
+        assert 4 <= len(store.plan_and_results([stored["id"]])[1][stored["id"]]) < 9
+    finally:
+        store.close()
+    capsys.readouterr()
+    verdict = _campaign_verdict(url, capsys)
+    assert verdict["dmcs"]["DMC-A"]["executed"] < 9  # the results only in the file are not counted ...
+    assert any(note.startswith(f"campaign 'C': run {stored['id']} ") and "is incomplete" in note
+               for note in verdict["notes"]), verdict["notes"]  # ... and the verdict says so
+
+    assert main(["store", "import", str(fallback)]) == 0  # the file names its store
+    out = capsys.readouterr().out
+    assert f"run {stored['id']}" in out and "completed" in out and "status finished" in out, out
+    store = Store(url)
+    try:
+        [stored] = store.runs("C")
+        assert stored["status"] == "finished" and stored["verdict"] == run.verdict()["verdict"]
+        plans, results = store.plan_and_results([stored["id"]])
+        assert len(plans[stored["id"]]) == 9 and len(results[stored["id"]]) == 9
+    finally:
+        store.close()
+    verdict = _campaign_verdict(url, capsys)
+    assert verdict["dmcs"]["DMC-A"]["executed"] == verdict["dmcs"]["DMC-A"]["passed"] == 9
+    assert not any("is incomplete" in note for note in verdict["notes"])
+
+    before = _tables(url)
+    assert main(["store", "import", str(fallback), "--store", url]) == 0
+    out = capsys.readouterr().out
+    assert "already complete: 0 plan entries, 0 results, 0 Testing Issues added" in out, out
+    assert _tables(url) == before  # importing twice changes nothing
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def import_target(request, tmp_path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'elsewhere.db'}"
+        return
+    url = os.environ.get("SVTAD_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("PostgreSQL not available: set SVTAD_TEST_POSTGRES_URL")
+    from sqlalchemy import create_engine, text
+
+    schema = "t_" + uuid.uuid4().hex[:12]
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    yield f"{url}?options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()
+
+
+def test_fallback_of_a_session_that_never_reached_its_store_creates_the_run_once(project_single: Project,
+                                                                                   import_target: str,
+                                                                                   capsys) -> None:
+    from pytest_svtad.cli import main
+
+    project_single.tests("""
+        import pytest
+
+        @pytest.mark.ttm("REQ-1", "REQ-2", "REQ-3")
+        @pytest.mark.parametrize("i", range(3))
+        def test_x(dmc, i):
+            assert i != 2, "register not advanced"
+    """)
+    blocker = project_single.pytester.path / "blocker"
+    blocker.write_text("")
+    run = project_single.run("--svtad-store", f"sqlite:///{blocker}/svtad.db", "--svtad-campaign", "C",
+                             "--svtad-dmc", "DMC-A,DMC-B")
+    fallback = next((project_single.pytester.path / "report").glob("store-fallback-*.jsonl"))
+    url = import_target
+    capsys.readouterr()
+    assert main(["store", "import", str(fallback), "--store", url]) == 0
+    assert "created: 6 plan entries, 6 results, 2 Testing Issues added; status finished" in capsys.readouterr().out
+    before = _tables(url)
+    assert main(["store", "import", str(fallback), "--store", url]) == 0
+    assert "already complete" in capsys.readouterr().out
+    assert _tables(url) == before
+    verdict = _campaign_verdict(url, capsys)
+    assert verdict["dmcs"] == run.verdict()["dmcs"]
+    assert verdict["issues"]["extant"]["3"] == 2
+
+
+def test_store_import_of_a_file_that_is_not_a_fallback_is_one_line(tmp_path, capsys) -> None:
+    from pytest_svtad.cli import main
+
+    path = tmp_path / "results.jsonl"
+    path.write_text('{"nodeid": "x"}\n')
+    assert main(["store", "import", str(path), "--store", f"sqlite:///{tmp_path / 's.db'}"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("svtad: error: ") and str(path) in err and "not a store-fallback file" in err
+    assert len(err.strip().splitlines()) == 1
