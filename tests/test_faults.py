@@ -444,3 +444,56 @@ def test_store_import_of_a_file_that_is_not_a_fallback_is_one_line(tmp_path, cap
     err = capsys.readouterr().err
     assert err.startswith("svtad: error: ") and str(path) in err and "not a store-fallback file" in err
     assert len(err.strip().splitlines()) == 1
+
+
+PASSING = """
+import pytest
+
+@pytest.mark.ttm("REQ-1", "REQ-2", "REQ-3")
+@pytest.mark.parametrize("i", range(2))
+def test_read(smets1, i):
+    assert smets1.request("4.1.1").code == "I0"
+"""
+
+
+def _both_unwritable(project: Project, report: Path, *extra: str):
+    # --opt=VALUE: pytest would take a separate existing path into its rootdir's common ancestor
+    return project.run(f"--svtad-report={report}", "--svtad-store=sqlite:////proc/self/fdinfo/s/svtad.db",
+                       "--svtad-dmc", "DMC-A", *extra, report=False)
+
+
+def _assert_verdict_in_terminal_only(run, gate: bool) -> None:
+    assert "INTERNALERROR" not in run.text and "Traceback" not in run.text, run.text
+    assert run.ret == (1 if gate else 0), run.text  # all passed; with the gate, evidence is not met
+    assert "SVTAD verdict for SIT: EXIT CRITERIA NOT MET" in run.text, run.text
+    notes = [line for line in run.text.splitlines() if line.startswith("note: ")]
+    assert any("cannot open store" in n and "fallback file could not be written either" in n for n in notes), notes
+    assert any(n.startswith("note: verdict.json not written") for n in notes), notes
+    assert "[NOT MET] evidence" in run.text
+
+
+@pytest.mark.parametrize("gate", [False, True], ids=["no-gate", "gate"])
+def test_store_and_report_both_unwritable_still_give_the_verdict(project: Project, gate: bool) -> None:
+    project.tests(PASSING)
+    run = _both_unwritable(project, Path("/proc/self/fdinfo"), *(["--svtad-gate"] if gate else []))
+    _assert_verdict_in_terminal_only(run, gate)
+
+
+def test_store_and_read_only_report_folder_still_give_the_verdict(project: Project) -> None:
+    project.tests(PASSING)
+    report = project.pytester.path / "report"
+    report.mkdir()
+    with mounted(report, "--bind", "-o", "ro", str(report)):
+        run = _both_unwritable(project, report, "--svtad-gate")
+    _assert_verdict_in_terminal_only(run, gate=True)
+
+
+def test_default_store_folder_that_is_a_file_still_gives_the_verdict(project: Project) -> None:
+    """No report folder, and .svtad (the default store's folder, and the fallback's) is a file."""
+    project.tests(PASSING)
+    (project.pytester.path / ".svtad").write_text("not a folder")
+    run = project.run("--svtad-dmc", "DMC-A", report=False)
+    assert "INTERNALERROR" not in run.text and "Traceback" not in run.text, run.text
+    assert run.ret == 0, run.text
+    assert "SVTAD verdict for SIT" in run.text and "2 passed" in run.text, run.text
+    assert "fallback file could not be written either" in run.text, run.text
