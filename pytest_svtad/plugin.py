@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import gc
-import shutil
-import tempfile
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ from pytest_svtad import options
 from pytest_svtad.fixtures import dmc, smets1, svtad_criteria, svtad_evidence, svtad_profiles  # noqa: F401  (fixtures)
 from pytest_svtad.markers import MARKERS
 from pytest_svtad.model import PlanEntry
+from pytest_svtad.plan_folders import make_plan_folder, remove_plan_folder
 from pytest_svtad.report_folder import claim_report_folder
 from pytest_svtad.reports import terminal
 from pytest_svtad.session import SvtadSession, read_plan_files, write_plan_file
@@ -62,7 +61,7 @@ def _one_worker_per_device(config: pytest.Config, session: SvtadSession) -> None
 def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(SESSION_KEY, None)
     if session is not None and session.plan_dir is not None:
-        shutil.rmtree(session.plan_dir, ignore_errors=True)
+        remove_plan_folder(session.plan_dir, Path(config.rootpath))
     if session is not None and session.report_lock is not None:
         session.report_lock.release()
     if session is not None and session.sigterm is not None:
@@ -163,7 +162,12 @@ class XdistHooks:
     def pytest_configure_node(self, node: Any) -> None:
         svtad = self.session
         if svtad.plan_dir is None:
-            svtad.plan_dir = Path(tempfile.mkdtemp(prefix="svtad-plan-"))
+            try:
+                svtad.plan_dir = make_plan_folder(Path(svtad.config.rootpath))  # where the next session cleans up
+            except OSError as exc:
+                if not any("workers' plans" in note for note in svtad.notes):
+                    svtad.notes.append(f"{exc}: tests that never report are missing from the plan")
+                return  # results still carry their tags on their reports
             svtad.collector.plan_loader = self._load
         node.workerinput[PLAN_DIR_KEY] = str(svtad.plan_dir)
 

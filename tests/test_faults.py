@@ -497,3 +497,22 @@ def test_default_store_folder_that_is_a_file_still_gives_the_verdict(project: Pr
     assert run.ret == 0, run.text
     assert "SVTAD verdict for SIT" in run.text and "2 passed" in run.text, run.text
     assert "fallback file could not be written either" in run.text, run.text
+
+
+def test_plan_folder_of_a_killed_session_is_removed_by_the_next(pytester: pytest.Pytester) -> None:
+    Project(pytester, 0).tests(SLOW_PACK)
+    plans = pytester.path / ".svtad" / "plans"
+    proc = _start(pytester, "--svtad-dmc", "DMC-A", "--svtad-store", "none", "-n", "2")
+    try:
+        _wait_for((pytester.path / "started").exists, "the long test")
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        _stop(proc)
+    left = sorted(path.name for path in plans.glob(f"{proc.pid}-*"))
+    assert len(left) == 1, "the killed session's plan folder is under .svtad/plans (not the system temp folder)"
+    assert {path.name for path in (plans / left[0]).iterdir()} <= {"gw0.json", "gw1.json"}
+    following = subprocess.run(_pytest_argv("--svtad-dmc", "DMC-A", "--svtad-store", "none", "-n", "2", "-k",
+                                            "quick"), cwd=pytester.path, capture_output=True, text=True, timeout=120)
+    assert following.returncode == 0, following.stdout + following.stderr
+    assert not plans.exists() or not any(plans.iterdir()), list(plans.iterdir())
