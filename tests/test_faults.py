@@ -516,3 +516,25 @@ def test_plan_folder_of_a_killed_session_is_removed_by_the_next(pytester: pytest
                                             "quick"), cwd=pytester.path, capture_output=True, text=True, timeout=120)
     assert following.returncode == 0, following.stdout + following.stderr
     assert not plans.exists() or not any(plans.iterdir()), list(plans.iterdir())
+
+
+def test_full_report_disk_keeps_outcomes_and_the_store_has_them(project: Project) -> None:
+    project.tests(EVIDENCE_PACK)
+    url = f"sqlite:///{project.pytester.path / 'store.db'}"
+    with mounted(project.pytester.path / "report", "-t", "tmpfs", "-o", "size=64k", "tmpfs") as folder:
+        _fill(folder)
+        run = project.run("--svtad-dmc", "DMC-A,DMC-B", "--svtad-store", url, "--svtad-campaign", "C",
+                          "--svtad-gate")
+    assert "INTERNALERROR" not in run.text and "Traceback" not in run.text, run.text
+    assert run.ret == 1, run.text  # the gate: evidence not met; the tests themselves all passed
+    assert "4 passed" in run.text and "[NOT MET] evidence" in run.text, run.text
+    assert "No space left on device" in run.text, run.text
+    store = Store(url)
+    try:
+        [stored] = store.runs("C")
+        assert stored["status"] == "finished"
+        results = store.plan_and_results([stored["id"]])[1][stored["id"]]
+        assert sorted(r.outcome.value for r in results) == ["passed"] * 4 and not any(r.error for r in results)
+        assert store.issues() == []
+    finally:
+        store.close()
