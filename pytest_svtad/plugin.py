@@ -31,9 +31,9 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{text}" if text.startswith(name) else f"{name}: {text}")
     session = SvtadSession(config, options.load_settings(config))
+    config.stash[SESSION_KEY] = session  # before the lock: unconfigure releases it whatever fails after
     if not session.is_worker and session.settings.report_dir is not None and not config.option.collectonly:
         session.report_lock = claim_report_folder(session.settings.report_dir)  # a UsageError naming the folder
-    config.stash[SESSION_KEY] = session
     if not session.is_worker:
         config.pluginmanager.register(ReportHooks(session), "svtad-reports")
     if config.pluginmanager.hasplugin("xdist"):
