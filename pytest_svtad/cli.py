@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pytest_svtad import __version__
 from pytest_svtad.cli_store import add_store_commands
+from pytest_svtad.cli_store_import import add_store_import_command
 from pytest_svtad.datafiles import load_criteria, load_ttm
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.smets1.profiles import load_profiles
@@ -146,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="also print verdict.json")
     p.set_defaults(func=_verdict)
     add_store_commands(sub)
+    add_store_import_command(sub)
     return parser
 
 

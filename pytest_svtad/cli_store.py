@@ -21,6 +21,7 @@ from pytest_svtad.rules.verdict import Outputs, WorkOffCheck
 from pytest_svtad.rules.workoff import WorkOffItem, work_off_plan
 from pytest_svtad.store import Store, default_url, store_url
 from pytest_svtad.store.campaign import dmc_counts, dmct_issues, load_campaign, phase_issues
+from pytest_svtad.store.fallback import incomplete_run_notes
 from pytest_svtad.store.issues import whoami
 
 ISSUE_FIELDS = ("id", "severity", "status", "cause", "provider", "stage", "release", "campaign", "origin",
@@ -252,6 +253,7 @@ def campaign_verdict_command(args: argparse.Namespace) -> int:
                         dmct_where=f"campaign '{args.campaign}'")
     verdict.notes.append(f"campaign '{args.campaign}': {view.runs} runs of {stage} in {store.name}, read without "
                          "running tests")
+    verdict.notes.extend(incomplete_run_notes(store, args.campaign))
 
     def write_line(text: str = "", **_: Any) -> None:
         print(text)

@@ -19,6 +19,7 @@ from pytest_svtad.model import Outcome, PlanEntry, Result
 # can still attribute a result).
 PROP_TAGS = "svtad"
 PROP_EVIDENCE = "svtad_evidence"
+PROP_EVIDENCE_ERROR = "svtad_evidence_error"  # evidence the worker could not store: "<path>: <reason>"
 MAX_REASON = 4000
 
 
@@ -78,6 +79,7 @@ class ResultsLog:
         self.path = path
         self.common = common
         self.written: set[str] = set()
+        self._line_of: dict[int, str] = {}  # hash of each line written -> its node id, to check the file at the end
         self.error: str | None = None
         self._handle: TextIO | None = None
         try:
@@ -89,14 +91,15 @@ class ResultsLog:
     def write(self, entry: PlanEntry, result: Result) -> None:
         if self._handle is None or entry.nodeid in self.written:
             return
-        line = {**entry.to_dict(), **result.to_dict(), **self.common}
+        line = json.dumps({**entry.to_dict(), **result.to_dict(), **self.common}, sort_keys=True, default=str)
         try:
-            self._handle.write(json.dumps(line, sort_keys=True, default=str) + "\n")
+            self._handle.write(line + "\n")
             self._handle.flush()
         except (OSError, ValueError) as exc:
             self.error = f"cannot write {self.path}: {exc}"
             return
         self.written.add(entry.nodeid)
+        self._line_of[hash(line)] = entry.nodeid
 
     def close(self) -> None:
         if self._handle is not None:
@@ -105,6 +108,21 @@ class ResultsLog:
             except OSError as exc:
                 self.error = f"cannot write {self.path}: {exc}"
             self._handle = None
+
+    def on_disk(self) -> frozenset[str]:
+        """The node ids whose line, exactly as this session wrote it, is in the file now (after ``close``): what
+        another writer replaced or a full disk dropped does not count as stored."""
+        found: set[str] = set()
+        try:
+            with self.path.open(encoding="utf-8", errors="replace") as handle:
+                for line in handle:
+                    nodeid = self._line_of.get(hash(line.rstrip("\n")))
+                    if nodeid is not None:
+                        found.add(nodeid)
+        except OSError as exc:
+            if self.written:
+                self.error = self.error or f"cannot read back {self.path}: {exc.strerror or exc}"
+        return frozenset(found)
 
 
 class ResultCollector:
@@ -117,6 +135,7 @@ class ResultCollector:
         self.sinks: list[Callable[[PlanEntry, Result], None]] = []  # e.g. the store, as each test finishes
         self.delivered: set[str] = set()
         self.plan_loader: Callable[[], dict[str, PlanEntry]] | None = None
+        self.evidence_errors: dict[str, list[str]] = {}  # node id -> evidence it could not store, and why
 
     def entry_for(self, nodeid: str, report: pytest.TestReport | None = None) -> PlanEntry:
         entry = self.plan.get(nodeid)
@@ -129,10 +148,23 @@ class ResultCollector:
             self.plan[nodeid] = entry
         return entry
 
+    def knows(self, nodeid: str) -> bool:
+        """Whether the test is in the plan, reading the workers' plan files once more when it is not yet."""
+        nodeid = plain_nodeid(nodeid)
+        if nodeid not in self.plan and self.plan_loader is not None:
+            self.plan.update(self.plan_loader())
+            return False  # the plan grew (or the test is not planned): worth telling the sinks
+        return True
+
     def add_report(self, report: pytest.TestReport) -> None:
         nodeid = plain_nodeid(report.nodeid)
         result = self.results.setdefault(nodeid, Result(nodeid))
         merge_report(result, report)
+        for name, value in report.user_properties:
+            if name == PROP_EVIDENCE_ERROR:
+                problems = self.evidence_errors.setdefault(nodeid, [])
+                if str(value) not in problems:
+                    problems.append(str(value))
         if report.when not in ("setup", "call"):  # teardown, or xdist's crash report: the test is over
             self._deliver(self.entry_for(nodeid, report), result)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pytest_svtad.controller import PROP_EVIDENCE
+from pytest_svtad.controller import PROP_EVIDENCE, PROP_EVIDENCE_ERROR
 from pytest_svtad.reports import allure
 from pytest_svtad.rules.criteria import Criteria
 from pytest_svtad.smets1.profiles import DmcProfile, Profiles
@@ -98,9 +98,16 @@ class Evidence:
             reference = f"{safe} (not stored: no --svtad-report)"
         else:
             folder = evidence_folder(self._report_dir, self._item.nodeid)
-            folder.mkdir(parents=True, exist_ok=True)
             path = folder / safe
-            path.write_bytes(data)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+            except OSError as exc:
+                # evidence that cannot be stored never changes the test's outcome: the controller sees the failure
+                # on the report (under xdist too) and the evidence criterion says which evidence is missing
+                problem = f"{path.relative_to(self._report_dir)}: {exc.strerror or exc}"
+                self._item.user_properties.append((PROP_EVIDENCE_ERROR, problem))
+                return f"{safe} (not stored: {problem})"
             reference = str(path.relative_to(self._report_dir))
         self.attached.append(reference)
         self._item.user_properties.append((PROP_EVIDENCE, reference))

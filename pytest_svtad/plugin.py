@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import gc
-import shutil
-import tempfile
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -15,8 +13,11 @@ from pytest_svtad import options
 from pytest_svtad.fixtures import dmc, smets1, svtad_criteria, svtad_evidence, svtad_profiles  # noqa: F401  (fixtures)
 from pytest_svtad.markers import MARKERS
 from pytest_svtad.model import PlanEntry
+from pytest_svtad.plan_folders import make_plan_folder, remove_plan_folder
+from pytest_svtad.report_folder import claim_report_folder
 from pytest_svtad.reports import terminal
 from pytest_svtad.session import SvtadSession, read_plan_files, write_plan_file
+from pytest_svtad.signals import SigtermAsInterrupt
 
 SESSION_KEY = pytest.StashKey[SvtadSession]()
 PLAN_DIR_KEY = "svtad_plan_dir"
@@ -30,7 +31,9 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{text}" if text.startswith(name) else f"{name}: {text}")
     session = SvtadSession(config, options.load_settings(config))
-    config.stash[SESSION_KEY] = session
+    config.stash[SESSION_KEY] = session  # before the lock: unconfigure releases it whatever fails after
+    if not session.is_worker and session.settings.report_dir is not None and not config.option.collectonly:
+        session.report_lock = claim_report_folder(session.settings.report_dir)  # a UsageError naming the folder
     if not session.is_worker:
         config.pluginmanager.register(ReportHooks(session), "svtad-reports")
     if config.pluginmanager.hasplugin("xdist"):
@@ -58,7 +61,11 @@ def _one_worker_per_device(config: pytest.Config, session: SvtadSession) -> None
 def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(SESSION_KEY, None)
     if session is not None and session.plan_dir is not None:
-        shutil.rmtree(session.plan_dir, ignore_errors=True)
+        remove_plan_folder(session.plan_dir, Path(config.rootpath))
+    if session is not None and session.report_lock is not None:
+        session.report_lock.release()
+    if session is not None and session.sigterm is not None:
+        session.sigterm.restore()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -88,10 +95,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
                             {"not_applicable": svtad.not_applicable})
     else:
         svtad.collector.plan.update(plan)
+        svtad.plan_grew()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     svtad = session.config.stash[SESSION_KEY]
+    if not svtad.is_worker and not session.config.option.collectonly:
+        svtad.sigterm = SigtermAsInterrupt(svtad.wants_verdict)
+        svtad.sigterm.install()
     if not svtad.is_worker:
         svtad.open_sinks()
 
@@ -99,6 +110,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[None, None, None]:
     svtad = session.config.stash[SESSION_KEY]
+    if svtad.sigterm is not None:
+        svtad.sigterm.finishing = True  # a SIGTERM now would cut the verdict short: let it be written
     if not svtad.is_worker:
         svtad.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
     result = yield
@@ -131,6 +144,13 @@ class ReportHooks:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.session.collector.add_report(report)
 
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        """Under xdist the plan reaches the controller from the workers' files: read it when the first test starts,
+        so a session killed during a long first test still leaves its plan in the store."""
+        if self.session.collector.knows(nodeid):
+            return
+        self.session.plan_grew()
+
 
 class XdistHooks:
     """Registered only when pytest-xdist is present: the plan's way from the workers to the controller."""
@@ -142,7 +162,12 @@ class XdistHooks:
     def pytest_configure_node(self, node: Any) -> None:
         svtad = self.session
         if svtad.plan_dir is None:
-            svtad.plan_dir = Path(tempfile.mkdtemp(prefix="svtad-plan-"))
+            try:
+                svtad.plan_dir = make_plan_folder(Path(svtad.config.rootpath))  # where the next session cleans up
+            except OSError as exc:
+                if not any("workers' plans" in note for note in svtad.notes):
+                    svtad.notes.append(f"{exc}: tests that never report are missing from the plan")
+                return  # results still carry their tags on their reports
             svtad.collector.plan_loader = self._load
         node.workerinput[PLAN_DIR_KEY] = str(svtad.plan_dir)
 

@@ -17,6 +17,7 @@ from pytest_svtad.markers import MARKERS, MarkerError, Tags, read_tags
 from pytest_svtad.model import PlanEntry
 from pytest_svtad.options import Settings
 from pytest_svtad.outputs import close_out
+from pytest_svtad.report_folder import ReportFolderLock
 from pytest_svtad.reports import publish
 from pytest_svtad.reports.files import write_verdict
 from pytest_svtad.rules.appendix_ak import DMCT_STAGES, WORK_OFF_STAGES
@@ -24,10 +25,12 @@ from pytest_svtad.rules.counts import Counts
 from pytest_svtad.rules.dmct import DmctAssessment
 from pytest_svtad.rules.issues import TestingIssue, raise_issues
 from pytest_svtad.rules.verdict import Outputs, Verdict, WorkOffCheck
+from pytest_svtad.signals import SigtermAsInterrupt
 from pytest_svtad.smets1.profiles import DeviceKind, DmcProfile
 from pytest_svtad.store import StoreError
 from pytest_svtad.store.campaign import dmc_counts, load_campaign, phase_issues
 from pytest_svtad.store.campaign import dmct_issues as dmct_issues_of
+from pytest_svtad.store.fallback import incomplete_run_notes
 from pytest_svtad.store.sink import StoreSink, host_name
 
 TAGS_KEY = pytest.StashKey[Tags]()
@@ -68,6 +71,8 @@ class SvtadSession:
         self.started = time.time()
         self.notes: list[str] = []  # said in the verdict's notes at the end
         self.real_link_dmcs: frozenset[str] = frozenset()  # under xdist: these DMCs' tests run one worker each
+        self.report_lock: ReportFolderLock | None = None  # held by the controller for the whole session
+        self.sigterm: SigtermAsInterrupt | None = None  # the controller's SIGTERM handler, restored at unconfigure
 
     # -- worker side (or the only process): collection ------------------------------------------------------
 
@@ -156,8 +161,14 @@ class SvtadSession:
             self.store_sink = StoreSink(s.store, fallback_dir / f"store-fallback-{stamp}-{os.getpid()}.jsonl", {
                 "campaign": s.campaign, "stage": s.stage, "release": s.release, "sut_version": s.sut_version,
                 "seed": s.seed, "host": host_name(), "firmware": firmware,
-            }, enabled=self.wants_verdict, plan_source=lambda: self.collector.plan.values())
+            }, enabled=self.wants_verdict, plan_source=lambda: self.collector.plan)
             self.collector.sinks.append(self.store_sink.add)
+            self.store_sink.update()  # an SVTAD session by its options: the run exists from its start
+
+    def plan_grew(self) -> None:
+        """The plan is known, or knows more: the store records it (and the run, once it is an SVTAD session)."""
+        if self.store_sink is not None:
+            self.store_sink.update()
 
     def wants_verdict(self) -> bool:
         """The summary and reports are for SVTAD sessions: an svtad option given, or a planned test tagged. A
@@ -193,14 +204,12 @@ class SvtadSession:
         notes: list[str] = []
         outputs = self.outputs
         log = self.collector.log
-        outputs.stored_results = frozenset(log.written) if log else frozenset()
+        outputs.stored_results = log.on_disk() if log else frozenset()  # what the file holds, not what was sent
+        outputs.evidence_errors = tuple(p for problems in self.collector.evidence_errors.values() for p in problems)
         sink = self.store_sink
         if sink is not None:
-            sink.flush(plan)
+            sink.flush(plan, results)
             sink.record_issues(issues)
-            if sink.error:
-                notes.append(f"{sink.error}: this session's run, plan, results and issues were written to "
-                             f"{sink.fallback} instead")
         store = sink.store if sink is not None and sink.error is None else None
         other_dmct: dict[str, Counts] | None = None
         dmct_issues: list[TestingIssue] = []
@@ -221,6 +230,7 @@ class SvtadSession:
                     other_dmct = dmc_counts(store, s.campaign, other, s.release)
                     dmct_issues = dmct_issues_of(store, s.campaign, s.release)
                     dmct_where = f"campaign '{s.campaign}'"
+                notes.extend(incomplete_run_notes(store, s.campaign))
         work_off = None
         if s.stage in WORK_OFF_STAGES:
             work_off = WorkOffCheck(None)
@@ -241,6 +251,7 @@ class SvtadSession:
         if sink is not None:
             sink.end(interrupted=interrupted, verdict="met" if verdict.met else "not_met")
             sink.close()
+            verdict.notes.extend(sink.notes())  # where the run went if not to the store (known after end)
         if s.report_dir is not None:
             try:
                 write_verdict(s.report_dir / "verdict.json", verdict)

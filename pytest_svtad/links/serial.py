@@ -22,6 +22,13 @@ from pytest_svtad.smets1.messages import Alert, ServiceRequest, ServiceResponse,
 from pytest_svtad.smets1.profiles import DeviceKind, DeviceModel, DmcProfile
 from pytest_svtad.smets1.transcript import Transcript
 
+try:
+    import termios
+
+    _TERMIOS_ERRORS: tuple[type[Exception], ...] = (termios.error,)
+except ImportError:  # pragma: no cover - not POSIX
+    _TERMIOS_ERRORS = ()
+
 READ_RETRIES = 2
 POLL_S = 0.02
 
@@ -58,7 +65,7 @@ class SerialLink:
             raise LinkError(f"DMC '{dmc.id}': cannot open {self.url}: {exc}") from None
         try:
             self.port.reset_input_buffer()  # whatever an earlier session left unread is not ours
-        except (serial.SerialException, OSError):
+        except (serial.SerialException, OSError, *_TERMIOS_ERRORS):
             pass
         self.transcript.now("--", f"opened {self.url}")
 
@@ -129,8 +136,8 @@ class SerialLink:
         self.transcript.now(">>", f"{text} seq={frame.seq}", data)
         try:
             self.port.write(wire.encode_frame(frame))
-            self.port.flush()
-        except (serial.SerialException, OSError) as exc:
+            self.port.flush()  # tcdrain on a pty whose other end has gone raises termios.error, not OSError
+        except (serial.SerialException, OSError, *_TERMIOS_ERRORS) as exc:
             raise LinkError(f"{self.dmc.id}: cannot write to {self.url}: {exc}") from None
 
     def _pump(self, deadline: float, seq: int | None = None,

@@ -57,5 +57,8 @@ def render(verdict: Verdict, write_line: Callable[..., None], report_dir: str | 
         write_line(line, red=line.startswith("DMCT ") and "NOT" in line)
     if report_dir:
         folder = Path(report_dir)
-        written = sorted(path.name for path in folder.iterdir() if path.is_file()) if folder.is_dir() else []
+        try:
+            written = sorted(path.name for path in folder.iterdir() if path.is_file() and path.name[0] != ".")
+        except OSError:
+            written = []
         write_line(f"reports: {report_dir}/" + ", ".join(written))

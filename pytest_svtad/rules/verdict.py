@@ -40,6 +40,7 @@ class Outputs:
     stored_results: frozenset[str] = frozenset()  # node ids whose result line reached results.jsonl
     all_stored: bool = False  # every result came from the store (a campaign): nothing to check one by one
     results_error: str | None = None
+    evidence_errors: tuple[str, ...] = ()  # "<node id>: <file>: <reason>" for evidence that could not be stored
     issue_log_written: bool = False
     issue_log_error: str | None = None
     heatmap_written: bool = False
@@ -318,6 +319,9 @@ def _evidence(plan: Sequence[PlanEntry], results: Mapping[str, Result], outputs:
         return Criterion(cid, NOT_MET, "no report directory (--svtad-report): results and evidence are not stored")
     if outputs.results_error:
         return Criterion(cid, NOT_MET, f"results could not be stored: {outputs.results_error}")
+    if outputs.evidence_errors:
+        return Criterion(cid, NOT_MET, f"{len(outputs.evidence_errors)} evidence files could not be stored: "
+                         f"{_listing(list(outputs.evidence_errors), limit=3)}")
     if outputs.all_stored:
         executed_count = sum(1 for r in results.values() if r.outcome is not Outcome.NOT_RUN)
         return Criterion(cid, MET, f"{executed_count} executed results stored with their evidence in the store")

@@ -1,67 +1,123 @@
-"""The session's writer to the store: results in batches as tests finish, the plan, the run's end and its issues.
+"""The session's writer to the store: the run as soon as the session is known to be one, the plan as it becomes
+known, each result within about half a second of its test ending, and the run's end and its issues at the end.
 
-If the store cannot be written, everything goes to a JSONL file instead and the session says so: nothing is lost.
+Writes happen on a background thread (``FLUSH_SECONDS`` after the first result waiting, so fast tests share a
+transaction), so neither a slow store nor a long test delays them: a session killed outright keeps every result
+that finished more than a moment before the kill. If the store cannot be written, everything goes to a JSONL file
+instead (``svtad store import`` reads it back) and the session says so; if that file cannot be written either, the
+session says what was lost where.
 """
 
 from __future__ import annotations
 
 import json
 import socket
-import time
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from pytest_svtad.model import PlanEntry, Result
 from pytest_svtad.rules.issues import TestingIssue
-from pytest_svtad.store.db import Store, StoreError
+from pytest_svtad.store.db import Store, StoreError, _safe_url
 
-FLUSH_EVERY = 500  # results
-FLUSH_SECONDS = 2.0  # a slow session (real devices) still reaches the store within seconds of each result
+FLUSH_EVERY = 500  # results waiting: written at once, without waiting for the interval
+FLUSH_SECONDS = 0.5  # the longest a finished result waits before its transaction starts
+STOP_SECONDS = 60.0  # how long the session's end waits for a write in progress
 
 
 class StoreSink:
     def __init__(self, url: str, fallback: Path, run_fields: dict[str, Any],
                  enabled: Callable[[], bool] = lambda: True,
-                 plan_source: Callable[[], Iterable[PlanEntry]] = tuple) -> None:
-        self.plan_source = plan_source  # the whole plan known so far: a killed session keeps its plan too
-        self._last_flush = time.monotonic()
+                 plan_source: Callable[[], Mapping[str, PlanEntry]] = dict) -> None:
+        self.plan_source = plan_source  # the plan known so far (it only grows): a killed session keeps it too
         self.url = url
         self.enabled = enabled  # only SVTAD sessions are runs: nothing is written for a plain test suite
         self.fallback = fallback
         self.run_fields = run_fields
+        self.started_at = datetime.now(UTC)
         self.store: Store | None = None
         self.run_id: int | None = None
-        self.error: str | None = None
-        self._pending: list[Result] = []
+        self.error: str | None = None  # the store failed: the rest went to the fallback file
+        self.fallback_error: str | None = None  # ... and that could not be written either
+        self.switched_mid_run = False  # the run row exists in the store but some of its rows are only in the file
+        self._data = threading.Lock()  # guards what is waiting
+        self._writes = threading.Lock()  # one writer at a time: the thread, or the session's end
+        self._wake = threading.Event()  # something waits to be written
+        self._full = threading.Event()  # FLUSH_EVERY results wait: write without waiting out the interval
+        self._closing = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._plan_seen = 0  # entries of plan_source() already taken
+        self._waiting_plan: dict[str, PlanEntry] = {}
+        self._waiting: dict[str, Result] = {}
+        self._recorded: set[str] = set()  # results written (to the store or the fallback file)
         self._planned: set[str] = set()
         self._fallback_started = False
+        self._began = False
+        self._enabled_at = -1  # plan size when enabled() was last asked
+
+    # -- main thread ---------------------------------------------------------------------------------------------
+
+    def update(self) -> None:
+        """Create the run (and record the plan known so far) once the session is known to be an SVTAD one, then
+        keep writing in the background; later, take what the plan gained. Called at session start, when the plan
+        becomes known, and with each result."""
+        if self._began:
+            self.sync_plan()
+            return
+        known = len(self.plan_source())
+        if known == self._enabled_at:
+            return  # asked already with this plan: once per growth, not once per result of a plain suite
+        self._enabled_at = known
+        if not self.enabled():
+            return
+        self._began = True
+        self.sync_plan()
+        with self._writes:
+            self._write(*self._take())
+        self._thread = threading.Thread(target=self._run, name="svtad-store", daemon=True)
+        self._thread.start()
+
+    def sync_plan(self) -> None:
+        """Take the entries the plan gained since last time (the plan only grows, in insertion order)."""
+        plan = self.plan_source()
+        if len(plan) == self._plan_seen:
+            return
+        new = list(islice(plan.values(), self._plan_seen, None))
+        self._plan_seen = len(plan)
+        with self._data:
+            for entry in new:
+                if entry.nodeid not in self._planned:
+                    self._waiting_plan.setdefault(entry.nodeid, entry)
+        self._wake.set()
 
     def add(self, entry: PlanEntry, result: Result) -> None:
-        self._pending.append(result)
-        due = len(self._pending) >= FLUSH_EVERY or time.monotonic() - self._last_flush >= FLUSH_SECONDS
-        if due and self.enabled():
-            self.flush([entry, *self.plan_source()])
+        with self._data:
+            if entry.nodeid not in self._planned:
+                self._waiting_plan.setdefault(entry.nodeid, entry)
+            self._waiting[result.nodeid] = result
+            many = len(self._waiting) >= FLUSH_EVERY
+        self.update()
+        self._wake.set()
+        if many:
+            self._full.set()
 
-    def flush(self, plan: Iterable[PlanEntry]) -> None:
-        self._last_flush = time.monotonic()
-        new_plan = list({e.nodeid: e for e in plan if e.nodeid not in self._planned}.values())
-        pending, self._pending = self._pending, []
-        if self.error is None:
-            try:
-                if self.store is None:
-                    self.store = Store(self.url)
-                if self.run_id is None:
-                    self.run_id = self.store.begin_run(**self.run_fields)
-                self.store.record_plan(self.run_id, new_plan)
-                self.store.record_results(self.run_id, pending)
-                self._planned.update(e.nodeid for e in new_plan)
-                return
-            except StoreError as exc:
-                self.error = str(exc)
-        self._write_fallback(new_plan, pending)
-        self._planned.update(e.nodeid for e in new_plan)
+    def flush(self, plan: Iterable[PlanEntry], results: Mapping[str, Result] | None = None) -> None:
+        """At the session's end: stop the background writer, then write the rest of the plan and every result not
+        written yet (a result whose delivery an interrupt cut short included)."""
+        self._stop_thread()
+        with self._data:
+            for entry in plan:
+                if entry.nodeid not in self._planned:
+                    self._waiting_plan.setdefault(entry.nodeid, entry)
+            for nodeid, result in (results or {}).items():
+                if nodeid not in self._recorded:
+                    self._waiting.setdefault(nodeid, result)
+        self._began = True
+        with self._writes:
+            self._write(*self._take())
 
     def record_issues(self, issues: list[TestingIssue]) -> None:
         if self.error is None and self.store is not None:
@@ -70,7 +126,7 @@ class StoreSink:
                                          campaign=self.run_fields["campaign"], run_id=self.run_id)
                 return
             except StoreError as exc:
-                self.error = str(exc)
+                self._failed(exc)
         self._write_lines([{"type": "issue", **issue.to_dict()} for issue in issues])
 
     def end(self, *, interrupted: bool, verdict: str | None) -> None:
@@ -79,29 +135,121 @@ class StoreSink:
                 self.store.finish_run(self.run_id, interrupted=interrupted, verdict=verdict)
                 return
             except StoreError as exc:
-                self.error = str(exc)
+                self._failed(exc)
         self._write_lines([{"type": "end", "interrupted": interrupted, "verdict": verdict,
                             "ended_at": datetime.now(UTC).isoformat()}])
+        if self.switched_mid_run and self.store is not None and self.run_id is not None:
+            from pytest_svtad.store.fallback import mark_incomplete
+
+            mark_incomplete(self.store, self.run_id)  # if the store answers again: the run says it lacks rows
+
+    def close(self) -> None:
+        self._stop_thread()
+        if self.store is not None:
+            self.store.close()
+
+    def notes(self) -> list[str]:
+        """What the verdict says about where this session's run went."""
+        if self.error is None:
+            return []
+        from pytest_svtad.store.fallback import import_hint
+
+        if self.fallback_error is not None:
+            return [f"{self.error}; the fallback file could not be written either ({self.fallback_error}): this "
+                    "session's run, plan, results and issues are not stored anywhere but the report"]
+        run = f"run {self.run_id} in {self.store.name if self.store else _safe_url(self.url)} is incomplete; " \
+            if self.switched_mid_run else ""
+        return [f"{self.error}: this session's run, plan, results and issues were written to {self.fallback} "
+                f"instead; {run}{import_hint(self.fallback)}"]
+
+    # -- background thread --------------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._full.wait(FLUSH_SECONDS)  # let the results of the next moment share the transaction
+            if self._closing.is_set():
+                return  # the session's end writes the rest
+            self._wake.clear()
+            self._full.clear()
+            with self._writes:
+                try:
+                    self._write(*self._take())
+                except Exception as exc:  # a writer that died silently would lose every later result
+                    if self.error is None:
+                        self._failed(StoreError(f"store writer failed: {type(exc).__name__}: {exc}"))
+
+    def _stop_thread(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._closing.set()
+            self._wake.set()
+            self._full.set()
+            thread.join(STOP_SECONDS)
+
+    # -- either ---------------------------------------------------------------------------------------------------
+
+    def _take(self) -> tuple[list[PlanEntry], list[Result]]:
+        with self._data:
+            return list(self._waiting_plan.values()), list(self._waiting.values())
+
+    def _done(self, plan: list[PlanEntry], results: list[Result]) -> None:
+        """Forget what was written; kept until then, so an interrupted write is written again at the end."""
+        with self._data:
+            for entry in plan:
+                self._planned.add(entry.nodeid)
+                self._waiting_plan.pop(entry.nodeid, None)
+            for result in results:
+                self._recorded.add(result.nodeid)
+                if self._waiting.get(result.nodeid) is result:
+                    del self._waiting[result.nodeid]
+
+    def _write(self, plan: list[PlanEntry], results: list[Result]) -> None:
+        """One transaction per kind in the store, or lines in the fallback file. Holds ``_writes``."""
+        if self.error is None:
+            try:
+                if self.store is None:
+                    self.store = Store(self.url)
+                if self.run_id is None:
+                    self.run_id = self.store.begin_run(**self.run_fields)
+                if plan:
+                    self.store.record_plan(self.run_id, plan)
+                if results:
+                    self.store.record_results(self.run_id, results)
+                self._done(plan, results)
+                return
+            except StoreError as exc:
+                self._failed(exc)
+        if plan or results or not self._fallback_started:
+            self._write_fallback(plan, results)
+        self._done(plan, results)
+
+    def _failed(self, exc: StoreError) -> None:
+        self.error = str(exc)
+        self.switched_mid_run = self.run_id is not None
 
     def _write_fallback(self, plan: list[PlanEntry], results: list[Result]) -> None:
         lines: list[dict[str, Any]] = []
         if not self._fallback_started:
-            lines.append({"type": "run", "store": self.url.split("@")[-1], "error": self.error, **self.run_fields,
-                          "started_at": datetime.now(UTC).isoformat()})
+            # run_id: the run this file completes when the store already had it (svtad store import)
+            lines.append({"type": "run", "store": self.store.name if self.store else _safe_url(self.url),
+                          "run_id": self.run_id, "error": self.error, **self.run_fields,
+                          "started_at": self.started_at.isoformat()})
             self._fallback_started = True
         lines += [{"type": "plan", **e.to_dict()} for e in plan]
         lines += [{"type": "result", **r.to_dict()} for r in results]
         self._write_lines(lines)
 
     def _write_lines(self, lines: list[dict[str, Any]]) -> None:
-        self.fallback.parent.mkdir(parents=True, exist_ok=True)
-        with self.fallback.open("a", encoding="utf-8") as handle:
-            for line in lines:
-                handle.write(json.dumps(line, default=str, sort_keys=True) + "\n")
-
-    def close(self) -> None:
-        if self.store is not None:
-            self.store.close()
+        if not lines:
+            return
+        try:
+            self.fallback.parent.mkdir(parents=True, exist_ok=True)
+            with self.fallback.open("a", encoding="utf-8") as handle:
+                for line in lines:
+                    handle.write(json.dumps(line, default=str, sort_keys=True) + "\n")
+        except OSError as exc:
+            self.fallback_error = self.fallback_error or f"cannot write {self.fallback}: {exc.strerror or exc}"
 
 
 def host_name() -> str:
