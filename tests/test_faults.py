@@ -425,14 +425,15 @@ def test_fallback_of_a_session_that_never_reached_its_store_creates_the_run_once
     url = import_target
     capsys.readouterr()
     assert main(["store", "import", str(fallback), "--store", url]) == 0
-    assert "created: 6 plan entries, 6 results, 2 Testing Issues added; status finished" in capsys.readouterr().out
+    # test_x[2] failed on both DMCs: one Testing Issue listing both (13.19)
+    assert "created: 6 plan entries, 6 results, 1 Testing Issues added; status finished" in capsys.readouterr().out
     before = _tables(url)
     assert main(["store", "import", str(fallback), "--store", url]) == 0
     assert "already complete" in capsys.readouterr().out
     assert _tables(url) == before
     verdict = _campaign_verdict(url, capsys)
     assert verdict["dmcs"] == run.verdict()["dmcs"]
-    assert verdict["issues"]["extant"]["3"] == 2
+    assert verdict["issues"]["extant"]["3"] == 1
 
 
 def test_store_import_of_a_file_that_is_not_a_fallback_is_one_line(tmp_path, capsys) -> None:
