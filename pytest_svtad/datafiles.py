@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.rules.appendix_ak import STAGES
 from pytest_svtad.rules.criteria import Criteria
+from pytest_svtad.smets1.yamlfiles import load_yaml, pydantic_error
 from pytest_svtad.ttm import Requirement, Ttm
-from pytest_svtad.yamlfiles import load_yaml, pydantic_error
 
 TTM_REQUIRED = ("requirement_id", "functional_group", "title")
 TTM_OPTIONAL = ("section", "clause", "severity", "stages")

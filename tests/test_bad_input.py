@@ -131,3 +131,100 @@ def test_misused_marker_is_a_collection_error_naming_test(project, marker, expec
     assert "ERROR collecting" in run.text or "errors during collection" in run.text.lower()
     assert expected in run.text
     assert "Traceback" not in run.text
+
+
+# -- YAML data files: duplicate keys, anchors and aliases (issue 13 items 3 and 8) ---------------------------------
+
+MODEL = "id: ESME-T1\nkind: ESME\nmanufacturer: a\nmodel: b\nfirmware: '1'\n"
+DMC = "id: DMC-A\nname: x\ninstallation: active\ndevices: {ESME: ESME-T1}\n"
+
+def _yaml_readers():
+    from pytest_svtad.datafiles import load_completion_notes, load_criteria, load_ttm
+    from pytest_svtad.packs import find_packs
+    from pytest_svtad.smets1.catalogue import load_catalogue
+    from pytest_svtad.smets1.profiles import load_profiles
+    from simulators.fleet import load_profile
+
+    return {  # kind -> (file to write, valid text, read(folder))
+        "criteria": ("criteria.yaml", "functional_pass_rate: 0.9\n", lambda d: load_criteria(d / "criteria.yaml")),
+        "ttm": ("ttm.yaml", "- {requirement_id: R1, functional_group: reads, title: a}\n",
+                lambda d: load_ttm(d / "ttm.yaml")),
+        "notes": ("notes.yaml", "lessons_learnt: none\n", lambda d: load_completion_notes(d / "notes.yaml")),
+        "model": ("p/models/esme.yaml", MODEL, lambda d: load_profiles(d / "p")),
+        "dmc": ("p/dmcs/dmc.yaml", DMC, lambda d: load_profiles(d / "p")),
+        "pack": ("packs/a/pack.yaml", "stage: SIT\nttm: ttm.csv\n", lambda d: find_packs(d / "packs")),
+        "load-profile": ("load.yaml", "name: x\n", lambda d: load_profile(d / "load.yaml")),
+        "srv-catalogue": ("srvs.yaml", "srvs: []\n", lambda d: load_catalogue(d / "srvs.yaml")),
+    }
+
+
+def _prepare(tmp_path, name, text):
+    """A profiles folder p/ that reads, and ``text`` written to ``name``."""
+    (tmp_path / "p" / "models").mkdir(parents=True)
+    (tmp_path / "p" / "dmcs").mkdir()
+    (tmp_path / "p" / "models" / "esme.yaml").write_text(MODEL)
+    (tmp_path / "p" / "dmcs" / "dmc.yaml").write_text(DMC)
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+YAML_FILES = ["criteria", "ttm", "notes", "model", "dmc", "pack", "load-profile", "srv-catalogue"]
+
+
+def _first_key_again(text: str) -> str:
+    """``text`` with its first top-level key given a second time (a list's first mapping's, for a TTM)."""
+    first = text.splitlines()[0]
+    if first.startswith("- {"):
+        return first[:-1] + ", requirement_id: R2}\n"
+    return text + first + "\n"
+
+
+@pytest.mark.parametrize("kind", YAML_FILES)
+def test_every_yaml_data_file_refuses_a_duplicate_key_naming_file_and_line(tmp_path, kind):
+    from pytest_svtad.errors import SvtadInputError
+
+    name, valid, read = _yaml_readers()[kind]
+    path = _prepare(tmp_path, name, valid)
+    read(tmp_path)  # the valid file reads
+    path.write_text(_first_key_again(valid))
+    with pytest.raises(SvtadInputError) as raised:
+        read(tmp_path)
+    line = 1 if valid.startswith("- {") else len(valid.splitlines()) + 1
+    assert str(raised.value).startswith(f"{path}:{line}: "), raised.value
+    assert "duplicate key" in str(raised.value)
+
+
+@pytest.mark.parametrize("kind", YAML_FILES)
+@pytest.mark.parametrize("attack", ["recursive", "billion-laughs", "plain-anchor"])
+def test_every_yaml_data_file_refuses_anchors_and_aliases(tmp_path, kind, attack):
+    from pytest_svtad.errors import SvtadInputError
+
+    name, valid, read = _yaml_readers()[kind]
+    text = {
+        "recursive": "x: &loop [*loop]\n",
+        "billion-laughs": "a: &a ['lol','lol','lol','lol','lol','lol','lol','lol','lol']\n" + "".join(
+            f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(5)),
+        "plain-anchor": "x: &name 1\n",
+    }[attack]
+    path = _prepare(tmp_path, name, text)
+    with pytest.raises(SvtadInputError) as raised:
+        read(tmp_path)
+    assert str(raised.value).startswith(f"{path}:1: "), raised.value
+    assert "anchors are not allowed" in str(raised.value)
+
+
+def test_duplicate_criteria_key_is_a_usage_error(project):
+    project.file("criteria.yaml", "functional_pass_rate: 0.9\nfunctional_pass_rate: 0.0\n")
+    project.tests(PASS)
+    run = project.run("--svtad-criteria", "criteria.yaml")
+    assert "criteria.yaml:2: invalid YAML in criteria file: duplicate key 'functional_pass_rate' (first on line 1)" \
+        in _usage_error(run)
+
+
+def test_recursive_alias_in_a_profile_is_a_usage_error(project):
+    (project.pytester.path / "device_profiles" / "dmcs" / "DMC-A.yaml").write_text(
+        "id: DMC-A\nname: &n [*n]\ninstallation: active\ndevices: {ESME: ESME-T1}\n")
+    project.tests(PASS)
+    assert "DMC-A.yaml:2: invalid YAML in DMC profile: anchor '&n'" in _usage_error(project.run())

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.smets1.profiles import DeviceKind
-from pytest_svtad.yamlfiles import load_yaml, pydantic_error
+from pytest_svtad.smets1.yamlfiles import load_yaml, pydantic_error
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("srv_catalogue.yaml")
 

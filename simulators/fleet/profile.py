@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.smets1.catalogue import default_catalogue
 from pytest_svtad.smets1.profiles import Latency
-from pytest_svtad.yamlfiles import load_yaml, pydantic_error
+from pytest_svtad.smets1.yamlfiles import load_yaml, pydantic_error
 
 ROLES = ("IS", "ES", "GS", "RSA", "ED", "GT", "OU")
 
