@@ -228,3 +228,38 @@ def test_recursive_alias_in_a_profile_is_a_usage_error(project):
         "id: DMC-A\nname: &n [*n]\ninstallation: active\ndevices: {ESME: ESME-T1}\n")
     project.tests(PASS)
     assert "DMC-A.yaml:2: invalid YAML in DMC profile: anchor '&n'" in _usage_error(project.run())
+
+
+# -- credentials in store URLs (issue 13 item 12) -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("postgresql+psycopg://svtad:hunter2@db:5432/svtad", "postgresql+psycopg://svtad:***@db:5432/svtad"),
+    ("postgresql://svtad@db/svtad?password=hunter2", "postgresql://svtad@db/svtad?password=***"),
+    ("postgresql://svtad@db/svtad?sslpassword=hunter2&sslmode=require",
+     "postgresql://svtad@db/svtad?sslmode=require&sslpassword=***"),
+    ("mysql+pymysql://u@db/x?passwd=hunter2&pwd=hunter2", "mysql+pymysql://u@db/x?passwd=***&pwd=***"),
+    ("postgresql://u@db/x?secret=hunter2&token=hunter2", "postgresql://u@db/x?secret=***&token=***"),
+    ("postgresql://u:hunter2@db:notaport/x", "postgresql://u:***@db:notaport/x"),
+    ("sqlite:////tmp/svtad.db", "sqlite:////tmp/svtad.db"),
+], ids=["userinfo", "query-password", "query-sslpassword", "passwd-pwd", "secret-token", "unparsable", "sqlite"])
+def test_store_urls_are_shown_with_every_credential_masked(url, shown):
+    from pytest_svtad.store.db import _safe_url
+    from pytest_svtad.urls import mask_url
+
+    assert mask_url(url) == shown
+    assert _safe_url(url) == shown
+    assert "hunter2" not in mask_url(url)
+
+
+def test_a_password_in_the_store_urls_query_is_never_printed_or_written(project):
+    project.tests(PASS)
+    run = project.run("--svtad-store", "postgresql+psycopg://svtad@127.0.0.1:1/svtad?password=hunter2",
+                      "--svtad-dmc", "DMC-A")
+    assert run.ret == 0, run.text
+    assert "password=***" in run.text  # the store could not be reached, and the session says which
+    written = [path for path in (run.path / "report").rglob("*") if path.is_file()]
+    assert any(path.name.startswith("store-fallback-") for path in written)
+    assert any(path.name == "completion-report.html" for path in written)
+    for path in written:
+        assert b"hunter2" not in path.read_bytes(), path
+    assert "hunter2" not in run.text

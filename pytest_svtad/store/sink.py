@@ -16,6 +16,7 @@ from typing import Any
 from pytest_svtad.model import PlanEntry, Result
 from pytest_svtad.rules.issues import TestingIssue
 from pytest_svtad.store.db import Store, StoreError
+from pytest_svtad.urls import mask_url
 
 FLUSH_EVERY = 500  # results
 FLUSH_SECONDS = 2.0  # a slow session (real devices) still reaches the store within seconds of each result
@@ -86,7 +87,7 @@ class StoreSink:
     def _write_fallback(self, plan: list[PlanEntry], results: list[Result]) -> None:
         lines: list[dict[str, Any]] = []
         if not self._fallback_started:
-            lines.append({"type": "run", "store": self.url.split("@")[-1], "error": self.error, **self.run_fields,
+            lines.append({"type": "run", "store": mask_url(self.url), "error": self.error, **self.run_fields,
                           "started_at": datetime.now(UTC).isoformat()})
             self._fallback_started = True
         lines += [{"type": "plan", **e.to_dict()} for e in plan]
