@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_svtad.calendar import REGIONS, bank_holidays
+from pytest_svtad.cli_input import plan_date, write_output_file
 from pytest_svtad.datafiles import load_criteria, load_ttm
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.rules.criteria import Criteria
@@ -20,20 +21,19 @@ from pytest_svtad.rules.verdict import Outputs
 from pytest_svtad.rules.workoff import WorkOffItem, work_off_plan
 from pytest_svtad.store import Store, default_url, store_url
 from pytest_svtad.store.campaign import extant_candidates, load_campaign
+from pytest_svtad.store.existing import open_existing
 
 ISSUE_FIELDS = ("id", "severity", "status", "stage", "release", "campaign", "known_defect", "tag_agreed",
                 "first_seen", "last_seen", "dmcs", "title")
 
 
 def _store(args: argparse.Namespace) -> Store:
-    return Store(store_url(args.store, Path.cwd()) if args.store else default_url(Path.cwd()))
+    """The store the command reads (and, for issue changes, updates): it must exist already."""
+    return open_existing(store_url(args.store, Path.cwd()) if args.store else default_url(Path.cwd()))
 
 
 def _date(text: str, what: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise SvtadInputError(what, f"expected a date YYYY-MM-DD, got '{text}'") from None
+    return plan_date(text, what)
 
 
 def _campaign_stage(store: Store, campaign: str) -> tuple[str, str | None]:
@@ -114,7 +114,7 @@ def workoff_command(args: argparse.Namespace) -> int:
     text = _workoff_csv(items, tcc) if args.format == "csv" else _workoff_html(items, tcc, args.campaign,
                                                                                args.region.upper(), today)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        write_output_file(Path(args.output), text, "--output")
     else:
         sys.stdout.write(text)
     errors = [item for item in items if item.error]
