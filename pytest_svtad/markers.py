@@ -112,7 +112,8 @@ def read_tags(node: pytest.Item | pytest.Function, catalogue: SrvCatalogue, ttm:
         srv_devices = frozenset(definition.devices) if not definition.non_device else frozenset()
 
     group_value = _one(marks, "functional_group", "functional_group(name)")
-    group = _strings("functional_group", [group_value], "functional_group(name)")[0] if group_value else None
+    group = _strings("functional_group", [group_value], "functional_group(name)")[0] \
+        if "functional_group" in marks else None  # "" or None given is misuse, not absence
 
     regression_mark = marks["regression"][0] if "regression" in marks else None
     if regression_mark is not None and (regression_mark.args or regression_mark.kwargs):
@@ -157,7 +158,8 @@ def read_tags(node: pytest.Item | pytest.Function, catalogue: SrvCatalogue, ttm:
         severity = severity_value
 
     defect_value = _one(marks, "known_defect", "known_defect(issue_id)")
-    known_defect = _strings("known_defect", [defect_value], "known_defect(issue_id)")[0] if defect_value else None
+    known_defect = _strings("known_defect", [defect_value], "known_defect(issue_id)")[0] \
+        if "known_defect" in marks else None  # "" or None given is misuse, not absence
 
     witnessed = None
     if "witnessed" in marks:

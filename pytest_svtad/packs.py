@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pytest_svtad.datafiles import load_ttm
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.rules.appendix_ak import STAGES
-from pytest_svtad.smets1.yamlfiles import load_yaml, pydantic_error
+from pytest_svtad.smets1.yamlfiles import load_yaml, validate
 
 
 class PackManifest(BaseModel):
@@ -74,10 +74,7 @@ def find_packs(root: Path) -> list[Pack]:
     packs = []
     for manifest_path in sorted(root.glob("*/pack.yaml")):
         located = load_yaml(manifest_path, "pack manifest")
-        try:
-            manifest = PackManifest.model_validate(located.data)
-        except ValidationError as exc:
-            raise pydantic_error(located, exc, "pack manifest") from None
+        manifest = validate(located, PackManifest, "pack manifest")
         packs.append(Pack(manifest_path.parent.name, manifest_path.parent, manifest))
     return packs
 

@@ -263,3 +263,193 @@ def test_a_password_in_the_store_urls_query_is_never_printed_or_written(project)
     for path in written:
         assert b"hunter2" not in path.read_bytes(), path
     assert "hunter2" not in run.text
+
+
+# -- silently accepted before (issue 13 item 10) ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("marker", "expected"), [
+    ('known_defect("")', "@pytest.mark.known_defect(issue_id): expected non-empty strings, got ''"),
+    ('known_defect("   ")', "@pytest.mark.known_defect(issue_id): expected non-empty strings, got '   '"),
+    ("known_defect(None)", "@pytest.mark.known_defect(issue_id): expected non-empty strings, got None"),
+    ('functional_group("")', "@pytest.mark.functional_group(name): expected non-empty strings, got ''"),
+    ('functional_group(" ")', "@pytest.mark.functional_group(name): expected non-empty strings, got ' '"),
+], ids=["defect-empty", "defect-blank", "defect-none", "group-empty", "group-blank"])
+def test_empty_marker_strings_are_a_collection_error_naming_the_test(project, marker, expected):
+    project.tests(f"""
+        import pytest
+
+        @pytest.mark.ttm("REQ-1")
+        @pytest.mark.{marker}
+        def test_read(dmc):
+            pass
+    """)
+    run = project.run()
+    assert run.ret in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.TESTS_FAILED), run.text
+    assert "errors during collection" in run.text.lower() or "ERROR collecting" in run.text
+    assert f"test_pack.py::test_read: {expected}" in run.text
+    assert "Traceback" not in run.text
+
+
+@pytest.mark.parametrize(("row", "expected"), [
+    ("{requirement_id: [R1, R2], functional_group: reads, title: a}",
+     "ttm.yaml:1: requirement #1: field 'requirement_id': expected a string, got a list"),
+    ("{requirement_id: {R1: 1}, functional_group: reads, title: a}",
+     "ttm.yaml:1: requirement #1: field 'requirement_id': expected a string, got a mapping"),
+    ("{requirement_id: R1, functional_group: [reads], title: a}",
+     "ttm.yaml:1: requirement #1: field 'functional_group': expected a string, got a list"),
+    ("{requirement_id: R1, functional_group: {a: b}, title: a}",
+     "ttm.yaml:1: requirement #1: field 'functional_group': expected a string, got a mapping"),
+    ("{requirement_id: R1, functional_group: true, title: a}",
+     "ttm.yaml:1: requirement #1: field 'functional_group': expected a string, got a boolean"),
+    ("{requirement_id: R1, functional_group: reads, title: [a]}",
+     "ttm.yaml:1: requirement #1: field 'title': expected a string, got a list"),
+    ("{requirement_id: R1, functional_group: reads, title: a, severity: '2'}",
+     "ttm.yaml:1: requirement #1: field 'severity': expected a number 1-5, got the string '2'"),
+    ("{requirement_id: R1, functional_group: reads, title: a, stages: [SIT, 3]}",
+     "ttm.yaml:1: requirement #1: field 'stages': expected stage names"),
+], ids=["id-list", "id-map", "group-list", "group-map", "group-bool", "title-list", "severity-string", "stages-mixed"])
+def test_ttm_yaml_fields_of_the_wrong_type_are_refused(tmp_path, row, expected):
+    from pytest_svtad.datafiles import load_ttm
+    from pytest_svtad.errors import SvtadInputError
+
+    (tmp_path / "ttm.yaml").write_text(f"- {row}\n")
+    with pytest.raises(SvtadInputError) as raised:
+        load_ttm(tmp_path / "ttm.yaml")
+    assert expected in str(raised.value)
+
+
+def test_ttm_yaml_takes_bare_number_ids_and_a_list_of_stages(tmp_path):
+    from pytest_svtad.datafiles import load_ttm
+
+    (tmp_path / "ttm.yaml").write_text("- {requirement_id: 1234, functional_group: reads, title: a, severity: 2, "
+                                       "stages: [SIT, PIT]}\n")
+    requirement = load_ttm(tmp_path / "ttm.yaml").requirements["1234"]
+    assert requirement.severity == 2 and requirement.stages == ("SIT", "PIT")
+
+
+@pytest.mark.parametrize(("kind", "text", "expected"), [
+    ("criteria", "functional_pass_rate: '0.9'\n",
+     "criteria.yaml:1: criteria file: field 'functional_pass_rate': expected a number, got the string '0.9'"),
+    ("criteria", "thresholds:\n  SIT: {1: 0, 2: 0, 3: '15', 4: 30, 5: 60}\n",
+     "criteria.yaml:2: criteria file: field 'thresholds.SIT.3': expected a number, got the string '15'"),
+    ("criteria", "thresholds:\n  SIT: {'1': 0, 2: 0, 3: 15, 4: 30, 5: 60}\n",
+     "criteria.yaml:2: criteria file: field 'thresholds.SIT.1': expected a number, got the string '1'"),
+    ("criteria", "sct_targets:\n  '4.1.1': {p95_s: '30'}\n",
+     "criteria.yaml:2: criteria file: field 'sct_targets.4.1.1.p95_s': expected a number, got the string '30'"),
+    ("load-profile", "name: x\nwan:\n  bandwidth_bps: '9600'\n",
+     "load.yaml:3: load profile: field 'wan.bandwidth_bps': expected a number, got the string '9600'"),
+    ("load-profile", "name: x\ndiurnal: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, '2']\n",
+     "load.yaml:2: load profile: field 'diurnal.23': expected a number, got the string '2'"),
+], ids=["pass-rate", "threshold", "severity-key", "sct-target", "bandwidth", "diurnal"])
+def test_numbers_written_as_strings_are_refused_naming_the_field(tmp_path, kind, text, expected):
+    from pytest_svtad.errors import SvtadInputError
+
+    name, _, read = _yaml_readers()[kind]
+    _prepare(tmp_path, name, text)
+    with pytest.raises(SvtadInputError) as raised:
+        read(tmp_path)
+    assert expected in str(raised.value)
+
+
+def test_numbers_as_strings_in_a_device_model_are_refused(project_single):
+    (project_single.pytester.path / "device_profiles" / "models" / "esme.yaml").write_text(
+        MODEL + "response_time: {median_s: '0.5', p95_s: 2}\n")
+    project_single.tests(PASS)
+    expected = "esme.yaml:6: device model profile: field 'response_time.median_s': expected a number, got the string"
+    assert f"{expected} '0.5'" in _usage_error(project_single.run())
+
+
+def test_an_sct_target_for_an_srv_not_in_the_catalogue_is_refused(tmp_path):
+    from pytest_svtad.datafiles import load_criteria
+    from pytest_svtad.errors import SvtadInputError
+
+    (tmp_path / "criteria.yaml").write_text("sct_targets:\n  '4.1.1': {p95_s: 30}\n  '4.1.99': {p95_s: 30}\n")
+    with pytest.raises(SvtadInputError) as raised:
+        load_criteria(tmp_path / "criteria.yaml")
+    assert "criteria.yaml:3: criteria file: field 'sct_targets.4.1.99': unknown SRV '4.1.99'" in str(raised.value)
+
+
+# -- what a device sends is checked, never trusted (issue 13 item 10) -------------------------------------------------
+
+@pytest.mark.parametrize(("payload", "expected"), [
+    ({"request_id": "r", "srv": "4.3", "code": 123}, "ServiceResponse payload: field 'code': Input should be a valid "
+                                                     "string, got 123"),
+    ({"request_id": "r", "srv": "4.3", "code": "I0", "body": [1]}, "field 'body': Input should be a valid dictionary"),
+    ({"request_id": "r", "srv": "4.3", "code": "I0", "issued_at": "yesterday"}, "field 'issued_at'"),
+    ({"request_id": None, "srv": "4.3", "code": "I0"}, "field 'request_id': Input should be a valid string"),
+    ({"srv": "4.3", "code": "I0"}, "ServiceResponse payload lacks request_id"),
+], ids=["code-number", "body-list", "issued-at-string", "request-id-null", "no-request-id"])
+def test_a_response_with_wrong_typed_fields_is_a_wire_error_naming_the_field(payload, expected):
+    from pytest_svtad.smets1 import wire
+
+    with pytest.raises(wire.WireError) as raised:
+        wire.read_response(wire.Frame(wire.FrameType.RESPONSE, 1, wire.dumps(payload)))
+    assert expected in str(raised.value)
+
+
+def test_an_alert_with_wrong_typed_fields_is_a_wire_error_naming_the_field():
+    from pytest_svtad.smets1 import wire
+
+    with pytest.raises(wire.WireError, match="Alert payload: field 'details'"):
+        wire.read_alert(wire.Frame(wire.FrameType.ALERT, 0, wire.dumps({"code": "8F35", "details": "x"})))
+
+
+@pytest.fixture
+def lying_device():
+    """A device on a TCP port that answers every request with ``code: 123`` (a number where DUIS has a string)."""
+    import socket
+    import threading
+
+    from pytest_svtad.smets1 import wire
+
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            conn.settimeout(0.2)
+            deframer = wire.Deframer()
+            with conn:
+                while not stop.is_set():
+                    try:
+                        data = conn.recv(4096)
+                    except TimeoutError:
+                        continue
+                    except OSError:
+                        break
+                    if not data:
+                        break
+                    for frame in deframer.feed(data):
+                        if frame.type is wire.FrameType.REQUEST:
+                            srv = wire.loads(frame.payload)["srv"]
+                            answer = {"request_id": "r", "srv": srv, "code": 123}
+                            conn.sendall(wire.encode_frame(wire.Frame(wire.FrameType.RESPONSE, frame.seq,
+                                                                      wire.dumps(answer))))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"socket://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join(5)
+    server.close()
+
+
+def test_a_wrong_typed_field_from_a_device_fails_the_test_naming_the_field(project, lying_device):
+    project.tests("""
+        import pytest
+
+        @pytest.mark.ttm("REQ-1")
+        def test_read(smets1):
+            smets1.request("4.3")
+    """)
+    run = project.run("--svtad-dmc", "DMC-A", "--svtad-link", f"DMC-A={lying_device}")
+    assert run.ret == pytest.ExitCode.TESTS_FAILED, run.text
+    assert "INTERNALERROR" not in run.text
+    assert "the device sent a malformed RESPONSE: ServiceResponse payload: field 'code': Input should be a valid " \
+           "string, got 123" in run.text
+    assert [r["outcome"] for r in run.results()] == ["failed"]

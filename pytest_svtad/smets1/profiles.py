@@ -10,10 +10,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from pytest_svtad.errors import SvtadInputError
-from pytest_svtad.smets1.yamlfiles import load_yaml, pydantic_error
+from pytest_svtad.smets1.yamlfiles import load_yaml, validate
 
 
 class DeviceKind(StrEnum):
@@ -186,10 +186,7 @@ def _load_all(folder: Path, model_cls: type[_Strict], what: str) -> tuple[dict[s
         located = load_yaml(path, what)
         if not isinstance(located.data, dict):
             raise SvtadInputError(path, f"{what}: expected a mapping of fields, got {type(located.data).__name__}", 1)
-        try:
-            item = model_cls.model_validate(located.data)
-        except ValidationError as exc:
-            raise pydantic_error(located, exc, what) from None
+        item = validate(located, model_cls, what)
         item_id = item.id  # type: ignore[attr-defined]
         if item_id in found:
             raise SvtadInputError(path, f"{what}: duplicate id '{item_id}' (also in {origin[item_id]})",

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
 from pytest_svtad.errors import SvtadInputError
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
 MAX_DEPTH = 64  # nesting deeper than any data file needs; deeper input would only exhaust the stack
 _MERGE = "tag:yaml.org,2002:merge"
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class _Node:
@@ -143,3 +145,65 @@ def pydantic_error(located: LocatedYaml, exc: Any, what: str, prefix: Sequence[s
     elif first["type"] == "extra_forbidden":
         message = "unknown field"
     return SvtadInputError(located.path, f"{what}: field '{field}': {message}", located.line_of(loc))
+
+
+def validate(located: LocatedYaml, model: type[ModelT], what: str, data: Any = None) -> ModelT:
+    """``model`` from the file's data (or ``data`` built from it), every error one line naming file, line and
+    field. A number written as a string (``"0.9"``) where the model wants a number is an error too: pydantic would
+    quietly convert it, and a value the author quoted may not be the value they meant."""
+    raw = located.data if data is None else data
+    try:
+        value = model.model_validate(raw)
+    except ValidationError as exc:
+        raise pydantic_error(located, exc, what) from None
+    quoted = _quoted_number(raw, value, [])
+    if quoted is not None:
+        loc, text = quoted
+        field = ".".join(str(part) for part in loc)
+        raise SvtadInputError(located.path, f"{what}: field '{field}': expected a number, got the string "
+                              f"{text!r} (write it without quotes)", located.line_of(loc))
+    return value
+
+
+def _has(mapping: dict[Any, Any], key: Any) -> bool:
+    try:
+        return key in mapping
+    except TypeError:
+        return False
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _quoted_number(raw: Any, value: Any, loc: list[str | int]) -> tuple[list[str | int], str] | None:
+    """The first place where the data has a string and the validated model a number (values and mapping keys)."""
+    if isinstance(value, BaseModel):
+        if not isinstance(raw, dict):
+            return None
+        for name, info in type(value).model_fields.items():
+            key = info.alias or name
+            if key in raw:
+                found = _quoted_number(raw[key], getattr(value, name), [*loc, key])
+                if found:
+                    return found
+        return None
+    if isinstance(value, dict) and isinstance(raw, dict) and len(value) == len(raw):
+        items = list(value.items())  # a validator may have sorted them: pair by key where the key is unchanged
+        for index, (raw_key, raw_item) in enumerate(raw.items()):
+            key, item = (raw_key, value[raw_key]) if _has(value, raw_key) else items[index]
+            if isinstance(raw_key, str) and _is_number(key):
+                return [*loc, raw_key], raw_key
+            found = _quoted_number(raw_item, item, [*loc, raw_key])
+            if found:
+                return found
+        return None
+    if isinstance(value, list | tuple) and isinstance(raw, list) and len(value) == len(raw):
+        for index, (raw_item, item) in enumerate(zip(raw, value, strict=True)):
+            found = _quoted_number(raw_item, item, [*loc, index])
+            if found:
+                return found
+        return None
+    if isinstance(raw, str) and _is_number(value):
+        return loc, raw
+    return None
