@@ -43,9 +43,11 @@ def _mask_by_pattern(url: str) -> str:
 
 
 def socket_url_problem(url: str) -> str | None:
-    """What is wrong with a ``socket://HOST:PORT`` URL (port 1-65535), or None when nothing is."""
+    """What is wrong with a network link URL, ``socket://HOST:PORT`` or ``rfc2217://HOST:PORT`` (port 1-65535), or
+    None when nothing is (other URLs, a device path for one, are left to pyserial)."""
     parts = urlsplit(url)
-    if parts.scheme.lower() != "socket":
+    scheme = parts.scheme.lower()
+    if scheme not in ("socket", "rfc2217"):
         return None
     try:
         port = parts.port
@@ -54,9 +56,9 @@ def socket_url_problem(url: str) -> str | None:
     where = parts.netloc.rsplit(":", 1)
     given = where[1] if len(where) == 2 else ""
     if not parts.hostname:
-        return f"expected socket://HOST:PORT, got '{url}' (no host)"
+        return f"expected {scheme}://HOST:PORT, got '{url}' (no host)"
     if port is None:
-        return f"expected socket://HOST:PORT, got '{url}' (no port)"
+        return f"expected {scheme}://HOST:PORT, got '{url}' (no port)"
     if not 1 <= port <= 65535:
         return f"port must be 1-65535, got '{given}' in '{url}'"
     return None

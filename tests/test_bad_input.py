@@ -453,3 +453,73 @@ def test_a_wrong_typed_field_from_a_device_fails_the_test_naming_the_field(proje
     assert "the device sent a malformed RESPONSE: ServiceResponse payload: field 'code': Input should be a valid " \
            "string, got 123" in run.text
     assert [r["outcome"] for r in run.results()] == ["failed"]
+
+
+# -- options: what the message names (issue 13 items 10 and 11) ------------------------------------------------------
+
+def test_exit_version_without_a_campaign_is_a_usage_error(project):
+    project.tests(PASS)
+    line = _usage_error(project.run("--svtad-exit-version", "2.0"))
+    assert "--svtad-exit-version: the stage-exit version is counted over a campaign's runs: give --svtad-campaign" \
+        in line
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("socket://127.0.0.1:99999", "--svtad-link: DMC 'DMC-A': port must be 1-65535, got '99999'"),
+    ("socket://127.0.0.1:port", "--svtad-link: DMC 'DMC-A': port must be 1-65535, got 'port'"),
+    ("socket://127.0.0.1", "--svtad-link: DMC 'DMC-A': expected socket://HOST:PORT, got 'socket://127.0.0.1' "
+                           "(no port)"),
+    ("rfc2217://:4000", "--svtad-link: DMC 'DMC-A': expected rfc2217://HOST:PORT, got 'rfc2217://:4000' (no host)"),
+], ids=["port-out-of-range", "port-not-a-number", "no-port", "no-host"])
+def test_a_bad_link_url_is_a_usage_error_naming_the_dmc_and_the_port(project, url, expected):
+    project.tests(PASS)
+    line = _usage_error(project.run("--svtad-link", f"DMC-A={url}"))
+    assert expected in line
+    assert "debug|info" not in line
+
+
+def test_a_bad_link_url_in_a_profile_names_the_file_and_field(project_single):
+    (project_single.pytester.path / "device_profiles" / "dmcs" / "DMC-A.yaml").write_text(
+        "id: DMC-A\nname: x\ninstallation: active\ndevices: {ESME: ESME-T1}\nlink:\n  kind: serial\n"
+        "  url: socket://127.0.0.1:99999\n")
+    project_single.tests(PASS)
+    line = _usage_error(project_single.run())
+    assert "DMC-A.yaml:7: DMC profile: field 'link.url'" in line and "port must be 1-65535, got '99999'" in line
+
+
+@pytest.mark.parametrize(("key", "value", "expected"), [
+    ("svtad_stage", "XIT", "pytest.ini: svtad_stage: unknown stage 'XIT'"),
+    ("svtad_release", "EOC", "pytest.ini: svtad_release: unknown Capability Release 'EOC'"),
+    ("svtad_seed", "x", "pytest.ini: svtad_seed: expected an integer, got 'x'"),
+    ("svtad_dmc", "DMC-Z", "pytest.ini: svtad_dmc: no DMC profile 'DMC-Z'"),
+    ("svtad_link", "DMC-A", "pytest.ini: svtad_link: expected DMC=URL, got 'DMC-A'"),
+    ("svtad_exit_version", "2.0", "pytest.ini: svtad_exit_version: the stage-exit version is counted"),
+], ids=["stage", "release", "seed", "dmc", "link", "exit-version"])
+def test_a_bad_ini_value_names_the_ini_key_not_the_option(project_single, key, value, expected):
+    project_single.file("pytest.ini", f"[pytest]\n{key} = {value}\n")
+    project_single.tests(PASS)
+    line = _usage_error(project_single.run())
+    assert expected in line
+    assert line.split(": ")[2:4] == ["pytest.ini", key]  # ERROR: svtad: pytest.ini: svtad_x: ...
+
+
+def test_the_same_bad_value_on_the_command_line_names_the_option(project_single):
+    project_single.file("pytest.ini", "[pytest]\nsvtad_stage = SIT\n")
+    project_single.tests(PASS)
+    assert "svtad: --svtad-stage: unknown stage 'XIT'" in _usage_error(project_single.run("--svtad-stage", "XIT"))
+
+
+@pytest.mark.parametrize("selection", [",,,", " , ", ","])
+def test_a_dmc_selection_that_selects_nothing_is_a_usage_error(project, selection):
+    project.tests(PASS)
+    line = _usage_error(project.run("--svtad-dmc", selection))
+    assert f"--svtad-dmc: no DMC ids in '{selection}': nothing selected" in line
+    assert "known: DMC-A, DMC-B, DMC-C" in line
+
+
+def test_an_empty_dmcs_folder_is_a_usage_error(project):
+    for path in (project.pytester.path / "device_profiles" / "dmcs").iterdir():
+        path.unlink()
+    project.tests(PASS)
+    line = _usage_error(project.run())
+    assert "device_profiles/dmcs: no DMC profiles (*.yaml) in this folder" in line

@@ -178,3 +178,14 @@ def test_a_file_that_is_not_a_store_is_said_and_left_alone(tmp_path, monkeypatch
 def test_reading_commands_still_read_an_existing_store(store, capsys):
     assert main(["issues", "list", "--store", store]) == 0
     assert "1 Testing Issues" in capsys.readouterr().out
+
+
+def test_packs_with_an_unknown_dmc_names_the_dmc(capsys):
+    line = error_line(capsys, ["packs", str(ROOT / "testpacks"), "--dmc", "DMC-999"])
+    assert line.startswith("svtad: error: --dmc: no DMC profile 'DMC-999' in ")
+    assert "known: DMC-001" in line and "USAGE_ERROR" not in line
+
+
+def test_packs_with_a_selection_of_nothing_says_so(capsys):
+    line = error_line(capsys, ["packs", str(ROOT / "testpacks"), "--dmc", ",,,"])
+    assert "svtad: error: --dmc: no DMC ids in ',,,': nothing selected" in line

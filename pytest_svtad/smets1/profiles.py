@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.smets1.yamlfiles import load_yaml, validate
+from pytest_svtad.urls import socket_url_problem
 
 
 class DeviceKind(StrEnum):
@@ -103,6 +104,14 @@ class LinkSpec(_Strict):
     url: str | None = None
     baudrate: int = 115200
     timeout_s: float = Field(default=5.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _reachable_form(cls, value: str | None) -> str | None:
+        problem = socket_url_problem(value) if value else None
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class Household(_Strict):
