@@ -9,6 +9,7 @@ import pytest
 
 from pytest_svtad.datafiles import CompletionNotes, load_completion_notes, load_criteria, load_ttm
 from pytest_svtad.errors import SvtadInputError
+from pytest_svtad.reports.evidence_files import DEFAULT_MAX_BYTES, MIN_MAX_BYTES, parse_size
 from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.criteria import Criteria
 from pytest_svtad.smets1.catalogue import SrvCatalogue, default_catalogue
@@ -37,6 +38,8 @@ OPTIONS: dict[str, tuple[str, bool]] = {
     "seed": ("Seed for simulated installations (default 0).", False),
     "link": ("Reach a DMC over a real-device link: DMC=URL (a serial device, socket://HOST:PORT, rfc2217://...), "
              "comma-separated for several; overrides the profile's link url.", False),
+    "evidence_max_bytes": ("Cap on each evidence file (transcripts, attachments), in bytes or with k/M/G (binary): "
+                           "bigger evidence keeps its head and tail and says so (default 10M).", False),
     "completion_notes": ("The Completion Report's human sections, as YAML keys or Markdown '## ' headings: "
                          "recommended_further_tests (9.4(h)), lessons_learnt (9.4(i)), assurance_activities and "
                          "open_issues_view (9.5).", False),
@@ -82,6 +85,7 @@ class Settings:
     explicit: bool  # an svtad option was given: the summary is wanted even if no test is tagged
     completion_notes: CompletionNotes | None = None
     links: dict[str, str] = field(default_factory=dict)  # DMC id -> URL (--svtad-link)
+    evidence_max_bytes: int = DEFAULT_MAX_BYTES
 
 
 def _resolve_path(config: pytest.Config, value: object) -> Path:
@@ -187,6 +191,7 @@ def _load(config: pytest.Config) -> Settings:
     if _raw(config, "exit_version") and campaign is None:
         raise SvtadInputError(_given_as(config, "exit_version"), "the stage-exit version is counted over a campaign's "
                               "runs: give --svtad-campaign NAME too (or, for this session alone, --svtad-sut-version)")
+    evidence_max_bytes = _evidence_max_bytes(config)
     return Settings(
         stage=stage,
         release=release,
@@ -205,7 +210,19 @@ def _load(config: pytest.Config) -> Settings:
         explicit=explicit,
         completion_notes=load_completion_notes(notes_path) if notes_path else None,
         links=links,
+        evidence_max_bytes=evidence_max_bytes,
     )
+
+
+def _evidence_max_bytes(config: pytest.Config) -> int:
+    raw = _raw(config, "evidence_max_bytes")
+    if raw is None:
+        return DEFAULT_MAX_BYTES
+    value = parse_size(str(raw))
+    if value is None or value < MIN_MAX_BYTES:
+        raise SvtadInputError(_given_as(config, "evidence_max_bytes"), f"expected a size of at least "
+                              f"{MIN_MAX_BYTES} bytes (e.g. 10485760, 512k, 10M), got '{raw}'")
+    return value
 
 
 def _links(raw: str, profiles: Profiles | None, option: str = "--svtad-link") -> dict[str, str]:

@@ -523,3 +523,104 @@ def test_an_empty_dmcs_folder_is_a_usage_error(project):
     project.tests(PASS)
     line = _usage_error(project.run())
     assert "device_profiles/dmcs: no DMC profiles (*.yaml) in this folder" in line
+
+
+# -- evidence names and sizes (issue 13 item 13) -----------------------------------------------------------------------
+
+def _evidence_files(run) -> dict[str, bytes]:
+    root = run.path / "report" / "evidence"
+    return {path.name: path.read_bytes() for path in root.rglob("*") if path.is_file()}
+
+
+def test_evidence_names_are_safe_and_distinct_never_overwritten(project):
+    project.tests("""
+        import pytest
+
+        @pytest.mark.ttm("REQ-1")
+        def test_read(dmc, svtad_evidence):
+            for index, name in enumerate(["", "..", "evidence", "EVIDENCE", "a/b", "a:b", "../../escape.txt",
+                                          "x" * 5000 + ".log", "\\u00e9t\\u00e9.txt"]):
+                svtad_evidence.text(name, f"content {index}")
+    """)
+    run = project.run("--svtad-dmc", "DMC-A")
+    assert run.ret == 0, run.text
+    files = _evidence_files(run)
+    assert sorted(files.values()) == sorted(f"content {index}".encode() for index in range(9))  # none lost
+    assert {"evidence", "evidence-2", "evidence-3", "EVIDENCE-4", "a_b", "a_b-2", "escape.txt"} <= set(files)
+    assert all(len(name) <= 100 for name in files)
+    assert any(name.startswith("xxx") and name.endswith(".log") for name in files)
+    assert not (run.path / "escape.txt").exists() and not (run.path / "report" / "escape.txt").exists()
+    [result] = run.results()
+    assert len(result["evidence"]) == 9 and len(set(result["evidence"])) == 9
+
+
+def test_evidence_over_the_cap_keeps_head_and_tail_and_says_so(project):
+    project.tests("""
+        import pytest
+
+        @pytest.mark.ttm("REQ-1")
+        def test_read(dmc, svtad_evidence, tmp_path):
+            svtad_evidence.text("big.txt", "HEAD" + "." * 100_000 + "TAIL")
+            (tmp_path / "big.bin").write_bytes(b"HEAD" + bytes(100_000) + b"TAIL")
+            svtad_evidence.file(tmp_path / "big.bin")
+            svtad_evidence.text("small.txt", "small")
+    """)
+    run = project.run("--svtad-dmc", "DMC-A", "--svtad-evidence-max-bytes", "4k")
+    assert run.ret == 0, run.text
+    files = _evidence_files(run)
+    for name in ("big.txt", "big.bin"):
+        assert len(files[name]) <= 4096
+        assert files[name].startswith(b"HEAD") and files[name].endswith(b"TAIL")
+        assert b"bytes left out here: evidence is capped at 4,096 bytes (--svtad-evidence-max-bytes)" in files[name]
+    assert files["small.txt"] == b"small"
+    [result] = run.results()
+    notes = [entry for entry in result["evidence"] if "capped" in entry]
+    assert len(notes) == 2 and all("of 100,008 bytes left out" in note for note in notes)
+
+
+def test_an_evidence_write_problem_never_changes_the_outcome(project):
+    project.tests("""
+        import pytest
+
+        @pytest.mark.ttm("REQ-1")
+        def test_read(smets1, svtad_evidence):
+            svtad_evidence.text("note.txt", "x")
+    """)
+    (project.pytester.path / "report").mkdir()
+    (project.pytester.path / "report" / "evidence").write_text("a file where the evidence folder goes")
+    run = project.run("--svtad-dmc", "DMC-A")
+    assert "INTERNALERROR" not in run.text
+    [result] = run.results()
+    assert result["outcome"] == "passed", run.text
+    assert any(entry.startswith("note.txt (not stored: ") for entry in result["evidence"])
+    assert any(entry.startswith("transcript.txt (not stored: ") for entry in result["evidence"])
+
+
+@pytest.mark.parametrize("value", ["0", "12", "ten", "-5", "1.5M", "10X"])
+def test_a_bad_evidence_cap_is_a_usage_error(project_single, value):
+    project_single.tests(PASS)
+    line = _usage_error(project_single.run("--svtad-evidence-max-bytes", value))
+    assert f"--svtad-evidence-max-bytes: expected a size of at least 1024 bytes (e.g. 10485760, 512k, 10M), got " \
+           f"'{value}'" in line
+
+
+def test_evidence_cap_helpers():
+    from pytest_svtad.reports.evidence_files import DEFAULT_MAX_BYTES, capped, parse_size, safe_name
+
+    assert DEFAULT_MAX_BYTES == 10 * 1024 * 1024
+    assert [parse_size(text) for text in ("1024", "512k", "10M", "1GiB", "10 mb", "x")] == [
+        1024, 512 * 1024, 10 * 1024 ** 2, 1024 ** 3, 10 * 1024 ** 2, None]
+    data = bytes(range(256)) * 100
+    kept, left_out = capped(data, 2000)
+    head, _, rest = kept.partition(b"\n\n[svtad: ")
+    tail = rest.partition(b"kept]\n\n")[2]
+    assert len(kept) <= 2000 and data.startswith(head) and data.endswith(tail) and len(head) > 900 < len(tail)
+    assert left_out == len(data) - len(head) - len(tail)
+    assert f"{left_out:,} of {len(data):,} bytes left out here".encode() in kept
+    assert capped(b"small", 2000) == (b"small", 0)
+    taken: set[str] = set()
+    assert [safe_name(name, taken) for name in ("", "..", "a.txt", "A.TXT", "a.txt")] == [
+        "evidence", "evidence-2", "a.txt", "A-2.TXT", "a-3.txt"]
+    long_name = safe_name("y" * 5000 + ".pcap", taken)
+    assert len(long_name) == 100 and long_name.endswith(".pcap")
+    assert safe_name("y" * 5000 + ".pcap", taken) == "y" * 93 + "-2.pcap"
