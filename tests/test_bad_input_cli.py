@@ -189,3 +189,28 @@ def test_packs_with_an_unknown_dmc_names_the_dmc(capsys):
 def test_packs_with_a_selection_of_nothing_says_so(capsys):
     line = error_line(capsys, ["packs", str(ROOT / "testpacks"), "--dmc", ",,,"])
     assert "svtad: error: --dmc: no DMC ids in ',,,': nothing selected" in line
+
+
+@pytest.mark.parametrize("command", ["check", "profiles", "sct", "packs"])
+@pytest.mark.parametrize("attack", ["recursive-alias", "billion-laughs", "duplicate-key"])
+def test_cli_commands_refuse_aliases_and_duplicate_keys_in_one_line(tmp_path, monkeypatch, capsys, command, attack):
+    monkeypatch.chdir(tmp_path)
+    text = {
+        "recursive-alias": "name: &loop [*loop]\n",
+        "billion-laughs": "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+            f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8)),
+        "duplicate-key": "name: x\nname: y\n",
+    }[attack]
+    profiles = tmp_path / "device_profiles"
+    (profiles / "models").mkdir(parents=True)
+    (profiles / "dmcs").mkdir()
+    target = {"check": tmp_path / "criteria.yaml", "profiles": profiles / "models" / "m.yaml",
+              "sct": tmp_path / "load.yaml", "packs": tmp_path / "packs" / "p" / "pack.yaml"}[command]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    argv = {"check": ["check", "--criteria", str(target)], "profiles": ["profiles", str(profiles)],
+            "sct": ["sct", "--profile", str(target), "--installations", "5", "--hours", "1", "--quiet"],
+            "packs": ["packs", str(tmp_path / "packs")]}[command]
+    line = error_line(capsys, argv)
+    assert f"svtad: error: {target}:" in line
+    assert ("duplicate key 'name'" if attack == "duplicate-key" else "anchors are not allowed") in line
