@@ -44,8 +44,11 @@ def _campaign_stage(store: Store, campaign: str) -> tuple[str, str | None]:
 
 
 def issues_command(args: argparse.Namespace) -> int:
-    store = _store(args)
     action = args.action
+    if action != "list" and not args.issue_id:
+        raise SvtadInputError(f"issues {action}", "expected the Testing Issue id, e.g. svtad issues "
+                              f"{action} TI-1A2B3C4D")
+    store = _store(args)
     if action == "list":
         rows = store.issues(campaign=args.campaign, status=args.status)
         for row in rows:

@@ -27,7 +27,10 @@ def mask_url(url: str) -> str:
         parsed = make_url(url)
     except Exception:  # not a SQLAlchemy URL (or SQLAlchemy absent): mask by pattern
         return _mask_by_pattern(url)
-    query = {key: (MASK if _SECRET_KEY.search(key) else value) for key, value in parsed.query.items()}
+    secret_keys = [key for key in parsed.query if _SECRET_KEY.search(key)]
+    if parsed.password is None and not secret_keys:
+        return url  # nothing to hide: shown exactly as given
+    query = {key: (MASK if key in secret_keys else value) for key, value in parsed.query.items()}
     rendered = str(parsed.set(query=query).render_as_string(hide_password=True))
     return rendered.replace("%2A%2A%2A", MASK)  # the query's mask, URL-quoted by the renderer
 

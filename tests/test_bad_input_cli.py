@@ -214,3 +214,21 @@ def test_cli_commands_refuse_aliases_and_duplicate_keys_in_one_line(tmp_path, mo
     line = error_line(capsys, argv)
     assert f"svtad: error: {target}:" in line
     assert ("duplicate key 'name'" if attack == "duplicate-key" else "anchors are not allowed") in line
+
+
+@pytest.mark.parametrize("action", ["show", "close", "reopen", "set-severity", "exclude"])
+def test_an_issue_command_without_an_issue_id_says_so(store, capsys, action):
+    line = error_line(capsys, ["issues", action, "--store", store])
+    assert f"svtad: error: issues {action}: expected the Testing Issue id" in line
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("postgresql://u:hunter2@db:xx/svtad", "cannot open store postgresql://u:***@db:xx/svtad: not a SQLAlchemy URL"),
+    ("nosuchdriver://u:hunter2@db/svtad", "cannot open store nosuchdriver://u:***@db/svtad: "),
+    ("sqlite:///:memory:", "no store at sqlite:///:memory:: an in-memory SQLite store is empty"),
+], ids=["bad-port", "unknown-driver", "memory"])
+def test_a_bad_store_url_for_a_reading_command_is_one_line_without_the_password(tmp_path, monkeypatch, capsys, url,
+                                                                               expected):
+    monkeypatch.chdir(tmp_path)
+    line = error_line(capsys, ["issues", "list", "--store", url])
+    assert expected in line and "hunter2" not in line

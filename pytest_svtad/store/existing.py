@@ -21,7 +21,7 @@ def open_existing(url: str) -> Store:
     shown = mask_url(url)
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise StoreError(f"cannot open store {shown}: not a SQLAlchemy URL or a path to an SQLite file") from None
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
