@@ -24,6 +24,11 @@ from pytest_svtad.smets1.transcript import Transcript
 
 READ_RETRIES = 2
 POLL_S = 0.02
+try:  # a pty whose other end has gone fails tcdrain with termios.error, which is not an OSError
+    from termios import error as _TermiosError
+except ImportError:  # not on Windows
+    class _TermiosError(Exception):  # type: ignore[no-redef]
+        pass
 
 
 class SerialLink:
@@ -135,7 +140,7 @@ class SerialLink:
         try:
             self.port.write(wire.encode_frame(frame))
             self.port.flush()
-        except (serial.SerialException, OSError) as exc:
+        except (serial.SerialException, OSError, _TermiosError) as exc:
             raise LinkError(f"{self.dmc.id}: cannot write to {self.url}: {exc}") from None
 
     def _pump(self, deadline: float, seq: int | None = None,
@@ -146,7 +151,7 @@ class SerialLink:
         while True:
             try:
                 data = self.port.read(max(1, self.port.in_waiting))
-            except (serial.SerialException, OSError) as exc:
+            except (serial.SerialException, OSError, _TermiosError) as exc:
                 self.transcript.now("!!", f"port error: {exc}")
                 raise LinkError(f"{self.dmc.id}: the device disconnected ({self.url}): {exc}; "
                                 "the transcript is in the test's evidence") from None
