@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401
+
+# In-process pytester runs drop modules first imported inside them: a PostgreSQL store URL in an inner run would
+# import SQLAlchemy's dialect a second time (SAWarnings in later tests), so it is imported here, once.
 
 PASS = """
 import pytest
