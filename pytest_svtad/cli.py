@@ -51,15 +51,14 @@ def _verdict(args: argparse.Namespace) -> int:
         from pytest_svtad.cli_store import campaign_verdict_command
 
         return campaign_verdict_command(args)
+    from pytest_svtad.cli_input import read_verdict_file
+
     path = Path(args.report or "report") / "verdict.json"
-    try:
-        verdict = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SvtadInputError(path, f"cannot read verdict: {exc}") from None
-    print(f"{verdict.get('stage')} {verdict.get('release') or ''}: {verdict.get('verdict', '?').upper()}")
-    for criterion in verdict.get("criteria", []):
-        print(f"  [{criterion['status']:^7}] {criterion['id']:<21} {criterion['detail']}")
-    return 0 if verdict.get("verdict") == "met" else 1
+    verdict = read_verdict_file(path)
+    print(f"{verdict.stage} {verdict.release or ''}: {verdict.verdict.upper()}")
+    for criterion in verdict.criteria:
+        print(f"  [{criterion.status:^7}] {criterion.id:<21} {criterion.detail}")
+    return 0 if verdict.verdict == "met" else 1
 
 
 def _packs(args: argparse.Namespace) -> int:

@@ -7,8 +7,11 @@ import json
 import sys
 from pathlib import Path
 
+from pytest_svtad.cli_input import output_folder, positive_number
 from pytest_svtad.datafiles import load_criteria
 from pytest_svtad.errors import SvtadInputError
+
+MAX_HOURS = 24 * 366  # a simulated year: longer periods are a typing slip (and would run for days)
 
 
 def _progress(fraction: float) -> None:
@@ -50,16 +53,21 @@ def sct(args: argparse.Namespace) -> int:
     from simulators.fleet.charts import write_charts
     from simulators.fleet.model import summarise
 
-    if args.installations <= 0 or args.hours <= 0:
-        raise SvtadInputError("--installations/--hours", "expected positive numbers")
+    if args.installations <= 0:
+        raise SvtadInputError("--installations", f"expected a whole number > 0, got '{args.installations}'")
+    positive_number(args.hours, "--hours", most=MAX_HOURS)
     profile = load_profile(Path(args.profile))
+    if args.criteria:
+        load_criteria(Path(args.criteria))  # a bad criteria file is said before the run, not after it
+    out = output_folder(Path(args.out), "--out")
     result = Fleet(profile, args.installations, seed=args.seed).run(args.hours, None if args.quiet else _progress)
     summary = summarise(result)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     summary["targets"] = check_targets(summary, Path(args.criteria) if args.criteria else None)
-    (out / "sct-summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    charts = write_charts(result, out)
+    try:
+        (out / "sct-summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        charts = write_charts(result, out)
+    except OSError as exc:
+        raise SvtadInputError("--out", f"cannot write into '{out}': {exc.strerror or exc}") from None
     requests = summary["requests"]
     print(f"{args.installations:,} installations, {args.hours:g} h of '{profile.name}': "
           f"{requests['completed']:,} requests, {summary['events']:,} events in {summary['wall_s']:.1f} s "

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_svtad.calendar import REGIONS, bank_holidays
+from pytest_svtad.cli_input import plan_date, write_output_file
 from pytest_svtad.datafiles import load_criteria, load_ttm
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.rules import appendix_ak as ak
@@ -21,6 +22,7 @@ from pytest_svtad.rules.verdict import Outputs, WorkOffCheck
 from pytest_svtad.rules.workoff import WorkOffItem, work_off_plan
 from pytest_svtad.store import Store, default_url, store_url
 from pytest_svtad.store.campaign import dmc_counts, dmct_issues, load_campaign, phase_issues
+from pytest_svtad.store.existing import open_existing
 from pytest_svtad.store.fallback import incomplete_run_notes
 from pytest_svtad.store.issues import whoami
 
@@ -29,14 +31,12 @@ ISSUE_FIELDS = ("id", "severity", "status", "cause", "provider", "stage", "relea
 
 
 def _store(args: argparse.Namespace) -> Store:
-    return Store(store_url(args.store, Path.cwd()) if args.store else default_url(Path.cwd()))
+    """The store the command reads (and, for issue changes, updates): it must exist already."""
+    return open_existing(store_url(args.store, Path.cwd()) if args.store else default_url(Path.cwd()))
 
 
 def _date(text: str, what: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise SvtadInputError(what, f"expected a date YYYY-MM-DD, got '{text}'") from None
+    return plan_date(text, what)
 
 
 def _campaign_phase(store: Store, campaign: str, stage: str | None = None) -> tuple[str, str | None]:
@@ -104,9 +104,12 @@ def _count_in_clause(row: dict[str, Any], stage: str) -> str:
 
 
 def issues_command(args: argparse.Namespace) -> int:
-    store = _store(args)
     action = args.action
     stage, release = _stage(args.stage), _release(args.release)
+    if action != "list" and not args.issue_id:
+        raise SvtadInputError(f"issues {action}", "expected the Testing Issue id, e.g. svtad issues "
+                              f"{action} TI-1A2B3C4D")
+    store = _store(args)
     if action == "list":
         rows = store.issues(campaign=args.campaign, stage=stage, release=release, status=args.status)
         for row in rows:
@@ -115,8 +118,6 @@ def issues_command(args: argparse.Namespace) -> int:
                   f"{row['title'][:80]}")
         print(f"{len(rows)} Testing Issue{'s' if len(rows) != 1 else ''} in {store.name}")
         return 0
-    if not args.issue_id:
-        raise SvtadInputError(f"issues {action}", "expected a Testing Issue id (svtad issues list shows them)")
     who = args.by or whoami()
     if action == "record":
         missing = [flag for flag, value in (("--title", args.title), ("--severity", args.severity),
@@ -220,7 +221,7 @@ def workoff_command(args: argparse.Namespace) -> int:
     text = _workoff_csv(items, tcc) if args.format == "csv" else _workoff_html(items, tcc, args.campaign,
                                                                                args.region.upper(), today)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        write_output_file(Path(args.output), text, "--output")
     else:
         sys.stdout.write(text)
     errors = [item for item in items if item.error]

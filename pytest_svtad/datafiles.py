@@ -7,13 +7,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.rules.appendix_ak import STAGES
 from pytest_svtad.rules.criteria import Criteria
+from pytest_svtad.smets1.catalogue import default_catalogue
+from pytest_svtad.smets1.yamlfiles import load_yaml, validate
 from pytest_svtad.ttm import Requirement, Ttm
-from pytest_svtad.yamlfiles import load_yaml, pydantic_error
 
 TTM_REQUIRED = ("requirement_id", "functional_group", "title")
 TTM_OPTIONAL = ("section", "clause", "severity", "stages")
@@ -94,9 +95,41 @@ def _ttm_from_yaml(path: Path) -> dict[str, Requirement]:
         if missing or unknown:
             problem = f"missing field(s) {', '.join(missing)}" if missing else f"unknown field(s) {', '.join(unknown)}"
             raise SvtadInputError(path, f"requirement #{index + 1}: {problem}; expected {TTM_HEADER_HINT}", line)
+        for name, value in row.items():
+            wrong = _yaml_field_problem(name, value)
+            if wrong:
+                field_line = located.line_of([*prefix, index, name])
+                raise SvtadInputError(path, f"requirement #{index + 1}: field '{name}': {wrong}", field_line)
+        if isinstance(row.get("stages"), list):
+            row = {**row, "stages": ";".join(row["stages"])}
         requirement = _requirement(path, line, row, seen)
         requirements[requirement.requirement_id] = requirement
     return requirements
+
+
+def _yaml_field_problem(name: str, value: Any) -> str | None:
+    """What is wrong with a TTM YAML field's type: text fields are scalars (an id may be a bare number), severity a
+    number 1-5 (not a string), stages a string or a list of strings."""
+    if name == "severity":
+        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+            return None
+        shown = f"the string {value!r}" if isinstance(value, str) else f"a {_yaml_type(value)}"
+        return f"expected a number 1-5, got {shown}"
+    if name == "stages" and isinstance(value, list):
+        if all(isinstance(item, str) for item in value):
+            return None
+        return "expected stage names (a string separated by ';', or a list of strings)"
+    if isinstance(value, str) or value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool) and name in ("requirement_id", "section",
+                                                                                   "clause"):
+        return None
+    return f"expected a string, got a {_yaml_type(value)}"
+
+
+def _yaml_type(value: Any) -> str:
+    return {dict: "mapping", list: "list", bool: "boolean", int: "number", float: "number"}.get(
+        type(value), type(value).__name__)
 
 
 def load_ttm(path: Path) -> Ttm:
@@ -123,10 +156,13 @@ def load_criteria(path: Path) -> Criteria:
         raise SvtadInputError(path, "criteria file: expected a mapping of settings", 1)
     if "source" in data:
         raise SvtadInputError(path, "criteria file: field 'source': unknown field", located.line_of(["source"]))
-    try:
-        return Criteria.model_validate({**data, "source": str(path)})
-    except ValidationError as exc:
-        raise pydantic_error(located, exc, "criteria file") from None
+    criteria = validate(located, Criteria, "criteria file", {**data, "source": str(path)})
+    catalogue = default_catalogue()
+    for srv in criteria.sct_targets:
+        if srv not in catalogue:  # a target for an SRV that does not exist is never measured: a typo
+            raise SvtadInputError(path, f"criteria file: field 'sct_targets.{srv}': {catalogue.unknown(srv)} (not in "
+                                  "the SRV catalogue)", located.line_of(["sct_targets", srv]))
+    return criteria
 
 
 class CompletionNotes(BaseModel):
@@ -170,10 +206,7 @@ def load_completion_notes(path: Path) -> CompletionNotes:
         return CompletionNotes()
     if not isinstance(located.data, dict):
         raise SvtadInputError(path, f"completion notes: {NOTES_HINT}", 1)
-    try:
-        return CompletionNotes.model_validate(located.data)
-    except ValidationError as exc:
-        raise pydantic_error(located, exc, "completion notes") from None
+    return validate(located, CompletionNotes, "completion notes")
 
 
 def _heading_field(title: str) -> str | None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from pytest_svtad.controller import PROP_EVIDENCE, PROP_EVIDENCE_ERROR
-from pytest_svtad.reports import allure
+from pytest_svtad.reports import allure, evidence_files
 from pytest_svtad.rules.criteria import Criteria
 from pytest_svtad.smets1.profiles import DmcProfile, Profiles
 
@@ -87,31 +87,33 @@ def evidence_folder(report_dir: Path, nodeid: str) -> Path:
 class Evidence:
     """Attach evidence to the running test: stored under the report directory and listed with its result."""
 
-    def __init__(self, item: pytest.Item, report_dir: Path | None) -> None:
+    def __init__(self, item: pytest.Item, report_dir: Path | None,
+                 max_bytes: int = evidence_files.DEFAULT_MAX_BYTES) -> None:
         self._item = item
         self._report_dir = report_dir
+        self._max_bytes = max_bytes
+        self._names: set[str] = set()  # this test's file names: a second attachment never overwrites the first
         self.attached: list[str] = []
+        self.notes: list[str] = []  # evidence capped or not stored, also listed with the result
 
-    def _store(self, name: str, data: bytes) -> str:
-        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "evidence"
-        if self._report_dir is None:
-            reference = f"{safe} (not stored: no --svtad-report)"
-        else:
-            folder = evidence_folder(self._report_dir, self._item.nodeid)
-            path = folder / safe
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
-            except OSError as exc:
-                # evidence that cannot be stored never changes the test's outcome: the controller sees the failure
-                # on the report (under xdist too) and the evidence criterion says which evidence is missing
-                problem = f"{path.relative_to(self._report_dir)}: {exc.strerror or exc}"
-                self._item.user_properties.append((PROP_EVIDENCE_ERROR, problem))
-                return f"{safe} (not stored: {problem})"
-            reference = str(path.relative_to(self._report_dir))
-        self.attached.append(reference)
-        self._item.user_properties.append((PROP_EVIDENCE, reference))
-        return reference
+    def _store(self, name: str, data: bytes, left_out: int = 0, total: int | None = None) -> str:
+        """Write one file (see reports/evidence_files.py); a write problem is noted, never raised."""
+        if total is None:
+            total = len(data)
+            data, left_out = evidence_files.capped(data, self._max_bytes)
+        safe = evidence_files.safe_name(name, self._names)
+        folder = evidence_folder(self._report_dir, self._item.nodeid) if self._report_dir is not None else None
+        written = evidence_files.write_evidence(self._report_dir, folder, safe, data, left_out, total)
+        self.attached.append(written.reference)
+        self._item.user_properties.append((PROP_EVIDENCE, written.reference))
+        if written.error:
+            # evidence that cannot be stored never changes the test's outcome: the controller sees the failure on
+            # the report (under xdist too) and the evidence criterion says which evidence is missing
+            self._item.user_properties.append((PROP_EVIDENCE_ERROR, written.error))
+        if written.note:
+            self.notes.append(written.note)
+            self._item.user_properties.append((PROP_EVIDENCE, written.note))
+        return written.reference
 
     def text(self, name: str, content: str) -> str:
         return self._store(name, content.encode("utf-8"))
@@ -121,7 +123,9 @@ class Evidence:
 
     def file(self, path: str | Path, name: str | None = None) -> str:
         source = Path(path)
-        return self._store(name or source.name, source.read_bytes())
+        size = source.stat().st_size
+        data, left_out = evidence_files.read_capped(source, self._max_bytes)  # a huge file is never read whole
+        return self._store(name or source.name, data, left_out, size)
 
 
 @pytest.fixture
@@ -130,4 +134,6 @@ def svtad_evidence(request: pytest.FixtureRequest) -> Evidence:
 
     session = request.config.stash.get(SESSION_KEY, None)
     report_dir = session.settings.report_dir if session is not None else None
-    return Evidence(request.node, report_dir)
+    if session is None:
+        return Evidence(request.node, report_dir)
+    return Evidence(request.node, report_dir, session.settings.evidence_max_bytes)

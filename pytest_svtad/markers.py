@@ -138,7 +138,8 @@ def read_tags(node: pytest.Item | pytest.Function, catalogue: SrvCatalogue, ttm:
         srv_devices = frozenset(definition.devices) if not definition.non_device else frozenset()
 
     group_value = _one(marks, "functional_group", "functional_group(name)")
-    group = _strings("functional_group", [group_value], "functional_group(name)")[0] if group_value else None
+    group = _strings("functional_group", [group_value], "functional_group(name)")[0] \
+        if "functional_group" in marks else None  # "" or None given is misuse, not absence
 
     regression_mark = marks["regression"][0] if "regression" in marks else None
     if regression_mark is not None and (regression_mark.args or regression_mark.kwargs):
@@ -190,7 +191,7 @@ def read_tags(node: pytest.Item | pytest.Function, catalogue: SrvCatalogue, ttm:
         issue_id = mark.kwargs.get("issue_id", mark.args[0] if mark.args else None)
         if len(mark.args) > 1 or set(mark.kwargs) - {"issue_id", "cause", "provider"}:
             raise MarkerError(f"@pytest.mark.{signature}: expected one issue id and optionally cause= and provider=")
-        known_defect = _strings("known_defect", [issue_id], signature)[0]
+        known_defect = _strings("known_defect", [issue_id], signature)[0]  # "" or None given is misuse
         cause, provider = _attribution(mark, signature)
     if "testing_issue" in marks:
         mark = marks["testing_issue"][0]

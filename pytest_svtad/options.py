@@ -9,11 +9,13 @@ import pytest
 
 from pytest_svtad.datafiles import CompletionNotes, load_completion_notes, load_criteria, load_ttm
 from pytest_svtad.errors import SvtadInputError
+from pytest_svtad.reports.evidence_files import DEFAULT_MAX_BYTES, MIN_MAX_BYTES, parse_size
 from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.criteria import Criteria
 from pytest_svtad.smets1.catalogue import SrvCatalogue, default_catalogue
 from pytest_svtad.smets1.profiles import DmcProfile, Profiles, load_profiles
 from pytest_svtad.ttm import Ttm
+from pytest_svtad.urls import socket_url_problem
 
 # name -> (help, is_flag)
 OPTIONS: dict[str, tuple[str, bool]] = {
@@ -36,6 +38,8 @@ OPTIONS: dict[str, tuple[str, bool]] = {
     "seed": ("Seed for simulated installations (default 0).", False),
     "link": ("Reach a DMC over a real-device link: DMC=URL (a serial device, socket://HOST:PORT, rfc2217://...), "
              "comma-separated for several; overrides the profile's link url.", False),
+    "evidence_max_bytes": ("Cap on each evidence file (transcripts, attachments), in bytes or with k/M/G (binary): "
+                           "bigger evidence keeps its head and tail and says so (default 10M).", False),
     "completion_notes": ("The Completion Report's human sections, as YAML keys or Markdown '## ' headings: "
                          "recommended_further_tests (9.4(h)), lessons_learnt (9.4(i)), assurance_activities and "
                          "open_issues_view (9.5).", False),
@@ -81,11 +85,20 @@ class Settings:
     explicit: bool  # an svtad option was given: the summary is wanted even if no test is tagged
     completion_notes: CompletionNotes | None = None
     links: dict[str, str] = field(default_factory=dict)  # DMC id -> URL (--svtad-link)
+    evidence_max_bytes: int = DEFAULT_MAX_BYTES
 
 
 def _resolve_path(config: pytest.Config, value: object) -> Path:
     path = Path(str(value)).expanduser()
     return path if path.is_absolute() else Path(config.invocation_params.dir) / path
+
+
+def _given_as(config: pytest.Config, name: str) -> str:
+    """How the user gave a setting, for messages: the option, or the ini key and the file it is in."""
+    if config.getoption(f"svtad_{name}") is not None:
+        return "--svtad-" + name.replace("_", "-")
+    inifile = Path(config.inipath).name if config.inipath else "the ini file"
+    return f"{inifile}: svtad_{name}"
 
 
 def _ini_path(config: pytest.Config, name: str) -> Path | None:
@@ -123,18 +136,19 @@ def _load(config: pytest.Config) -> Settings:
                                                     "campaign", "dmc", "store"))
     stage = str(_raw(config, "stage") or "SIT").upper()
     if stage not in ak.STAGES:
-        raise SvtadInputError("--svtad-stage", f"unknown stage '{stage}'; expected one of {', '.join(ak.STAGES)}")
+        raise SvtadInputError(_given_as(config, "stage"), f"unknown stage '{stage}'; expected one of "
+                              f"{', '.join(ak.STAGES)}")
     release = _raw(config, "release")
     if release is not None:
         release = str(release).upper()
         if release not in ak.RELEASES:
-            raise SvtadInputError("--svtad-release", f"unknown Capability Release '{release}'; expected one of "
-                                  f"{', '.join(ak.RELEASES)}")
+            raise SvtadInputError(_given_as(config, "release"), f"unknown Capability Release '{release}'; "
+                                  f"expected one of {', '.join(ak.RELEASES)}")
     seed_raw = _raw(config, "seed")
     try:
         seed = int(str(seed_raw)) if seed_raw is not None else 0
     except ValueError:
-        raise SvtadInputError("--svtad-seed", f"expected an integer, got '{seed_raw}'") from None
+        raise SvtadInputError(_given_as(config, "seed"), f"expected an integer, got '{seed_raw}'") from None
 
     profiles_path = _ini_path(config, "profiles")
     profiles: Profiles | None = None
@@ -145,7 +159,14 @@ def _load(config: pytest.Config) -> Settings:
 
     selection = str(_raw(config, "dmc") or "all")
     selected: list[DmcProfile] = []
+    dmc_option = _given_as(config, "dmc")
+    if profiles is not None and not profiles.dmcs:
+        raise SvtadInputError(profiles.root / "dmcs", "no DMC profiles (*.yaml) in this folder: nothing to test "
+                              "against; add one per DMC, or point --svtad-profiles at the folder that has them")
     if profiles is not None:
+        if not selection.replace(",", "").strip():
+            raise SvtadInputError(dmc_option, f"no DMC ids in '{selection}': nothing selected (expected ids "
+                                  f"separated by commas, or 'all'; known: {', '.join(sorted(profiles.dmcs))})")
         if selection.strip().lower() == "all":
             selected = [profiles.dmcs[key] for key in sorted(profiles.dmcs)]
         else:
@@ -153,19 +174,24 @@ def _load(config: pytest.Config) -> Settings:
                 if not dmc_id:
                     continue
                 if dmc_id not in profiles.dmcs:
-                    raise SvtadInputError("--svtad-dmc", f"no DMC profile '{dmc_id}' in {profiles.root / 'dmcs'} "
+                    raise SvtadInputError(dmc_option, f"no DMC profile '{dmc_id}' in {profiles.root / 'dmcs'} "
                                           f"(known: {', '.join(sorted(profiles.dmcs)) or 'none'})")
                 if profiles.dmcs[dmc_id] not in selected:
                     selected.append(profiles.dmcs[dmc_id])
     elif _raw(config, "dmc") is not None:
-        raise SvtadInputError("--svtad-dmc", "no device profiles directory (device_profiles/ under the rootdir, "
+        raise SvtadInputError(dmc_option, "no device profiles directory (device_profiles/ under the rootdir, "
                               "or --svtad-profiles DIR)")
 
     ttm_path = _ini_path(config, "ttm")
     criteria_path = _ini_path(config, "criteria")
     report_dir = _ini_path(config, "report")
     notes_path = _ini_path(config, "completion_notes")
-    links = _links(str(_raw(config, "link") or ""), profiles)
+    links = _links(str(_raw(config, "link") or ""), profiles, _given_as(config, "link"))
+    campaign = str(_raw(config, "campaign")) if _raw(config, "campaign") else None
+    if _raw(config, "exit_version") and campaign is None:
+        raise SvtadInputError(_given_as(config, "exit_version"), "the stage-exit version is counted over a campaign's "
+                              "runs: give --svtad-campaign NAME too (or, for this session alone, --svtad-sut-version)")
+    evidence_max_bytes = _evidence_max_bytes(config)
     return Settings(
         stage=stage,
         release=release,
@@ -177,26 +203,41 @@ def _load(config: pytest.Config) -> Settings:
         report_dir=report_dir,
         gate=bool(_raw(config, "gate")),
         store=_store_url(config),
-        campaign=str(_raw(config, "campaign")) if _raw(config, "campaign") else None,
+        campaign=campaign,
         exit_version=str(_raw(config, "exit_version")) if _raw(config, "exit_version") else None,
         sut_version=str(_raw(config, "sut_version")) if _raw(config, "sut_version") else None,
         seed=seed,
         explicit=explicit,
         completion_notes=load_completion_notes(notes_path) if notes_path else None,
         links=links,
+        evidence_max_bytes=evidence_max_bytes,
     )
 
 
-def _links(raw: str, profiles: Profiles | None) -> dict[str, str]:
+def _evidence_max_bytes(config: pytest.Config) -> int:
+    raw = _raw(config, "evidence_max_bytes")
+    if raw is None:
+        return DEFAULT_MAX_BYTES
+    value = parse_size(str(raw))
+    if value is None or value < MIN_MAX_BYTES:
+        raise SvtadInputError(_given_as(config, "evidence_max_bytes"), f"expected a size of at least "
+                              f"{MIN_MAX_BYTES} bytes (e.g. 10485760, 512k, 10M), got '{raw}'")
+    return value
+
+
+def _links(raw: str, profiles: Profiles | None, option: str = "--svtad-link") -> dict[str, str]:
     links: dict[str, str] = {}
     for part in (piece.strip() for piece in raw.split(",")):
         if not part:
             continue
         dmc_id, sep, url = part.partition("=")
         if not sep or not dmc_id.strip() or not url.strip():
-            raise SvtadInputError("--svtad-link", f"expected DMC=URL, got '{part}'")
+            raise SvtadInputError(option, f"expected DMC=URL, got '{part}'")
         if profiles is None or dmc_id.strip() not in profiles.dmcs:
             known = ", ".join(sorted(profiles.dmcs)) if profiles else "none"
-            raise SvtadInputError("--svtad-link", f"no DMC profile '{dmc_id.strip()}' (known: {known})")
+            raise SvtadInputError(option, f"no DMC profile '{dmc_id.strip()}' (known: {known})")
+        problem = socket_url_problem(url.strip())  # pyserial's own message for these names its logging options
+        if problem:
+            raise SvtadInputError(option, f"DMC '{dmc_id.strip()}': {problem}")
         links[dmc_id.strip()] = url.strip()
     return links

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pytest_svtad.datafiles import load_ttm
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.rules.appendix_ak import STAGES
-from pytest_svtad.yamlfiles import load_yaml, pydantic_error
+from pytest_svtad.smets1.yamlfiles import load_yaml, validate
 
 
 class PackManifest(BaseModel):
@@ -74,10 +74,7 @@ def find_packs(root: Path) -> list[Pack]:
     packs = []
     for manifest_path in sorted(root.glob("*/pack.yaml")):
         located = load_yaml(manifest_path, "pack manifest")
-        try:
-            manifest = PackManifest.model_validate(located.data)
-        except ValidationError as exc:
-            raise pydantic_error(located, exc, "pack manifest") from None
+        manifest = validate(located, PackManifest, "pack manifest")
         packs.append(Pack(manifest_path.parent.name, manifest_path.parent, manifest))
     return packs
 
@@ -126,8 +123,10 @@ def describe(pack: Pack, dmcs: str = "all", profiles: Path | None = None) -> Pac
     quiet = contextlib.redirect_stdout(output), contextlib.redirect_stderr(output)
     with _isolated_imports(pack.folder.parent.resolve()), quiet[0], quiet[1]:
         code = pytest.main(args, plugins=[collector])
+    if code == pytest.ExitCode.USAGE_ERROR:
+        raise _usage_error(pack, output.getvalue())
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
-        lines = [line for line in output.getvalue().splitlines() if "rror" in line]
+        lines = [line for line in output.getvalue().splitlines() if "error" in line.lower()]
         contents.errors = lines[-3:] or [f"collection ended with {code!r}"]
         return contents
     functions = set()
@@ -144,6 +143,20 @@ def describe(pack: Pack, dmcs: str = "all", profiles: Path | None = None) -> Pac
             contents.regression += 1
     contents.tests = len(functions)
     return contents
+
+
+# the plugin options ``svtad packs`` passes on behalf of its own
+_OWN_OPTIONS = {"--svtad-dmc": "--dmc", "--svtad-profiles": "--profiles"}
+
+
+def _usage_error(pack: Pack, output: str) -> SvtadInputError:
+    """The plugin's own one-line UsageError, said as the command's error (a bad --dmc is not a pack's failure)."""
+    found = [line.removeprefix("ERROR: ") for line in output.splitlines() if line.startswith("ERROR: ")]
+    text = (found[0] if found else "the plugin refused its options").removeprefix("svtad: ")
+    source, _, message = text.partition(": ")
+    if source in _OWN_OPTIONS:
+        return SvtadInputError(_OWN_OPTIONS[source], message)
+    return SvtadInputError(pack.folder, f"collecting pack '{pack.name}': {text}")
 
 
 def _srv_key(srv: str) -> tuple[int, ...]:

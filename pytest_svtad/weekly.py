@@ -10,6 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, select_autoescape
 
+from pytest_svtad.cli_input import FIRST_YEAR, LAST_YEAR, output_folder
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.rules.campaign import CampaignRun, combine
 from pytest_svtad.rules.counts import Counts, count
@@ -17,12 +18,14 @@ from pytest_svtad.store.db import Store
 
 
 def parse_week(text: str) -> tuple[date, date]:
-    """ISO week ``YYYY-Www`` -> (Monday, Sunday)."""
+    """ISO week ``YYYY-Www`` -> (Monday, Sunday), in the years a campaign can have run."""
     try:
         year, week = text.upper().split("-W")
         monday = date.fromisocalendar(int(year), int(week), 1)
     except ValueError:
         raise SvtadInputError("--week", f"expected an ISO week like 2026-W48, got '{text}'") from None
+    if not FIRST_YEAR <= monday.year <= LAST_YEAR:
+        raise SvtadInputError("--week", f"expected an ISO week in the years {FIRST_YEAR}-{LAST_YEAR}, got '{text}'")
     return monday, monday + timedelta(days=6)
 
 
@@ -132,12 +135,17 @@ not closed now: {{ open_now|length }}.</p>
 
 
 def write_weekly(store: Store, campaign: str, week: str, output: Path) -> Path:
+    parse_week(week)
+    output_folder(output, "--output")  # before the store is read: a wrong path is said at once
     data = weekly_data(store, campaign, week)
-    output.mkdir(parents=True, exist_ok=True)
     png = output / f"weekly-{week}.png"
-    _trend_png(png, data["trend"], f"{campaign}: execution over the campaign to {data['sunday']}")
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     page = env.from_string(TEMPLATE).render(**data, png=png.name, cells=data["counts"].by_group_and_dmc)
     path = output / f"weekly-{week}.html"
-    path.write_text(page, encoding="utf-8")
+    try:
+        _trend_png(png, data["trend"], f"{campaign}: execution over the campaign to {data['sunday']}")
+        path.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise SvtadInputError("--output", f"cannot write the weekly report into '{output}': "
+                              f"{exc.strerror or exc}") from None
     return path

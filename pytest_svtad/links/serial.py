@@ -90,10 +90,15 @@ class SerialLink:
                        plain(params))
             frame = self._pump(time.monotonic() + self.timeout_s, seq)
             if frame is not None:
-                if frame.type is wire.FrameType.ERROR:
-                    message = wire.loads(frame.payload).get("error", "device reported an error")
-                    raise LinkError(f"{self.dmc.id}: SRV {srv} refused by the device end: {message}")
-                response = wire.read_response(frame)
+                try:
+                    refused = wire.read_error(frame) if frame.type is wire.FrameType.ERROR else None
+                    response = wire.read_response(frame) if refused is None else None
+                except wire.WireError as exc:  # what a device sends is checked, never trusted
+                    self.transcript.now("!!", f"malformed answer to seq={seq}: {exc}")
+                    raise LinkError(f"{self.dmc.id}: SRV {srv}: the device sent a malformed {frame.type.name}: "
+                                    f"{exc}; the transcript is in the test's evidence") from None
+                if response is None:
+                    raise LinkError(f"{self.dmc.id}: SRV {srv} refused by the device end: {refused}")
                 self.transcript.now("<<", f"{response.srv} {response.code} seq={seq}", plain(response.body) or None)
                 return response
             if attempt < attempts:
@@ -148,7 +153,7 @@ class SerialLink:
         while True:
             try:
                 data = self.port.read(max(1, self.port.in_waiting))
-            except (serial.SerialException, OSError) as exc:
+            except (serial.SerialException, OSError, *_TERMIOS_ERRORS) as exc:
                 self.transcript.now("!!", f"port error: {exc}")
                 raise LinkError(f"{self.dmc.id}: the device disconnected ({self.url}): {exc}; "
                                 "the transcript is in the test's evidence") from None

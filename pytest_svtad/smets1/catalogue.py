@@ -13,11 +13,11 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.smets1.profiles import DeviceKind
-from pytest_svtad.yamlfiles import load_yaml, pydantic_error
+from pytest_svtad.smets1.yamlfiles import load_yaml, validate
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("srv_catalogue.yaml")
 
@@ -95,10 +95,7 @@ class SrvCatalogue:
 
 def load_catalogue(path: Path = DEFAULT_CATALOGUE) -> SrvCatalogue:
     located = load_yaml(path, "SRV catalogue")
-    try:
-        parsed = _CatalogueFile.model_validate(located.data)
-    except ValidationError as exc:
-        raise pydantic_error(located, exc, "SRV catalogue") from None
+    parsed = validate(located, _CatalogueFile, "SRV catalogue")
     entries: dict[str, SrvDefinition] = {}
     for index, entry in enumerate(parsed.srvs):
         if entry.srv in entries:

@@ -10,10 +10,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from pytest_svtad.errors import SvtadInputError
-from pytest_svtad.yamlfiles import load_yaml, pydantic_error
+from pytest_svtad.smets1.yamlfiles import load_yaml, validate
+from pytest_svtad.urls import socket_url_problem
 
 
 class DeviceKind(StrEnum):
@@ -104,6 +105,14 @@ class LinkSpec(_Strict):
     baudrate: int = 115200
     timeout_s: float = Field(default=5.0, gt=0)
 
+    @field_validator("url")
+    @classmethod
+    def _reachable_form(cls, value: str | None) -> str | None:
+        problem = socket_url_problem(value) if value else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
 
 class Household(_Strict):
     """The consumption the simulator feeds the meters with (annual totals, shaped by time of day and season)."""
@@ -186,10 +195,7 @@ def _load_all(folder: Path, model_cls: type[_Strict], what: str) -> tuple[dict[s
         located = load_yaml(path, what)
         if not isinstance(located.data, dict):
             raise SvtadInputError(path, f"{what}: expected a mapping of fields, got {type(located.data).__name__}", 1)
-        try:
-            item = model_cls.model_validate(located.data)
-        except ValidationError as exc:
-            raise pydantic_error(located, exc, what) from None
+        item = validate(located, model_cls, what)
         item_id = item.id  # type: ignore[attr-defined]
         if item_id in found:
             raise SvtadInputError(path, f"{what}: duplicate id '{item_id}' (also in {origin[item_id]})",

@@ -7,17 +7,22 @@ carries the sequence number of its request; unsolicited frames (alerts) carry 0.
 
 Payload, version 1: UTF-8 JSON of the message's fields; datetimes as ``{"$dt": ISO 8601}`` and dates as
 ``{"$date": ...}`` so they come back as what they were. ZigBee frames (type ``ZIGBEE``) carry raw IEEE 802.15.4
-frames with FCS instead of JSON. Nothing received is evaluated: JSON is parsed, tagged values are rebuilt by type.
+frames with FCS instead of JSON. Nothing received is evaluated: JSON is parsed, tagged values are rebuilt by type,
+and every message's fields are checked against their types (pydantic, strict) before a message is built.
 """
 
 from __future__ import annotations
 
 import binascii
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import IntEnum
-from typing import Any
+from functools import cache
+from typing import Any, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from pytest_svtad.smets1.messages import Alert, ServiceRequest, ServiceResponse
 
@@ -171,12 +176,35 @@ def loads(payload: bytes) -> dict[str, Any]:
     return dict(_untag(data))
 
 
-def _fields(data: dict[str, Any], cls: type, required: tuple[str, ...]) -> dict[str, Any]:
-    missing = [name for name in required if name not in data]
-    if missing:
-        raise WireError(f"{cls.__name__} payload lacks {', '.join(missing)}")
-    allowed = set(cls.__dataclass_fields__)  # type: ignore[attr-defined]
-    return {key: value for key, value in data.items() if key in allowed}
+@cache
+def _wire_model(cls: type) -> type[BaseModel]:
+    """A strict pydantic model of a message dataclass: what the other end sends is checked field by field (a
+    ``code`` of 123 is an error naming ``code``, not a response whose code is a number); unknown fields are
+    ignored, so a newer device may send more."""
+    hints = get_type_hints(cls)
+    fields: dict[str, Any] = {}
+    for item in dataclasses.fields(cls):
+        if item.default is not dataclasses.MISSING:
+            fields[item.name] = (hints[item.name], item.default)
+        elif item.default_factory is not dataclasses.MISSING:
+            fields[item.name] = (hints[item.name], Field(default_factory=item.default_factory))
+        else:
+            fields[item.name] = (hints[item.name], ...)
+    return create_model(f"{cls.__name__}OnTheWire", __config__=ConfigDict(strict=True, extra="ignore"), **fields)
+
+
+def _fields(data: dict[str, Any], cls: type) -> dict[str, Any]:
+    try:
+        checked = _wire_model(cls).model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(payload)"
+        if first["type"] == "missing":
+            raise WireError(f"{cls.__name__} payload lacks {field}") from None
+        got = repr(first.get("input"))
+        got = got if len(got) <= 60 else got[:57] + "..."
+        raise WireError(f"{cls.__name__} payload: field '{field}': {first['msg']}, got {got}") from None
+    return {name: getattr(checked, name) for name in cls.__dataclass_fields__}  # type: ignore[attr-defined]
 
 
 def request_frame(request: ServiceRequest, seq: int) -> Frame:
@@ -193,12 +221,18 @@ def alert_frame(alert: Alert) -> Frame:
 
 
 def read_request(frame: Frame) -> ServiceRequest:
-    return ServiceRequest(**_fields(loads(frame.payload), ServiceRequest, ("srv",)))
+    return ServiceRequest(**_fields(loads(frame.payload), ServiceRequest))
 
 
 def read_response(frame: Frame) -> ServiceResponse:
-    return ServiceResponse(**_fields(loads(frame.payload), ServiceResponse, ("request_id", "srv", "code")))
+    return ServiceResponse(**_fields(loads(frame.payload), ServiceResponse))
 
 
 def read_alert(frame: Frame) -> Alert:
-    return Alert(**_fields(loads(frame.payload), Alert, ("code",)))
+    return Alert(**_fields(loads(frame.payload), Alert))
+
+
+def read_error(frame: Frame) -> str:
+    """The message of an ERROR frame (payload ``{"error": text}``)."""
+    error = loads(frame.payload).get("error")
+    return error if isinstance(error, str) and error.strip() else "device reported an error"

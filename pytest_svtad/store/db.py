@@ -30,6 +30,7 @@ from pytest_svtad.model import Descoping, Outcome, PlanEntry, Result
 from pytest_svtad.store import schema as t
 from pytest_svtad.store.issues import IssueRepository, StoreError
 from pytest_svtad.store.migrations import SCHEMA_VERSION, upgrade
+from pytest_svtad.urls import mask_text, mask_url
 
 BATCH = 1000
 
@@ -52,12 +53,8 @@ def now() -> datetime:
 
 
 def _safe_url(url: str) -> str:
-    """The URL without its password, for messages."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        credentials, host = rest.rsplit("@", 1)
-        return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
-    return url
+    """The URL without its credentials, for messages (``pytest_svtad.urls.mask_url``)."""
+    return mask_url(url)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -251,4 +248,4 @@ class _JsonCache:
 
 def _cause(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    return mask_text(text[0]) if text else type(exc).__name__

@@ -21,7 +21,8 @@ from typing import Any
 
 from pytest_svtad.model import PlanEntry, Result
 from pytest_svtad.rules.issues import TestingIssue
-from pytest_svtad.store.db import Store, StoreError, _safe_url
+from pytest_svtad.store.db import Store, StoreError
+from pytest_svtad.urls import mask_url
 
 FLUSH_EVERY = 500  # results waiting: written at once, without waiting for the interval
 FLUSH_SECONDS = 0.5  # the longest a finished result waits before its transaction starts
@@ -157,7 +158,7 @@ class StoreSink:
         if self.fallback_error is not None:
             return [f"{self.error}; the fallback file could not be written either ({self.fallback_error}): this "
                     "session's run, plan, results and issues are not stored anywhere but the report"]
-        run = f"run {self.run_id} in {self.store.name if self.store else _safe_url(self.url)} is incomplete; " \
+        run = f"run {self.run_id} in {self.store.name if self.store else mask_url(self.url)} is incomplete; " \
             if self.switched_mid_run else ""
         return [f"{self.error}: this session's run, plan, results and issues were written to {self.fallback} "
                 f"instead; {run}{import_hint(self.fallback)}"]
@@ -232,7 +233,7 @@ class StoreSink:
         lines: list[dict[str, Any]] = []
         if not self._fallback_started:
             # run_id: the run this file completes when the store already had it (svtad store import)
-            lines.append({"type": "run", "store": self.store.name if self.store else _safe_url(self.url),
+            lines.append({"type": "run", "store": self.store.name if self.store else mask_url(self.url),
                           "run_id": self.run_id, "error": self.error, **self.run_fields,
                           "started_at": self.started_at.isoformat()})
             self._fallback_started = True

@@ -7,12 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.smets1.catalogue import default_catalogue
 from pytest_svtad.smets1.profiles import Latency
-from pytest_svtad.yamlfiles import load_yaml, pydantic_error
+from pytest_svtad.smets1.yamlfiles import load_yaml, validate
 
 ROLES = ("IS", "ES", "GS", "RSA", "ED", "GT", "OU")
 
@@ -155,7 +155,4 @@ def load_profile(path: Path) -> LoadProfile:
     located = load_yaml(path, "load profile")
     if not isinstance(located.data, dict):
         raise SvtadInputError(path, "load profile: expected a mapping", 1)
-    try:
-        return LoadProfile.model_validate(located.data)
-    except ValidationError as exc:
-        raise pydantic_error(located, exc, "load profile") from None
+    return validate(located, LoadProfile, "load profile")
