@@ -272,10 +272,13 @@ def test_a_password_in_the_store_urls_query_is_never_printed_or_written(project)
 
 # -- silently accepted before (issue 13 item 10) ----------------------------------------------------------------------
 
+KNOWN_DEFECT = "@pytest.mark.known_defect(issue_id, cause=None, provider=None)"
+
+
 @pytest.mark.parametrize(("marker", "expected"), [
-    ('known_defect("")', "@pytest.mark.known_defect(issue_id): expected non-empty strings, got ''"),
-    ('known_defect("   ")', "@pytest.mark.known_defect(issue_id): expected non-empty strings, got '   '"),
-    ("known_defect(None)", "@pytest.mark.known_defect(issue_id): expected non-empty strings, got None"),
+    ('known_defect("")', f"{KNOWN_DEFECT}: expected non-empty strings, got ''"),
+    ('known_defect("   ")', f"{KNOWN_DEFECT}: expected non-empty strings, got '   '"),
+    ("known_defect(None)", f"{KNOWN_DEFECT}: expected non-empty strings, got None"),
     ('functional_group("")', "@pytest.mark.functional_group(name): expected non-empty strings, got ''"),
     ('functional_group(" ")', "@pytest.mark.functional_group(name): expected non-empty strings, got ' '"),
 ], ids=["defect-empty", "defect-blank", "defect-none", "group-empty", "group-blank"])

@@ -177,7 +177,7 @@ def test_a_file_that_is_not_a_store_is_said_and_left_alone(tmp_path, monkeypatch
 
 def test_reading_commands_still_read_an_existing_store(store, capsys):
     assert main(["issues", "list", "--store", store]) == 0
-    assert "1 Testing Issues" in capsys.readouterr().out
+    assert "1 Testing Issue in" in capsys.readouterr().out
 
 
 def test_packs_with_an_unknown_dmc_names_the_dmc(capsys):
