@@ -16,6 +16,7 @@ from pytest_svtad.calendar import REGIONS, bank_holidays
 from pytest_svtad.cli_input import plan_date, write_output_file
 from pytest_svtad.datafiles import load_criteria, load_ttm
 from pytest_svtad.errors import SvtadInputError
+from pytest_svtad.reports.files import write_verdict
 from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.criteria import Criteria
 from pytest_svtad.rules.verdict import Outputs, WorkOffCheck
@@ -112,6 +113,9 @@ def issues_command(args: argparse.Namespace) -> int:
     store = _store(args)
     if action == "list":
         rows = store.issues(campaign=args.campaign, stage=stage, release=release, status=args.status)
+        if args.campaign and not rows and not store.runs(args.campaign):
+            raise SvtadInputError("--campaign", f"no campaign '{args.campaign}' in {store.name} (no run and no "
+                                  "Testing Issue names it)")
         for row in rows:
             print(f"{row['id']:<14} S{row['severity']} {row['status']:<9} {row['cause']:<12} {row['stage']:<10} "
                   f"{row['release'] or '-':<4} {row['campaign'] or '-':<12} {','.join(row['dmcs']) or '-':<20} "
@@ -251,10 +255,15 @@ def campaign_verdict_command(args: argparse.Namespace) -> int:
                         sut_version=view.exit_version, interrupted=False, outputs=outputs, work_off=work_off,
                         other_dmct_stage=dmc_counts(store, args.campaign, other, release) if other else None,
                         dmct_issues=dmct_issues(store, args.campaign, release) if other else (),
-                        dmct_where=f"campaign '{args.campaign}'")
+                        dmct_where=f"campaign '{args.campaign}'", write_verdict_file=False)
     verdict.notes.append(f"campaign '{args.campaign}': {view.runs} runs of {stage} in {store.name}, read without "
                          "running tests")
     verdict.notes.extend(incomplete_run_notes(store, args.campaign))
+    if report is not None:  # written after the notes, so the file says what the terminal says
+        try:
+            write_verdict(report / "verdict.json", verdict)
+        except OSError as exc:
+            verdict.notes.append(f"verdict.json not written: {exc.strerror or exc}")
 
     def write_line(text: str = "", **_: Any) -> None:
         print(text)

@@ -516,3 +516,13 @@ def test_a_sit_de_scoping_approved_by_the_secretary_of_state_is_met(project_sing
     # PIT needs the TAB's approval only: not a condition there
     pit = project_single.run("--svtad-dmc", "DMC-A", "--svtad-stage", "PIT", "--svtad-store", "none")
     assert "Secretary of State" not in pit.criterion("functional-execution")["detail"]
+
+
+def test_a_campaign_verdict_file_holds_the_notes_the_terminal_shows(project_single, store_url, capsys, tmp_path):
+    project_single.tests(PASSES)
+    project_single.run("--svtad-dmc", "DMC-A", "--svtad-store", store_url, "--svtad-campaign", "C")
+    verdict = campaign_verdict(capsys, store_url, "C", str(tmp_path / "out"))
+    written = json.loads((tmp_path / "out" / "verdict.json").read_text())
+    assert written["notes"] == verdict["notes"] and any("read without running tests" in n for n in written["notes"])
+    code, out = cli(capsys, "issues", "list", "--campaign", "NOPE", "--store", store_url)
+    assert code == 2 and "no campaign 'NOPE'" in out
