@@ -40,7 +40,6 @@ class Device:
         self.device_id = device_id
         self.firmware = model.firmware
         self.pending_firmware: str | None = None  # distributed and verified, not yet activated
-        self.commissioned = True
         self.powered = True
         self.offline_until: datetime | None = None  # rebooting
         self.clock_offset = timedelta(0)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from collections.abc import Generator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -102,7 +103,6 @@ class Installation:
                 device = CommsHub(kind, model, device_id)
             else:
                 device = HanDisplay(kind, model, device_id)
-            device.commissioned = self.enrolled
             self.devices[kind.value] = device
             self.inventory.status[device_id] = status
         found = self.devices.get(DeviceKind.CH.value)
@@ -154,15 +154,17 @@ class Installation:
     # --- time -----------------------------------------------------------------------------------------------
 
     def advance(self, minutes: float = 0, hours: float = 0, days: float = 0) -> None:
+        """Let simulated time pass: a positive amount given as ``minutes=``, ``hours=`` and/or ``days=``."""
+        for name, value in (("minutes", minutes), ("hours", hours), ("days", days)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise RequestError(f"advance: {name} must be a finite number, got {value!r}")
         seconds = minutes * 60 + hours * 3600 + days * 86400
         if seconds < 0:
             raise RequestError("advance: time only moves forward")
+        if seconds == 0:
+            raise RequestError("advance: expected a positive amount of simulated time, e.g. advance(minutes=30), "
+                               "advance(hours=24) or advance(days=1)")
         self.env.run(until=self.env.now + seconds)
-
-    def run_until(self, when: datetime) -> None:
-        target = when.timestamp() - self._epoch
-        if target > self.env.now:
-            self.env.run(until=target)
 
     def _interval_start(self, when: datetime) -> datetime:
         stamp = when.timestamp()
@@ -484,6 +486,5 @@ class Installation:
         """The supplier ends its SMSO contract: the installation keeps metering but leaves the DCC's reach."""
         self.enrolled = False
         for device in self.devices.values():
-            device.commissioned = False
             self.inventory.status[device.device_id] = "not migrated"
         self.note("installation made dormant (SMSO contract ended)")

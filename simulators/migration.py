@@ -81,7 +81,6 @@ def migrate(inst: Installation, cohort: str) -> dict[str, Any]:
     inst.advance(minutes=5)
     step("credentials", "replaced")
     for device in inst.devices.values():
-        device.commissioned = True
         inst.inventory.status[device.device_id] = "commissioned"
         device.log_event(inst.now, "COMM", "commissioned (migration)")
     inst.advance(minutes=2)

@@ -23,8 +23,6 @@ class Wan:
         self._latency = LatencySampler(spec.latency, rng)
         self._rng = rng
         self.outages: list[tuple[datetime, datetime]] = []
-        self.bytes_down = 0  # head-end to hub
-        self.bytes_up = 0
 
     def up(self, now: datetime) -> bool:
         return not self.outages or not any(start <= now < end for start, end in self.outages)
@@ -36,10 +34,7 @@ class Wan:
         return self.loss > 0 and self._rng.random() < self.loss
 
     def transfer_s(self, size: int, down: bool) -> float:
-        if down:
-            self.bytes_down += size
-        else:
-            self.bytes_up += size
+        """Seconds to carry ``size`` bytes over the WAN (either direction: ``down`` is head-end to hub)."""
         return self._latency.sample() + size * 8 / self.spec.bandwidth_bps
 
 

@@ -396,7 +396,6 @@ def read_supply_status(inst: Installation, device: Device, args: dict[str, Any])
 
 @service("8.1.1")
 def commission_device(inst: Installation, device: Device, args: dict[str, Any]) -> dict[str, Any]:
-    device.commissioned = True
     inst.inventory.status[device.device_id] = "commissioned"
     device.log_event(inst.now, "COMM", "device commissioned")
     return {"device_id": device.device_id, "status": "commissioned"}

@@ -390,6 +390,18 @@ def test_same_seed_same_transcript_bytes_and_another_seed_differs() -> None:
 
 # --- bad use ---------------------------------------------------------------------------------------------------
 
+def test_advance_says_what_it_expects() -> None:
+    inst = install("DMC-001")
+    with pytest.raises(RequestError, match=r"advance: expected a positive amount of simulated time"):
+        inst.advance()  # was SimPy's own ValueError
+    with pytest.raises(RequestError, match=r"advance: hours must be a finite number, got nan"):
+        inst.advance(hours=float("nan"))
+    with pytest.raises(RequestError, match=r"advance: minutes must be a finite number, got '5'"):
+        inst.advance(minutes="5")  # type: ignore[arg-type]
+    with pytest.raises(RequestError, match=r"time only moves forward"):
+        inst.advance(minutes=-1)
+
+
 def test_unknown_srv_names_close_matches() -> None:
     with pytest.raises(RequestError, match=r"unknown SRV '4\.1'.*did you mean 4\.1\.1"):
         install("DMC-001").request("4.1")
