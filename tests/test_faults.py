@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -384,28 +383,8 @@ def test_fallback_after_a_store_failure_mid_run_is_imported_once(project: Projec
     assert _tables(url) == before  # importing twice changes nothing
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def import_target(request, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'elsewhere.db'}"
-        return
-    url = os.environ.get("SVTAD_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("PostgreSQL not available: set SVTAD_TEST_POSTGRES_URL")
-    from sqlalchemy import create_engine, text
-
-    schema = "t_" + uuid.uuid4().hex[:12]
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    yield f"{url}?options=-csearch_path%3D{schema}"
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    engine.dispose()
-
-
 def test_fallback_of_a_session_that_never_reached_its_store_creates_the_run_once(project_single: Project,
-                                                                                   import_target: str,
+                                                                                   store_url: str,
                                                                                    capsys) -> None:
     from pytest_svtad.cli import main
 
@@ -422,7 +401,7 @@ def test_fallback_of_a_session_that_never_reached_its_store_creates_the_run_once
     run = project_single.run("--svtad-store", f"sqlite:///{blocker}/svtad.db", "--svtad-campaign", "C",
                              "--svtad-dmc", "DMC-A,DMC-B")
     fallback = next((project_single.pytester.path / "report").glob("store-fallback-*.jsonl"))
-    url = import_target
+    url = store_url  # the conftest fixture: SQLite and PostgreSQL
     capsys.readouterr()
     assert main(["store", "import", str(fallback), "--store", url]) == 0
     # test_x[2] failed on both DMCs: one Testing Issue listing both (13.19)
