@@ -126,6 +126,7 @@ def test_issue_open_in_an_earlier_release_counts_in_a_later_one(project_single, 
     # nothing fails in the MOC campaign, but the IOC issues are still open (13.18)
     assert later.verdict()["dmcs"]["DMC-A"]["failed"] == 0
     assert later.verdict()["issues"]["extant"]["2"] == 1
+    assert later.verdict()["issues"]["raised"] == 0  # counted here, raised in IOC
 
 
 def _pytest_argv(store_url: str, *extra: str) -> list[str]:

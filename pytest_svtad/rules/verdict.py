@@ -112,7 +112,8 @@ class Verdict:
                 "extant": {str(s): n for s, n in self.extant.items()},
                 "thresholds": None if self.thresholds is None else {str(s): n for s, n in self.thresholds.items()},
                 "thresholds_source": self.thresholds_source,
-                "raised": sum(1 for i in self.issues if i.origin == "test" and i.stage in ("", self.stage)),
+                # raised by this phase's tests (not the ones counted here from other phases or releases)
+                "raised": sum(1 for i in self.issues if i.origin == "test" and not i.counted_because),
                 "by_provider": {name: {str(s): n for s, n in c.items()} for name, c in self.by_provider.items()},
                 "by_cause": by_cause(self.issues),
                 "not_counted": sorted(i.id for i in not_counted),
