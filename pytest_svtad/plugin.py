@@ -66,6 +66,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         session.report_lock.release()
     if session is not None and session.sigterm is not None:
         session.sigterm.restore()
+    # undo configure's gc.freeze(): a session run in process (svtad packs, pytester) must not leave its objects
+    # frozen, out of the collector's reach, in the process that called it
+    gc.unfreeze()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -119,3 +119,12 @@ def test_the_sct_pack_meets_its_sample_targets(pytester, monkeypatch, workers):
     verdict = json.loads((pytester.path / "report" / "verdict.json").read_text())
     assert verdict["verdict"] == "met" and verdict["ttm"]["requirements"] == 6
     assert (pytester.path / "report" / "sct" / "head-end-outage" / "sct-throughput-queues.png").is_file()
+
+
+def test_collecting_a_pack_in_process_leaves_nothing_frozen():
+    import gc
+
+    gc.unfreeze()
+    pack = next(p for p in find_packs(PACKS) if p.name == "dmct_srvt")
+    describe(pack, "DMC-001")
+    assert gc.get_freeze_count() == 0  # configure froze the session's objects; unconfigure released them
