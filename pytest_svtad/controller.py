@@ -1,7 +1,7 @@
 """Controller side: merge each test's reports into one Result, keyed against the plan (SVTAD outcome mapping).
 
 Runs in the only process without xdist, and in the controller under xdist, which sees every report but never
-collects: the plan reaches it from the workers (see ``pytest_svtad.xdist_hooks``).
+collects: the plan reaches it from the workers (see ``XdistHooks`` in ``pytest_svtad.plugin``).
 """
 
 from __future__ import annotations
