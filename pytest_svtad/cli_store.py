@@ -19,12 +19,11 @@ from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.reports.files import write_verdict
 from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.criteria import Criteria
-from pytest_svtad.rules.verdict import Outputs, WorkOffCheck
+from pytest_svtad.rules.verdict import Outputs
 from pytest_svtad.rules.workoff import WorkOffItem, work_off_plan
 from pytest_svtad.store import Store, default_url, store_url
-from pytest_svtad.store.campaign import dmc_counts, dmct_issues, load_campaign, phase_issues
+from pytest_svtad.store.campaign import phase_issues, read_phase, work_off_check
 from pytest_svtad.store.existing import open_existing
-from pytest_svtad.store.fallback import incomplete_run_notes
 from pytest_svtad.store.issues import whoami
 
 ISSUE_FIELDS = ("id", "severity", "status", "cause", "provider", "stage", "release", "campaign", "origin",
@@ -240,25 +239,22 @@ def campaign_verdict_command(args: argparse.Namespace) -> int:
 
     store = _store(args)
     stage, release = _campaign_phase(store, args.campaign, _stage(getattr(args, "stage", None)))
-    view = load_campaign(store, args.campaign, args.exit_version, stage=stage, release=release)
-    issues = phase_issues(store, args.campaign, stage, release)
+    reading = read_phase(store, args.campaign, stage, release, args.exit_version)
+    view = reading.view
     criteria = load_criteria(Path(args.criteria)) if args.criteria else Criteria()
     ttm = load_ttm(Path(args.ttm)) if args.ttm else None
     report = Path(args.report) if args.report else None
     dmc_ids = sorted({e.dmc for e in view.plan if e.dmc})
     outputs = Outputs(all_stored=True)
-    work_off = WorkOffCheck(store.name, store.preceding_work_off_plans(stage, release)) \
-        if stage in ak.WORK_OFF_STAGES else None
-    other = next((s for s in ak.DMCT_STAGES if s != stage), None) if stage in ak.DMCT_STAGES else None
     verdict = close_out(stage=stage, release=release, criteria=criteria, ttm=ttm, report_dir=report,
-                        plan=view.plan, results=view.results, issues=issues, dmc_ids=dmc_ids,
-                        sut_version=view.exit_version, interrupted=False, outputs=outputs, work_off=work_off,
-                        other_dmct_stage=dmc_counts(store, args.campaign, other, release) if other else None,
-                        dmct_issues=dmct_issues(store, args.campaign, release) if other else (),
-                        dmct_where=f"campaign '{args.campaign}'", write_verdict_file=False)
+                        plan=view.plan, results=view.results, issues=reading.issues, dmc_ids=dmc_ids,
+                        sut_version=view.exit_version, interrupted=False, outputs=outputs,
+                        work_off=work_off_check(store, stage, release), other_dmct_stage=reading.other_dmct_stage,
+                        dmct_issues=reading.dmct_issues, dmct_where=f"campaign '{args.campaign}'",
+                        write_verdict_file=False)
     verdict.notes.append(f"campaign '{args.campaign}': {view.runs} runs of {stage} in {store.name}, read without "
                          "running tests")
-    verdict.notes.extend(incomplete_run_notes(store, args.campaign))
+    verdict.notes.extend(reading.notes)
     if report is not None:  # written after the notes, so the file says what the terminal says
         try:
             write_verdict(report / "verdict.json", verdict)
@@ -268,9 +264,7 @@ def campaign_verdict_command(args: argparse.Namespace) -> int:
     def write_line(text: str = "", **_: Any) -> None:
         print(text)
 
-    dmct_lines = [f"DMCT {dmc}: {'completed' if a.completed else 'NOT completed'}; {a.recommendation}"
-                  for dmc, a in sorted((verdict.dmct or {}).items())]
-    terminal.render(verdict, write_line, str(report) if report else None, dmct_lines)
+    terminal.render(verdict, write_line, str(report) if report else None)
     if args.json:
         print(json.dumps(verdict.as_dict(), indent=2))
     return 0 if verdict.met else 1

@@ -22,7 +22,7 @@ def dmct_assessments(stage: str, by_dmc: Mapping[str, Counts], other_stage: Mapp
                      issues: Sequence[TestingIssue], criteria: Criteria, epcl_of: Mapping[str, str],
                      where: str) -> dict[str, DmctAssessment]:
     """Each DMC's DMCT completion (20.14, 20.26-20.30) from this stage's counts and the other DMCT stage's."""
-    other = next(s for s in ak.DMCT_STAGES if s != stage)
+    other = ak.other_dmct_stage(stage)
     return {dmc: assess(dmc, epcl_of.get(dmc, dmc), {stage: counts, other: (other_stage or {}).get(dmc)}, issues,
                         criteria, where) for dmc, counts in by_dmc.items() if dmc != NO_DMC}
 

@@ -135,7 +135,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(f"{svtad.not_applicable} collected tests not planned here (not applicable to "
                                     f"the selected DMCs, or not in stage {verdict.stage})")
     report_dir = str(svtad.settings.report_dir) if svtad.settings.report_dir else None
-    terminal.render(verdict, terminalreporter.write_line, report_dir, svtad.dmct_summary())
+    terminal.render(verdict, terminalreporter.write_line, report_dir)
 
 
 class ReportHooks:

@@ -20,17 +20,13 @@ from pytest_svtad.outputs import close_out
 from pytest_svtad.report_folder import ReportFolderLock
 from pytest_svtad.reports import publish
 from pytest_svtad.reports.files import write_verdict
-from pytest_svtad.rules.appendix_ak import DMCT_STAGES, WORK_OFF_STAGES
-from pytest_svtad.rules.counts import Counts
-from pytest_svtad.rules.dmct import DmctAssessment
-from pytest_svtad.rules.issues import TestingIssue, raise_issues
+from pytest_svtad.rules.appendix_ak import WORK_OFF_STAGES
+from pytest_svtad.rules.issues import raise_issues
 from pytest_svtad.rules.verdict import Outputs, Verdict, WorkOffCheck
 from pytest_svtad.signals import SigtermAsInterrupt
 from pytest_svtad.smets1.profiles import DeviceKind, DmcProfile
 from pytest_svtad.store import StoreError
-from pytest_svtad.store.campaign import dmc_counts, load_campaign, phase_issues
-from pytest_svtad.store.campaign import dmct_issues as dmct_issues_of
-from pytest_svtad.store.fallback import incomplete_run_notes
+from pytest_svtad.store.campaign import read_phase, work_off_check
 from pytest_svtad.store.sink import StoreSink, host_name
 
 TAGS_KEY = pytest.StashKey[Tags]()
@@ -179,16 +175,6 @@ class SvtadSession:
             e.dmc or e.ttm or e.srv or e.regression or e.descoped or e.known_defect
             or e.functional_group != "Ungrouped" for e in self.collector.plan.values())
 
-    def dmct_summary(self) -> list[str]:
-        """One line per DMC for the DMCT stages: completed or not (20.14, 20.28) and the EPCL recommendation (20.26)
-        or why not (20.30)."""
-        verdict = self.verdict
-        if verdict is None or verdict.dmct is None:
-            return []
-        lines = [_dmct_line(assessment) for _, assessment in sorted(verdict.dmct.items())]
-        source = next(iter(verdict.dmct.values())).rule_source if verdict.dmct else ""
-        return [*lines, f"DMCT completion rule: {source}"] if lines else []
-
     def finish(self, interrupted: bool) -> None:
         self.collector.finish(interrupted)
         if not self.wants_verdict():
@@ -211,42 +197,35 @@ class SvtadSession:
             sink.flush(plan, results)
             sink.record_issues(issues)
         store = sink.store if sink is not None and sink.error is None else None
-        other_dmct: dict[str, Counts] | None = None
-        dmct_issues: list[TestingIssue] = []
-        dmct_where = "this session"
+        reading = None
         if s.campaign:
             if store is None:
                 notes.append(f"campaign '{s.campaign}' needs a writable store: this verdict covers this session alone")
             else:
-                view = load_campaign(store, s.campaign, s.exit_version, stage=s.stage, release=s.release)
-                plan, results = view.plan, view.results
-                issues = phase_issues(store, s.campaign, s.stage, s.release)
+                reading = read_phase(store, s.campaign, s.stage, s.release, s.exit_version)
+                view = reading.view
+                plan, results, issues = view.plan, view.results, reading.issues
                 outputs.all_stored = True  # every result of the view came from the store
                 notes.append(f"campaign '{s.campaign}': {view.runs} runs of {s.stage} in {store.name}; each planned "
                              f"test's latest executed result; regression counted on SUT version "
                              f"{view.exit_version or '(unstated)'} only")
-                if s.stage in DMCT_STAGES:
-                    other = next(stage for stage in DMCT_STAGES if stage != s.stage)
-                    other_dmct = dmc_counts(store, s.campaign, other, s.release)
-                    dmct_issues = dmct_issues_of(store, s.campaign, s.release)
-                    dmct_where = f"campaign '{s.campaign}'"
-                notes.extend(incomplete_run_notes(store, s.campaign))
-        work_off = None
-        if s.stage in WORK_OFF_STAGES:
-            work_off = WorkOffCheck(None)
-            if store is not None:
-                try:
-                    work_off = WorkOffCheck(store.name, store.preceding_work_off_plans(s.stage, s.release))
-                except StoreError as exc:
-                    notes.append(f"preceding Work Off Plans not read: {exc}")
+                notes.extend(reading.notes)
+        work_off = WorkOffCheck(None) if s.stage in WORK_OFF_STAGES else None
+        if store is not None:
+            try:
+                work_off = work_off_check(store, s.stage, s.release)
+            except StoreError as exc:
+                notes.append(f"preceding Work Off Plans not read: {exc}")
         dmc_ids = sorted({e.dmc for e in plan if e.dmc} | {d.id for d in s.selected_dmcs}) \
             if any(e.dmc for e in plan) else []
         verdict = close_out(stage=s.stage, release=s.release, criteria=s.criteria, ttm=s.ttm,
                             report_dir=s.report_dir, plan=plan, results=results, issues=issues, dmc_ids=dmc_ids,
                             sut_version=s.exit_version or s.sut_version, interrupted=interrupted, outputs=outputs,
                             results_error=(log.error if log else "results log not opened"), write_verdict_file=False,
-                            work_off=work_off, epcl_of=epcl_of, other_dmct_stage=other_dmct,
-                            dmct_issues=dmct_issues, dmct_where=dmct_where)
+                            work_off=work_off, epcl_of=epcl_of,
+                            other_dmct_stage=reading.other_dmct_stage if reading else None,
+                            dmct_issues=reading.dmct_issues if reading else (),
+                            dmct_where=f"campaign '{s.campaign}'" if reading else "this session")
         verdict.notes.extend([*self.notes, *notes])
         if sink is not None:
             sink.end(interrupted=interrupted, verdict="met" if verdict.met else "not_met")
@@ -268,11 +247,6 @@ class SvtadSession:
                 write_verdict(s.report_dir / "verdict.json", verdict)
             except OSError:
                 pass  # already noted when it was first written
-
-
-def _dmct_line(assessment: DmctAssessment) -> str:
-    state = "completed" if assessment.completed else "NOT completed"
-    return f"DMCT {assessment.dmc}: {state}; {assessment.recommendation}"
 
 
 def write_plan_file(directory: Path, worker_id: str, plan: dict[str, PlanEntry], meta: dict[str, Any]) -> None:

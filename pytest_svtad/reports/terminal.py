@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from pytest_svtad.rules.verdict import MANUAL, MET, Verdict
@@ -14,8 +14,17 @@ def _pct(rate: float | None) -> str:
     return "-" if rate is None else f"{rate * 100:.1f}%"
 
 
-def render(verdict: Verdict, write_line: Callable[..., None], report_dir: str | None,
-           dmct_lines: Sequence[str] = ()) -> None:
+def dmct_lines(verdict: Verdict) -> list[str]:
+    """One line per DMC for the DMCT stages: completed or not (20.14, 20.28) and the EPCL recommendation (20.26)
+    or why not (20.30), then the completion rule's source."""
+    if not verdict.dmct:
+        return []
+    lines = [f"DMCT {dmc}: {'completed' if a.completed else 'NOT completed'}; {a.recommendation}"
+             for dmc, a in sorted(verdict.dmct.items())]
+    return [*lines, f"DMCT completion rule: {next(iter(verdict.dmct.values())).rule_source}"]
+
+
+def render(verdict: Verdict, write_line: Callable[..., None], report_dir: str | None) -> None:
     dmcs = verdict.counts.functional_by_dmc
     width = max([len("DMC")] + [len(d) for d in dmcs])
     header = f"{'DMC':<{width}}  planned  executed  passed  failed  not run  de-scoped  pass rate"
@@ -53,7 +62,7 @@ def render(verdict: Verdict, write_line: Callable[..., None], report_dir: str | 
         text += f"; pending human approval: {', '.join(verdict.pending)}"
     write_line(f"SVTAD verdict for {verdict.stage}{' ' + verdict.release if verdict.release else ''}: {text}",
                bold=True, green=verdict.met, red=not verdict.met)
-    for line in dmct_lines:
+    for line in dmct_lines(verdict):
         write_line(line, red=line.startswith("DMCT ") and "NOT" in line)
     if report_dir:
         folder = Path(report_dir)

@@ -16,6 +16,12 @@ STAGES = ("PIT", "SIT", "UTS", "SCT", "MT-ACTIVE", "MT-DORMANT", "MT-MIXED", "DM
 RELEASES = ("IOC", "MOC", "FOC")
 MT_STAGES = ("MT-ACTIVE", "MT-DORMANT", "MT-MIXED")
 DMCT_STAGES = ("DMCT-MT", "DMCT-SRVT")  # the DMCT Process's two kinds of testing (20.14-20.15)
+
+
+def other_dmct_stage(stage: str) -> str:
+    """The DMCT stage a DMC needs besides ``stage`` (20.14: DMCT MT and DMCT SRVT)."""
+    return DMCT_STAGES[1 - DMCT_STAGES.index(stage)]
+
 SEVERITIES = (1, 2, 3, 4, 5)  # 13.19: 1 is the worst; severities from the Common Test Scenarios Document
 
 # Table 13.1 row 1 / 12.6(a): 100% of planned functional tests executed (approved de-scoping excluded). 12.6(a) is

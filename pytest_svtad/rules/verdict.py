@@ -93,9 +93,6 @@ class Verdict:
     def pending(self) -> list[str]:
         return [c.id for c in self.criteria if c.status == MANUAL]
 
-    def criterion(self, cid: str) -> Criterion | None:
-        return next((c for c in self.criteria if c.id == cid), None)
-
     def as_dict(self) -> dict[str, Any]:
         """verdict.json, schema 2 (docs/verdict-schema.md), with extra keys after the contract's."""
         not_counted = [i for i in self.issues if i.is_open and not i.counts_against(self.stage)]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.campaign import CampaignRun, CampaignView, combine
 from pytest_svtad.rules.counts import Counts, count
 from pytest_svtad.rules.issues import TestingIssue
+from pytest_svtad.rules.verdict import WorkOffCheck
 from pytest_svtad.store.db import Store
+from pytest_svtad.store.fallback import incomplete_run_notes
 from pytest_svtad.store.issues import issue_from_row
 
 
@@ -66,3 +70,32 @@ def phase_issues(store: Store, campaign: str | None, stage: str, release: str | 
 def dmct_issues(store: Store, campaign: str, release: str | None) -> list[TestingIssue]:
     """The campaign's issues of both DMCT stages (a DMC's completion reads both, 20.14, 20.29(e))."""
     return [issue for stage in ak.DMCT_STAGES for issue in phase_issues(store, campaign, stage, release)]
+
+
+@dataclass(slots=True)
+class PhaseReading:
+    """What the verdict of one Test Phase of a campaign reads from the store, the same for a live session and
+    ``svtad verdict --campaign``."""
+
+    view: CampaignView
+    issues: list[TestingIssue]
+    notes: list[str]  # runs waiting for their fallback file to be imported
+    other_dmct_stage: dict[str, Counts] | None = None  # DMCT: each DMC's counts in the other DMCT stage (20.14)
+    dmct_issues: list[TestingIssue] = field(default_factory=list)  # DMCT: the issues of both stages
+
+
+def read_phase(store: Store, campaign: str, stage: str, release: str | None,
+               exit_version: str | None = None) -> PhaseReading:
+    reading = PhaseReading(load_campaign(store, campaign, exit_version, stage=stage, release=release),
+                           phase_issues(store, campaign, stage, release), incomplete_run_notes(store, campaign))
+    if stage in ak.DMCT_STAGES:
+        reading.other_dmct_stage = dmc_counts(store, campaign, ak.other_dmct_stage(stage), release)
+        reading.dmct_issues = dmct_issues(store, campaign, release)
+    return reading
+
+
+def work_off_check(store: Store, stage: str, release: str | None) -> WorkOffCheck | None:
+    """The recorded Work Off Plans of phases preceding ``stage`` ``release`` (12.6(h): PIT and SIT only)."""
+    if stage not in ak.WORK_OFF_STAGES:
+        return None
+    return WorkOffCheck(store.name, store.preceding_work_off_plans(stage, release))

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
 from typing import Any
@@ -249,7 +249,3 @@ class IssueRepository:
             and_(t.results.c.nodeid.in_(list(nodeids)), t.results.c.outcome == "passed",
                  t.runs.c.started_at > since))
         return frozenset(conn.execute(query).scalars())
-
-
-def rows(iterable: Iterable[dict[str, Any]]) -> Iterator[TestingIssue]:
-    return (issue_from_row(row) for row in iterable)
