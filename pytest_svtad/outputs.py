@@ -14,8 +14,8 @@ from pytest_svtad.rules.counts import Counts, count
 from pytest_svtad.rules.criteria import Criteria
 from pytest_svtad.rules.dmct import DmctAssessment, assess
 from pytest_svtad.rules.issues import TestingIssue
+from pytest_svtad.rules.ttm import Ttm
 from pytest_svtad.rules.verdict import Outputs, Verdict, WorkOffCheck, evaluate
-from pytest_svtad.ttm import Ttm
 
 
 def dmct_assessments(stage: str, by_dmc: Mapping[str, Counts], other_stage: Mapping[str, Counts] | None,

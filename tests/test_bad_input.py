@@ -144,8 +144,8 @@ MODEL = "id: ESME-T1\nkind: ESME\nmanufacturer: a\nmodel: b\nfirmware: '1'\n"
 DMC = "id: DMC-A\nname: x\ninstallation: active\ndevices: {ESME: ESME-T1}\n"
 
 def _yaml_readers():
-    from pytest_svtad.datafiles import load_completion_notes, load_criteria, load_ttm
-    from pytest_svtad.packs import find_packs
+    from pytest_svtad.files.datafiles import load_completion_notes, load_criteria, load_ttm
+    from pytest_svtad.plugin.packs import find_packs
     from pytest_svtad.smets1.catalogue import load_catalogue
     from pytest_svtad.smets1.profiles import load_profiles
     from simulators.fleet import load_profile
@@ -317,8 +317,8 @@ def test_empty_marker_strings_are_a_collection_error_naming_the_test(project, ma
      "ttm.yaml:1: requirement #1: field 'stages': expected stage names"),
 ], ids=["id-list", "id-map", "group-list", "group-map", "group-bool", "title-list", "severity-string", "stages-mixed"])
 def test_ttm_yaml_fields_of_the_wrong_type_are_refused(tmp_path, row, expected):
-    from pytest_svtad.datafiles import load_ttm
     from pytest_svtad.errors import SvtadInputError
+    from pytest_svtad.files.datafiles import load_ttm
 
     (tmp_path / "ttm.yaml").write_text(f"- {row}\n")
     with pytest.raises(SvtadInputError) as raised:
@@ -327,7 +327,7 @@ def test_ttm_yaml_fields_of_the_wrong_type_are_refused(tmp_path, row, expected):
 
 
 def test_ttm_yaml_takes_bare_number_ids_and_a_list_of_stages(tmp_path):
-    from pytest_svtad.datafiles import load_ttm
+    from pytest_svtad.files.datafiles import load_ttm
 
     (tmp_path / "ttm.yaml").write_text("- {requirement_id: 1234, functional_group: reads, title: a, severity: 2, "
                                        "stages: [SIT, PIT]}\n")
@@ -368,8 +368,8 @@ def test_numbers_as_strings_in_a_device_model_are_refused(project_single):
 
 
 def test_an_sct_target_for_an_srv_not_in_the_catalogue_is_refused(tmp_path):
-    from pytest_svtad.datafiles import load_criteria
     from pytest_svtad.errors import SvtadInputError
+    from pytest_svtad.files.datafiles import load_criteria
 
     (tmp_path / "criteria.yaml").write_text("sct_targets:\n  '4.1.1': {p95_s: 30}\n  '4.1.99': {p95_s: 30}\n")
     with pytest.raises(SvtadInputError) as raised:

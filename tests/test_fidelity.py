@@ -447,7 +447,7 @@ def test_uts_counts_production_issues_where_the_tag_agreed(project_single, store
 # -- 8. Citations and numbers the seeds do not give -------------------------------------------------------------
 
 def test_the_sct_pack_reads_its_limits_from_the_criteria_file():
-    from pytest_svtad.datafiles import load_criteria
+    from pytest_svtad.files.datafiles import load_criteria
 
     root = Path(__file__).resolve().parent.parent
     source = (root / "testpacks" / "sct" / "test_sct_capacity.py").read_text()

@@ -115,7 +115,7 @@ def test_links_named_in_dmc_profiles_serial_and_zigbee(pytester, workers):
 
 
 def test_tests_are_grouped_by_the_real_link_dmc_they_are_parametrized_with():
-    from pytest_svtad.scheduling import dmc_of
+    from pytest_svtad.plugin.scheduling import dmc_of
 
     dmcs = frozenset({"DMC-001", "DMC-0011"})
     assert dmc_of("m.py::test_x[DMC-001]", dmcs) == "DMC-001"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pytest_svtad.cli import main as svtad
-from pytest_svtad.packs import describe, find_packs
+from pytest_svtad.plugin.packs import describe, find_packs
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKS = ROOT / "testpacks"
@@ -66,7 +66,7 @@ def test_packs_trace_every_requirement_of_the_sample_ttm_and_every_test_to_the_t
     contents = {pack.name: describe(pack) for pack in packs}
     assert all(not c.errors and not c.untraced for c in contents.values()), contents
     covered = set().union(*(c.requirements for c in contents.values()))
-    from pytest_svtad.datafiles import load_ttm
+    from pytest_svtad.files.datafiles import load_ttm
 
     ttm = load_ttm(SAMPLE_TTM)
     assert covered == set(ttm.requirements) and len(covered) >= 60

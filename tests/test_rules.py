@@ -7,8 +7,8 @@ import pytest
 from pytest_svtad.model import Descoping, Outcome, PlanEntry, Result
 from pytest_svtad.rules.criteria import Criteria, EpclThresholds
 from pytest_svtad.rules.issues import issue_id_for, raise_issues
+from pytest_svtad.rules.ttm import Requirement, Ttm
 from pytest_svtad.rules.verdict import Outputs, evaluate
-from pytest_svtad.ttm import Requirement, Ttm
 
 TTM = Ttm("ttm.csv", {"R1": Requirement("R1", "reads", "t")})
 

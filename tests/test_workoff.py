@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from pytest_svtad.calendar import bank_holidays
 from pytest_svtad.cli import main
+from pytest_svtad.files.calendar import bank_holidays
 from pytest_svtad.rules.issues import TestingIssue
 from pytest_svtad.rules.workoff import add_working_days, work_off_plan
 from pytest_svtad.store import Store

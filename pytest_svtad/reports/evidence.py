@@ -18,7 +18,7 @@ from pytest_svtad.rules.counts import Counts, count
 from pytest_svtad.rules.dmct import DmctAssessment
 
 if TYPE_CHECKING:
-    from pytest_svtad.reports.publish import ReportContext
+    from pytest_svtad.plugin.publish import ReportContext
 
 REASON_LIMIT = 600
 

@@ -25,8 +25,8 @@ from pytest_svtad.rules.issues import (
     extant_by_provider,
     extant_by_severity,
 )
+from pytest_svtad.rules.ttm import Traceability, Ttm, trace
 from pytest_svtad.rules.workoff import RecordedPlan
-from pytest_svtad.ttm import Traceability, Ttm, trace
 
 MET, NOT_MET, MANUAL = "met", "not_met", "manual"
 VERDICT_SCHEMA = 2

@@ -4,7 +4,7 @@ whether the plans of preceding Test Phases have been completed with their tests 
 15.1 puts *all* open Testing Issues on the plan: TAG-excluded ones too (13.20 only takes them out of the count), and
 device-caused ones (they are open Testing Issues, though Table 13.2 does not count them).
 
-Pure: the caller supplies the bank holidays (``pytest_svtad.calendar`` reads them from the ``holidays`` package).
+Pure: the caller supplies the bank holidays (``pytest_svtad.files.calendar`` reads them from the ``holidays`` package).
 A Working Day is a weekday that is not a bank holiday. "Within N Working Days of the certificate" is read as: the
 Nth Working Day after the certificate date, the certificate date itself not counted.
 """

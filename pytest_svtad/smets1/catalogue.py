@@ -16,8 +16,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pytest_svtad.errors import SvtadInputError
+from pytest_svtad.files.reader import load_yaml, validate
 from pytest_svtad.smets1.profiles import DeviceKind
-from pytest_svtad.smets1.yamlfiles import load_yaml, validate
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("srv_catalogue.yaml")
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from pytest_svtad.errors import SvtadInputError
-from pytest_svtad.smets1.yamlfiles import load_yaml, validate
+from pytest_svtad.files.reader import load_yaml, validate
 from pytest_svtad.urls import socket_url_problem
 
 

@@ -10,9 +10,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pytest_svtad.errors import SvtadInputError
+from pytest_svtad.files.reader import load_yaml, validate
 from pytest_svtad.smets1.catalogue import default_catalogue
 from pytest_svtad.smets1.profiles import Latency
-from pytest_svtad.smets1.yamlfiles import load_yaml, validate
 
 ROLES = ("IS", "ES", "GS", "RSA", "ED", "GT", "OU")
 

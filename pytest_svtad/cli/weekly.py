@@ -10,7 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, select_autoescape
 
-from pytest_svtad.cli_input import FIRST_YEAR, LAST_YEAR, output_folder
+from pytest_svtad.cli.input import FIRST_YEAR, LAST_YEAR, output_folder
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.rules.campaign import CampaignRun, combine
 from pytest_svtad.rules.counts import Counts, count

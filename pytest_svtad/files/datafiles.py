@@ -10,11 +10,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from pytest_svtad.errors import SvtadInputError
+from pytest_svtad.files.reader import load_yaml, validate
 from pytest_svtad.rules.appendix_ak import STAGES
 from pytest_svtad.rules.criteria import Criteria
+from pytest_svtad.rules.ttm import Requirement, Ttm
 from pytest_svtad.smets1.catalogue import default_catalogue
-from pytest_svtad.smets1.yamlfiles import load_yaml, validate
-from pytest_svtad.ttm import Requirement, Ttm
 
 TTM_REQUIRED = ("requirement_id", "functional_group", "title")
 TTM_OPTIONAL = ("section", "clause", "severity", "stages")

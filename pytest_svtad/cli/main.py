@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 from pytest_svtad import __version__
-from pytest_svtad.cli_store import add_store_commands
-from pytest_svtad.cli_store_import import add_store_import_command
-from pytest_svtad.datafiles import load_criteria, load_ttm
+from pytest_svtad.cli.store import add_store_commands
+from pytest_svtad.cli.store_import import add_store_import_command
 from pytest_svtad.errors import SvtadInputError
+from pytest_svtad.files.datafiles import load_criteria, load_ttm
 from pytest_svtad.smets1.profiles import load_profiles
 from pytest_svtad.store import StoreError
 
@@ -48,10 +48,10 @@ def _check(args: argparse.Namespace) -> int:
 
 def _verdict(args: argparse.Namespace) -> int:
     if args.campaign:
-        from pytest_svtad.cli_store import campaign_verdict_command
+        from pytest_svtad.cli.store import campaign_verdict_command
 
         return campaign_verdict_command(args)
-    from pytest_svtad.cli_input import read_verdict_file
+    from pytest_svtad.cli.input import read_verdict_file
 
     path = Path(args.report or "report") / "verdict.json"
     verdict = read_verdict_file(path)
@@ -62,7 +62,7 @@ def _verdict(args: argparse.Namespace) -> int:
 
 
 def _packs(args: argparse.Namespace) -> int:
-    from pytest_svtad.packs import describe, find_packs, format_table
+    from pytest_svtad.plugin.packs import describe, find_packs, format_table
 
     packs = find_packs(Path(args.dir))
     if not packs:
@@ -81,13 +81,13 @@ def _packs(args: argparse.Namespace) -> int:
 
 
 def _emulate(args: argparse.Namespace) -> int:
-    from pytest_svtad.cli_emulate import emulate
+    from pytest_svtad.cli.emulate import emulate
 
     return emulate(args)
 
 
 def _sct(args: argparse.Namespace) -> int:
-    from pytest_svtad.cli_sct import sct
+    from pytest_svtad.cli.sct import sct
 
     return sct(args)
 

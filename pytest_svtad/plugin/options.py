@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from pytest_svtad.datafiles import CompletionNotes, load_completion_notes, load_criteria, load_ttm
 from pytest_svtad.errors import SvtadInputError
+from pytest_svtad.files.datafiles import CompletionNotes, load_completion_notes, load_criteria, load_ttm
 from pytest_svtad.reports.evidence_files import DEFAULT_MAX_BYTES, MIN_MAX_BYTES, parse_size
 from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.criteria import Criteria
+from pytest_svtad.rules.ttm import Ttm
 from pytest_svtad.smets1.catalogue import SrvCatalogue, default_catalogue
 from pytest_svtad.smets1.profiles import DmcProfile, Profiles, load_profiles
-from pytest_svtad.ttm import Ttm
 from pytest_svtad.urls import socket_url_problem
 
 # name -> (help, is_flag)

@@ -12,10 +12,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pytest_svtad.calendar import REGIONS, bank_holidays
-from pytest_svtad.cli_input import plan_date, write_output_file
-from pytest_svtad.datafiles import load_criteria, load_ttm
+from pytest_svtad.cli.input import plan_date, write_output_file
 from pytest_svtad.errors import SvtadInputError
+from pytest_svtad.files.calendar import REGIONS, bank_holidays
+from pytest_svtad.files.datafiles import load_criteria, load_ttm
 from pytest_svtad.reports.files import write_verdict
 from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.criteria import Criteria
@@ -271,7 +271,7 @@ def campaign_verdict_command(args: argparse.Namespace) -> int:
 
 
 def weekly_command(args: argparse.Namespace) -> int:
-    from pytest_svtad.weekly import write_weekly
+    from pytest_svtad.cli.weekly import write_weekly
 
     path = write_weekly(_store(args), args.campaign, args.week, Path(args.output))
     print(f"weekly execution report: {path}")

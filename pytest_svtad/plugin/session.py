@@ -12,18 +12,18 @@ from typing import Any
 
 import pytest
 
-from pytest_svtad.controller import PROP_TAGS, ResultCollector, ResultsLog, plain_nodeid
-from pytest_svtad.markers import MARKERS, MarkerError, Tags, read_tags
 from pytest_svtad.model import PlanEntry
-from pytest_svtad.options import Settings
 from pytest_svtad.outputs import close_out
-from pytest_svtad.report_folder import ReportFolderLock
-from pytest_svtad.reports import publish
+from pytest_svtad.plugin import publish
+from pytest_svtad.plugin.collector import PROP_TAGS, ResultCollector, ResultsLog, plain_nodeid
+from pytest_svtad.plugin.markers import MARKERS, MarkerError, Tags, read_tags
+from pytest_svtad.plugin.options import Settings
+from pytest_svtad.plugin.report_folder import ReportFolderLock
+from pytest_svtad.plugin.signals import SigtermAsInterrupt
 from pytest_svtad.reports.files import write_verdict
 from pytest_svtad.rules.appendix_ak import WORK_OFF_STAGES
 from pytest_svtad.rules.issues import raise_issues
 from pytest_svtad.rules.verdict import Outputs, Verdict, WorkOffCheck
-from pytest_svtad.signals import SigtermAsInterrupt
 from pytest_svtad.smets1.profiles import DeviceKind, DmcProfile
 from pytest_svtad.store import StoreError
 from pytest_svtad.store.campaign import read_phase, work_off_check
@@ -270,3 +270,6 @@ def read_plan_files(directory: Path) -> tuple[dict[str, PlanEntry], int]:
             plan.setdefault(raw["nodeid"], PlanEntry.from_dict(raw))
     return plan, not_applicable
 
+
+SESSION_KEY = pytest.StashKey[SvtadSession]()
+"""Where a pytest config keeps its SvtadSession (set at configure, read by hooks and fixtures)."""

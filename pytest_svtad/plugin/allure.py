@@ -21,8 +21,8 @@ import pytest
 from pytest_svtad.model import PlanEntry, Result
 
 if TYPE_CHECKING:
-    from pytest_svtad.options import Settings
-    from pytest_svtad.reports.publish import ReportContext
+    from pytest_svtad.plugin.options import Settings
+    from pytest_svtad.plugin.publish import ReportContext
 
 LINK_TYPE = "requirement"  # map to a requirement tool with --allure-link-pattern requirement:https://.../{}
 NODEID_LABEL = "svtadNodeId"

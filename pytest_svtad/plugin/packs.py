@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from pytest_svtad.datafiles import load_ttm
 from pytest_svtad.errors import SvtadInputError
+from pytest_svtad.files.datafiles import load_ttm
+from pytest_svtad.files.reader import load_yaml, validate
 from pytest_svtad.rules.appendix_ak import STAGES
-from pytest_svtad.smets1.yamlfiles import load_yaml, validate
 
 
 class PackManifest(BaseModel):

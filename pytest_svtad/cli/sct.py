@@ -7,9 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from pytest_svtad.cli_input import output_folder, positive_number
-from pytest_svtad.datafiles import load_criteria
+from pytest_svtad.cli.input import output_folder, positive_number
 from pytest_svtad.errors import SvtadInputError
+from pytest_svtad.files.datafiles import load_criteria
 
 MAX_HOURS = 24 * 366  # a simulated year: longer periods are a typing slip (and would run for days)
 

@@ -9,9 +9,9 @@ import pytest
 
 from pytest_svtad.model import SECRETARY_OF_STATE, TAB, Descoping
 from pytest_svtad.rules import appendix_ak as ak
+from pytest_svtad.rules.ttm import Ttm
 from pytest_svtad.smets1.catalogue import SrvCatalogue
 from pytest_svtad.smets1.profiles import KIND_NAMES, DeviceKind, DmcProfile
-from pytest_svtad.ttm import Ttm
 
 MARKERS = {
     "ttm": "ttm(*ids): TTM requirement ids the test covers (an id absent from the loaded TTM is a collection error).",

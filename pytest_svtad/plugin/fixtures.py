@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
-from pytest_svtad.controller import PROP_EVIDENCE, PROP_EVIDENCE_ERROR
-from pytest_svtad.reports import allure, evidence_files
+from pytest_svtad.plugin import allure
+from pytest_svtad.plugin.collector import PROP_EVIDENCE, PROP_EVIDENCE_ERROR
+from pytest_svtad.plugin.session import SESSION_KEY
+from pytest_svtad.reports import evidence_files
 from pytest_svtad.rules.criteria import Criteria
 from pytest_svtad.smets1.profiles import DmcProfile, Profiles
 
@@ -29,7 +31,6 @@ def dmc(request: pytest.FixtureRequest) -> DmcProfile:
 @pytest.fixture(scope="session")
 def svtad_profiles(request: pytest.FixtureRequest) -> Profiles:
     """Every device model and DMC profile loaded for the session."""
-    from pytest_svtad.plugin import SESSION_KEY
 
     profiles = request.config.stash[SESSION_KEY].settings.profiles
     if profiles is None:
@@ -45,7 +46,6 @@ def smets1(request: pytest.FixtureRequest, dmc: DmcProfile, svtad_evidence: Evid
     ``advance(minutes=...)`` and ``faults``. The transcript of every message is attached to the test's evidence.
     """
     from pytest_svtad.links.base import LinkError, open_link, seed_for_test
-    from pytest_svtad.plugin import SESSION_KEY
 
     settings = request.config.stash[SESSION_KEY].settings
     assert settings.profiles is not None  # a DMC exists, so profiles were loaded
@@ -72,7 +72,6 @@ def smets1(request: pytest.FixtureRequest, dmc: DmcProfile, svtad_evidence: Evid
 def svtad_criteria(request: pytest.FixtureRequest) -> Criteria:
     """The criteria in force (Appendix AK's numbers, overridden by --svtad-criteria): packs that measure against
     configured targets (SCT) read them here."""
-    from pytest_svtad.plugin import SESSION_KEY
 
     return request.config.stash[SESSION_KEY].settings.criteria
 
@@ -130,7 +129,6 @@ class Evidence:
 
 @pytest.fixture
 def svtad_evidence(request: pytest.FixtureRequest) -> Evidence:
-    from pytest_svtad.plugin import SESSION_KEY
 
     session = request.config.stash.get(SESSION_KEY, None)
     report_dir = session.settings.report_dir if session is not None else None

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pytest_svtad.cli_input import positive_number
+from pytest_svtad.cli.input import positive_number
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.smets1.profiles import load_profiles
 from pytest_svtad.urls import socket_url_problem

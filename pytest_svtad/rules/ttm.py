@@ -1,6 +1,6 @@
 """Test Traceability Matrix (11.1-11.3; 19.4(a)): requirements of SEC Sections F, G, H, L, N and P mapped to tests.
 
-Pure data and functions; reading a TTM file is ``pytest_svtad.datafiles.load_ttm``.
+Pure data and functions; reading a TTM file is ``pytest_svtad.files.datafiles.load_ttm``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Where the session hands its facts to the evidence outputs that people open (HTML reports, Allure).
 
-Two entry points, called by ``pytest_svtad.session``:
+Two entry points, called by ``pytest_svtad.plugin.session``:
 - ``label_item(item, entry, settings)`` on the process that collects (a worker under xdist), once per planned item;
 - ``write_reports(context)`` once, where every result is seen, after verdict.json is written. It returns problems
   as one-line notes instead of raising: a report that cannot be written must never lose results or the verdict.
@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_svtad.datafiles import CompletionNotes
+from pytest_svtad.files.datafiles import CompletionNotes
 from pytest_svtad.model import PlanEntry, Result
-from pytest_svtad.reports import allure
+from pytest_svtad.plugin import allure
 from pytest_svtad.rules.issues import TestingIssue
 from pytest_svtad.rules.verdict import Verdict
 
 if TYPE_CHECKING:
-    from pytest_svtad.options import Settings
+    from pytest_svtad.plugin.options import Settings
 
 HEATMAP_HTML = "heatmap.html"
 COMPLETION_REPORT = "completion-report.html"

@@ -9,17 +9,16 @@ from typing import Any
 
 import pytest
 
-from pytest_svtad import options
-from pytest_svtad.fixtures import dmc, smets1, svtad_criteria, svtad_evidence, svtad_profiles  # noqa: F401  (fixtures)
-from pytest_svtad.markers import MARKERS
 from pytest_svtad.model import PlanEntry
-from pytest_svtad.plan_folders import make_plan_folder, remove_plan_folder
-from pytest_svtad.report_folder import claim_report_folder
+from pytest_svtad.plugin import options
+from pytest_svtad.plugin.fixtures import dmc, smets1, svtad_criteria, svtad_evidence, svtad_profiles  # noqa: F401  (fixtures)
+from pytest_svtad.plugin.markers import MARKERS
+from pytest_svtad.plugin.plan_folders import make_plan_folder, remove_plan_folder
+from pytest_svtad.plugin.report_folder import claim_report_folder
+from pytest_svtad.plugin.session import SESSION_KEY, SvtadSession, read_plan_files, write_plan_file
+from pytest_svtad.plugin.signals import SigtermAsInterrupt
 from pytest_svtad.reports import terminal
-from pytest_svtad.session import SvtadSession, read_plan_files, write_plan_file
-from pytest_svtad.signals import SigtermAsInterrupt
 
-SESSION_KEY = pytest.StashKey[SvtadSession]()
 PLAN_DIR_KEY = "svtad_plan_dir"
 
 
@@ -180,7 +179,7 @@ class XdistHooks:
         lets a worker set (``Node.nodeid`` is derived, xdist 3.8 writes ``_nodeid``)."""
         if not self.session.real_link_dmcs:
             return None
-        from pytest_svtad.scheduling import one_worker_per_dmc
+        from pytest_svtad.plugin.scheduling import one_worker_per_dmc
 
         return one_worker_per_dmc(config, log, self.session.real_link_dmcs)
 

@@ -1,0 +1,5 @@
+"""``python -m pytest_svtad.cli``: the ``svtad`` command."""
+
+from pytest_svtad.cli.main import main
+
+raise SystemExit(main())
