@@ -17,10 +17,11 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(os.environ.get("SVTAD_DIGEST_ROOT", Path(__file__).resolve().parent.parent))
-REPORT = Path("/tmp/svtad-main-job-digest")
+REPORT = Path(os.environ.get("SVTAD_DIGEST_REPORT") or tempfile.mkdtemp(prefix="svtad-digest-")) / "report"
 COMMAND = [
     sys.executable, "-m", "pytest", "testpacks/dmct_srvt", "--svtad-stage", "DMCT-SRVT",
     "--svtad-ttm", "testpacks/ttm/smets1-sit-sample.csv", "--svtad-criteria", "testpacks/dmct_srvt/criteria.yaml",
@@ -37,7 +38,7 @@ VOLATILE = [
 
 
 def normalise(data: bytes) -> bytes:
-    data = data.replace(str(ROOT).encode(), b"<root>")
+    data = data.replace(str(REPORT).encode(), b"<report>").replace(str(ROOT).encode(), b"<root>")
     data = re.sub(rb"(?m)^plugins: .*$", b"plugins: (list)", data)
     for pattern, replacement in VOLATILE:
         data = pattern.sub(replacement, data)
@@ -54,6 +55,8 @@ def main() -> int:
     for path in sorted(p for p in REPORT.rglob("*") if p.is_file() and p.name != ".svtad-lock"):
         digest = hashlib.sha256(normalise(path.read_bytes())).hexdigest()[:16]
         print(f"{digest}  {path.relative_to(REPORT)}")
+    if not os.environ.get("SVTAD_DIGEST_REPORT"):
+        shutil.rmtree(REPORT.parent, ignore_errors=True)
     return 0
 
 
