@@ -50,7 +50,7 @@ def main() -> int:
     run = subprocess.run(COMMAND, cwd=ROOT, capture_output=True, check=False)
     (REPORT / "stdout.txt").write_bytes(normalise(run.stdout)) if REPORT.is_dir() else None
     print(f"exit {run.returncode}  stdout {hashlib.sha256(normalise(run.stdout)).hexdigest()[:16]}")
-    if run.returncode not in (0, 1):
+    if run.returncode not in (0, 1) or not run.stdout:
         print(run.stdout.decode(errors="replace")[-2000:], run.stderr.decode(errors="replace")[-2000:])
     for path in sorted(p for p in REPORT.rglob("*") if p.is_file() and p.name != ".svtad-lock"):
         digest = hashlib.sha256(normalise(path.read_bytes())).hexdigest()[:16]

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.files.reader import load_yaml, validate
-from pytest_svtad.smets1.profiles import DeviceKind
+from pytest_svtad.smets1.kinds import DeviceKind
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("srv_catalogue.yaml")
 

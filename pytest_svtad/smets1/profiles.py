@@ -6,7 +6,6 @@ and its SMSO (SVTAD glossary; SEC F2.10A for the EPCL the DMC aims at).
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,18 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.files.reader import load_yaml, validate
+from pytest_svtad.smets1.catalogue import default_catalogue
+from pytest_svtad.smets1.kinds import KIND_NAMES, DeviceKind
 from pytest_svtad.urls import socket_url_problem
-
-
-class DeviceKind(StrEnum):
-    ESME = "ESME"
-    GSME = "GSME"
-    CH = "CH"
-    PPMID = "PPMID"
-    IHD = "IHD"
-
-
-KIND_NAMES = ", ".join(kind.value for kind in DeviceKind)
 
 
 class _Strict(BaseModel):
@@ -240,7 +230,6 @@ def _check_han(dmc: DmcProfile, models: dict[str, DeviceModel], path: Path) -> N
 
 def _check_srvs(models: dict[str, DeviceModel], files: dict[str, Path]) -> None:
     """Quirks and unsupported SRVs name SRVs of the catalogue."""
-    from pytest_svtad.smets1.catalogue import default_catalogue
 
     catalogue = default_catalogue()
     for model in models.values():
