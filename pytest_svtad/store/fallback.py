@@ -104,7 +104,7 @@ def read_fallback(path: Path) -> FallbackFile:
             elif kind == "result":
                 found.results[line["nodeid"]] = _result(line)
             elif kind == "issue":
-                found.issues[line["id"]] = TestingIssue(**line)
+                found.issues[line["id"]] = TestingIssue.from_dict(line)
             elif kind == "end":
                 found.end = line
         except SvtadInputError:
