@@ -108,7 +108,7 @@ def _needs(exc: LifecycleError, action: str) -> str:
     """The option that gives what a refused change lacks (set-severity, set-cause, set-provider take a value)."""
     if action.startswith("set-") and exc.needs in ("severity", "cause", "provider"):
         return ""
-    return f" (--{exc.needs.replace('_', '-')})"
+    return f"; give it with --{exc.needs.replace('_', '-')}"
 
 
 def _change(store: Store, action: str, row: dict[str, Any], args: argparse.Namespace, who: str,
