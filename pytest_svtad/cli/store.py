@@ -21,6 +21,7 @@ from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules import issue_lifecycle as lifecycle
 from pytest_svtad.rules.criteria import Criteria
 from pytest_svtad.rules.issue_lifecycle import LifecycleError
+from pytest_svtad.rules.issues import STORED_FIELDS
 from pytest_svtad.rules.verdict import Outputs
 from pytest_svtad.rules.workoff import WorkOffItem, work_off_plan
 from pytest_svtad.store import Store, default_url, store_url
@@ -28,9 +29,9 @@ from pytest_svtad.store.campaign import phase_issues, read_phase, work_off_check
 from pytest_svtad.store.existing import open_existing
 from pytest_svtad.store.issues import whoami
 
-ISSUE_FIELDS = ("id", "severity", "status", "cause", "provider", "stage", "release", "campaign", "origin",
-                "known_defect", "tag_agreed", "first_seen", "last_seen", "dmcs", "title")
-SHOWN_FIELDS = ISSUE_FIELDS + ("tests", "epcl_entries", "related", "rationale", "closed_at")
+# `issues show`: the record's stored fields in its order (agreements to count it in a phase get lines of their own),
+# then when the store first and last saw it and closed it
+SHOWN_FIELDS = tuple(name for name in STORED_FIELDS if name != "count_in") + ("first_seen", "last_seen", "closed_at")
 
 def _store(args: argparse.Namespace) -> Store:
     """The store the command reads (and, for issue changes, updates): it must exist already."""
