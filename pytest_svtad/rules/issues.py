@@ -210,10 +210,11 @@ def over_limits(counts: Mapping[str, Mapping[int, int]], limits: Mapping[int, in
     return [key for key, by_severity in counts.items() if any(by_severity[s] > limits[s] for s in ak.SEVERITIES)]
 
 
+def of_cause(issue: TestingIssue) -> tuple[str, ...]:
+    """13.19: which issues arose from the DCC (``dcc``), from a device, or are not yet known (``undetermined``)."""
+    return (issue.cause,)
+
+
 def by_cause(issues: Iterable[TestingIssue]) -> dict[str, int]:
     """Extant issues per cause, for the reader: which counted, which did not (13.19)."""
-    counts = dict.fromkeys(ak.CAUSES, 0)
-    for issue in issues:
-        if issue.extant:
-            counts[issue.cause] = counts.get(issue.cause, 0) + 1
-    return counts
+    return {cause: sum(counts.values()) for cause, counts in extant_counts(issues, of_cause, shown=ak.CAUSES).items()}
