@@ -1,10 +1,11 @@
-"""The store's Testing Issues and Work Off Plans: one place for their rows, their lifecycle and their history.
+"""The store's Testing Issues and Work Off Plans: their rows, the lifecycle persisted, and their history.
 
-- An issue row belongs to its Test Phase and campaign (``phase_key``, 13.18). The same failure in a later run of the
-  same phase updates it (last seen, DMCs, tests) and reopens it if it had been closed; in another phase it is
-  another issue, which names the earlier ones as ``related``.
-- Every change (raised, seen again, reopened, severity, cause, provider, status, exclusion, agreement to count) is
-  an event with when, who and why (``svtad issues show`` prints the history). Closing needs a reason.
+- An issue row is the record :class:`~pytest_svtad.rules.issues.TestingIssue` (its stored fields by name) and the
+  store's bookkeeping (``BOOKKEEPING``). It belongs to its Test Phase and campaign (``phase_key``, 13.18); in
+  another phase the same failure is another issue, which names the earlier ones as ``related``.
+- Every change is a transition of :mod:`pytest_svtad.rules.issue_lifecycle` (raised, seen again, severity, cause,
+  provider, close, reopen, exclude, count in, recorded by hand), applied here in one transaction with its events:
+  when, who (by default the OS user) and why (``svtad issues show`` prints the trail). Closing needs a reason.
 - Work Off Plans recorded at a phase's exit (15.1) are kept with their items, so a later phase can check 12.6(h).
 """
 
