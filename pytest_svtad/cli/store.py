@@ -8,7 +8,7 @@ import html
 import io
 import json
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,10 @@ from pytest_svtad.files.calendar import REGIONS, bank_holidays
 from pytest_svtad.files.datafiles import load_criteria, load_ttm
 from pytest_svtad.reports.files import write_verdict
 from pytest_svtad.rules import appendix_ak as ak
+from pytest_svtad.rules import issue_lifecycle as lifecycle
 from pytest_svtad.rules.criteria import Criteria
+from pytest_svtad.rules.issue_lifecycle import LifecycleError
+from pytest_svtad.rules.issues import STORED_FIELDS
 from pytest_svtad.rules.verdict import Outputs
 from pytest_svtad.rules.workoff import WorkOffItem, work_off_plan
 from pytest_svtad.store import Store, default_url, store_url
@@ -26,9 +29,9 @@ from pytest_svtad.store.campaign import phase_issues, read_phase, work_off_check
 from pytest_svtad.store.existing import open_existing
 from pytest_svtad.store.issues import whoami
 
-ISSUE_FIELDS = ("id", "severity", "status", "cause", "provider", "stage", "release", "campaign", "origin",
-                "known_defect", "tag_agreed", "first_seen", "last_seen", "dmcs", "title")
-
+# `issues show`: the record's stored fields in its order (agreements to count it in a phase get lines of their own),
+# then when the store first and last saw it and closed it
+SHOWN_FIELDS = tuple(name for name in STORED_FIELDS if name != "count_in") + ("first_seen", "last_seen", "closed_at")
 
 def _store(args: argparse.Namespace) -> Store:
     """The store the command reads (and, for issue changes, updates): it must exist already."""
@@ -68,16 +71,23 @@ def _release(value: str | None) -> str | None:
     return value.upper()
 
 
+def _text(value: Any) -> str:
+    """A value for a person: nothing as "-", booleans yes/no, lists comma-separated, times to the second."""
+    if value is None or value == "" or value == []:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, datetime):
+        stamp = value.astimezone(UTC) if value.tzinfo else value  # SQLite gives back UTC without its zone
+        return stamp.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return {"true": "yes", "false": "no"}.get(str(value), str(value))  # trails written before yes/no
+
+
 def _show(store: Store, row: dict[str, Any]) -> None:
-    for key in ISSUE_FIELDS + ("tests", "epcl_entries", "related", "rationale", "closed_at"):
-        value = row.get(key)
-        if isinstance(value, list):
-            value = ", ".join(str(v) for v in value) or "-"
-        elif isinstance(value, bool):
-            value = "yes" if value else "no"
-        elif value is None or value == "":
-            value = "-"
-        print(f"{key:>12}: {value}")
+    for key in SHOWN_FIELDS:
+        print(f"{key:>12}: {_text(row.get(key))}")
     for entry in row.get("count_in") or []:
         print(f"{'counted in':>12}: {entry.get('stage')} {entry.get('release') or ''} ({entry.get('clause')}: "
               f"{entry.get('agreement')})")
@@ -85,22 +95,47 @@ def _show(store: Store, row: dict[str, Any]) -> None:
     if history:
         print(f"{'history':>12}:")
         for event in history:
-            change = f"{event['change']}: {event['old'] or '-'} -> {event['new'] or '-'}" if event["old"] or \
-                event["new"] else event["change"]
-            when = event["at"].strftime("%Y-%m-%d %H:%M") if hasattr(event["at"], "strftime") else event["at"]
-            print(f"{'':>14}{when} {event['who']}: {change}" + (f" ({event['why']})" if event["why"] else ""))
+            change = (f"{event['change']}: {_text(event['old'])} -> {_text(event['new'])}"
+                      if event["old"] or event["new"] else event["change"])
+            print(f"{'':>14}{_text(event['at'])} {event['who'] or '-'}: {change}"
+                  + (f" ({event['why']})" if event["why"] else ""))
     if row["status"] == "excluded" and not row["tag_agreed"]:
         print("note: excluded without TAG agreement: it still counts against the thresholds (13.20)")
     if row["cause"] == "device":
         print("note: device-caused: not counted against Table 13.2 (13.19); counted for its DMC in DMCT (20.19(c))")
 
 
-def _count_in_clause(row: dict[str, Any], stage: str) -> str:
-    if row["stage"] == "SCT" and stage == "SIT":
-        return "13.22"
-    if stage == "UTS":
-        return "13.23"
-    return "TAG agreement"
+def _needs(exc: LifecycleError, action: str) -> str:
+    """The option that gives what a refused change lacks (set-severity, set-cause, set-provider take a value)."""
+    if action.startswith("set-") and exc.needs in ("severity", "cause", "provider"):
+        return ""
+    return f"; give it with --{exc.needs.replace('_', '-')}"
+
+
+def _change(store: Store, action: str, row: dict[str, Any], args: argparse.Namespace, who: str,
+            release: str | None) -> dict[str, Any]:
+    why = args.reason or ""
+    uid = row["uid"]
+    if action == "set-severity":
+        return store.apply(uid, lambda issue: lifecycle.set_severity(issue, args.value, why), who)
+    if action == "set-cause":
+        return store.apply(uid, lambda issue: lifecycle.set_cause(issue, args.value, why), who)
+    if action == "set-provider":
+        return store.apply(uid, lambda issue: lifecycle.set_provider(issue, args.value, why), who)
+    if action == "close":
+        return store.apply(uid, lambda issue: lifecycle.close(issue, why), who)
+    if action == "reopen":
+        return store.apply(uid, lambda issue: lifecycle.reopen(issue, why), who)
+    if action == "exclude":  # (13.20): counted again unless the TAG agreed
+        return store.apply(uid, lambda issue: lifecycle.exclude(issue, args.rationale, args.tag_agreed, why), who)
+    if action == "count-in":
+        target = _stage(args.value, "count-in STAGE")
+        if target is None:
+            raise SvtadInputError("count-in", "expected the stage to count it in (e.g. SIT) and --agreement "
+                                  "(the TAG's agreement, 13.22-13.23)")
+        return store.apply(uid, lambda issue: lifecycle.count_in(issue, target, release or row["release"],
+                                                                 args.agreement), who)
+    return row  # show
 
 
 def issues_command(args: argparse.Namespace) -> int:
@@ -122,59 +157,28 @@ def issues_command(args: argparse.Namespace) -> int:
         print(f"{len(rows)} Testing Issue{'s' if len(rows) != 1 else ''} in {store.name}")
         return 0
     who = args.by or whoami()
-    if action == "record":
-        missing = [flag for flag, value in (("--title", args.title), ("--severity", args.severity),
-                                            ("--stage", stage), ("--origin", args.origin)) if not value]
-        if missing:
-            raise SvtadInputError("issues record", f"needs {', '.join(missing)}")
-        assert stage is not None
-        row = store.record_issue(issue_id=args.issue_id, title=args.title, severity=_severity(args.severity),
-                                 stage=stage, release=release, campaign=args.campaign, origin=args.origin,
-                                 cause=args.cause or ak.DEFAULT_CAUSE, provider=args.provider or ak.DEFAULT_PROVIDER,
-                                 why=args.reason or "", who=who)
-        if args.agreement:
-            row = store.agree_count_in(row["uid"], stage=stage, release=release, agreement=args.agreement,
-                                       clause="13.23(ii)", who=who)
-        _show(store, row)
-        return 0
-    row = store.issue(args.issue_id, stage=stage, release=release, campaign=args.campaign)
-    why = args.reason or ""
-    if action == "set-severity":
-        row = store.change_issue(row["uid"], severity=_severity(args.value), why=why, who=who)
-    elif action == "set-cause":
-        if args.value not in ak.CAUSES:
-            raise SvtadInputError("set-cause", f"cause must be one of {', '.join(ak.CAUSES)}, got '{args.value}'")
-        row = store.change_issue(row["uid"], cause=args.value, why=why, who=who)
-    elif action == "set-provider":
-        if not args.value or not args.value.strip():
-            raise SvtadInputError("set-provider", "expected the DCC Service Provider's name")
-        row = store.change_issue(row["uid"], provider=args.value.strip(), why=why, who=who)
-    elif action == "close":
-        if not why.strip():
-            raise SvtadInputError("close", "closing a Testing Issue needs --reason (it goes into its history)")
-        row = store.change_issue(row["uid"], status="closed", why=why, who=who)
-    elif action == "reopen":
-        row = store.change_issue(row["uid"], status="open", tag_agreed=False, why=why, who=who)
-    elif action == "count-in":
-        target = _stage(args.value, "count-in STAGE")
-        if target is None or not args.agreement:
-            raise SvtadInputError("count-in", "expected the stage to count it in (e.g. SIT) and --agreement "
-                                  "(the TAG's agreement, 13.22-13.23)")
-        row = store.agree_count_in(row["uid"], stage=target, release=release or row["release"],
-                                   agreement=args.agreement, clause=_count_in_clause(row, target), who=who)
-    elif action == "exclude":  # (13.20): counted again unless the TAG agreed
-        if not args.rationale:
-            raise SvtadInputError("exclude", "an exclusion needs --rationale (13.20: the DCC states its rationale)")
-        row = store.change_issue(row["uid"], status="excluded", rationale=args.rationale,
-                                 tag_agreed=bool(args.tag_agreed), why=why or args.rationale, who=who)
+    try:
+        if action == "record":
+            missing = [flag for flag, value in (("--title", args.title), ("--severity", args.severity),
+                                                ("--stage", stage), ("--origin", args.origin)) if not value]
+            if missing:
+                raise SvtadInputError("issues record", f"needs {', '.join(missing)}")
+            assert stage is not None
+            severity = lifecycle.parse_severity(args.severity, args.issue_id)
+            row = store.record_issue(issue_id=args.issue_id, title=args.title, severity=severity, stage=stage,
+                                     release=release, campaign=args.campaign, origin=args.origin,
+                                     cause=args.cause or ak.DEFAULT_CAUSE,
+                                     provider=args.provider or ak.DEFAULT_PROVIDER, why=args.reason or "", who=who)
+            if args.agreement:
+                row = store.agree_count_in(row["uid"], stage=stage, release=release, agreement=args.agreement,
+                                           clause="13.23(ii)", who=who)
+        else:
+            row = store.issue(args.issue_id, stage=stage, release=release, campaign=args.campaign)
+            row = _change(store, action, row, args, who, release)
+    except LifecycleError as exc:
+        raise SvtadInputError(f"issues {action} {exc.source}", exc.message + _needs(exc, action)) from None
     _show(store, row)
     return 0
-
-
-def _severity(value: str | None) -> int:
-    if value not in ("1", "2", "3", "4", "5"):
-        raise SvtadInputError("severity", f"severity must be 1-5, got '{value}'")
-    return int(value)
 
 
 def _workoff_csv(items: list[WorkOffItem], tcc: date) -> str:
@@ -294,7 +298,7 @@ def add_store_commands(sub: Any) -> None:
     p.add_argument("--release", help="the issue's Capability Release (as --stage)")
     p.add_argument("--status", choices=["open", "closed", "excluded"])
     p.add_argument("--reason", help="why: goes into the issue's history (required to close)")
-    p.add_argument("--by", help="who makes the change (default: the user name)")
+    p.add_argument("--by", help="who makes the change, for its history (default: the OS user)")
     p.add_argument("--rationale", help="for exclude: why the issue should not count (13.20)")
     p.add_argument("--tag-agreed", action="store_true", help="for exclude: the TAG agreed the exclusion")
     p.add_argument("--agreement", help="for count-in and record: the TAG's agreement to count it (13.22, 13.23(ii))")

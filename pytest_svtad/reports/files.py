@@ -5,13 +5,34 @@ from __future__ import annotations
 import csv
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from pytest_svtad.rules.issues import TestingIssue
 from pytest_svtad.rules.verdict import Verdict
 
-ISSUE_COLUMNS = ("issue_id", "title", "severity", "status", "known_defect", "tag_agreed", "rationale", "dmcs",
-                 "epcl_entries", "tests", "stage", "release", "cause", "provider", "counted", "campaign", "related")
+# The issue log's columns: the record's fields by name, in the log's order (``counted``: against this phase's
+# thresholds); only ``id`` is headed otherwise.
+ISSUE_LOG_FIELDS = ("id", "title", "severity", "status", "known_defect", "tag_agreed", "rationale", "dmcs",
+                    "epcl_entries", "tests", "stage", "release", "cause", "provider", "counted", "campaign", "related")
+ISSUE_LOG_HEADINGS = {"id": "issue_id"}
+ISSUE_COLUMNS = tuple(ISSUE_LOG_HEADINGS.get(name, name) for name in ISSUE_LOG_FIELDS)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return ";".join(str(item) for item in value)
+    return "" if value is None else str(value)
+
+
+def issue_log_row(issue: TestingIssue, stage: str, release: str | None) -> list[str]:
+    """One issue as the log shows it in the phase ``stage`` ``release``."""
+    shown = replace(issue, stage=issue.stage or stage, release=issue.release or release,
+                    counted=issue.counts_against(stage))
+    return [_cell(getattr(shown, name)) for name in ISSUE_LOG_FIELDS]
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -30,9 +51,4 @@ def write_issue_log(path: Path, issues: list[TestingIssue], stage: str, release:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(ISSUE_COLUMNS)
-        for issue in issues:
-            writer.writerow([issue.id, issue.title, issue.severity, issue.status, str(issue.known_defect).lower(),
-                             str(issue.tag_agreed).lower(), issue.rationale, ";".join(issue.dmcs),
-                             ";".join(issue.epcl_entries), ";".join(issue.tests), issue.stage or stage,
-                             issue.release or release or "", issue.cause, issue.provider,
-                             str(issue.counts_against(stage)).lower(), issue.campaign or "", ";".join(issue.related)])
+        writer.writerows(issue_log_row(issue, stage, release) for issue in issues)

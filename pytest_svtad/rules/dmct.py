@@ -18,7 +18,7 @@ from typing import Any
 from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.counts import Counts
 from pytest_svtad.rules.criteria import Criteria, DmctCompletion
-from pytest_svtad.rules.issues import TestingIssue
+from pytest_svtad.rules.issues import TestingIssue, extant_counts, on_dmc
 
 DEFAULT_RULE_SOURCE = ("default rule of pytest-svtad (SVTAD 20.28 leaves the completion rule to be determined): "
                        "every pack test executed and the stage's functional pass rate met")
@@ -110,16 +110,15 @@ def assess(dmc: str, epcl_entry: str, stage_counts: Mapping[str, Counts | None],
                            "functional_pass_rate or dmct_completion.pass_rate in the criteria file)")
         elif Fraction(counts.passed, counts.planned) < Fraction(str(rate)):
             reasons.append(f"{stage}: {counts.passed}/{counts.planned} passed, below {rate * 100:g}%")
-    mine = sorted((issue for issue in issues if issue.extant
-                   and (dmc in issue.dmcs or epcl_entry in issue.epcl_entries)), key=lambda i: (i.severity, i.id))
+    attribution = on_dmc(dmc, epcl_entry)
+    mine = sorted((issue for issue in issues if issue.extant and any(attribution(issue))),
+                  key=lambda i: (i.severity, i.id))
     if rule.within_epcl_thresholds:
         limits = criteria.epcl_thresholds.per_entry
         if limits is None:
             reasons.append("per-entry thresholds required by the completion rule are not configured")
         else:
-            by_severity = dict.fromkeys(ak.SEVERITIES, 0)
-            for issue in mine:
-                by_severity[issue.severity] += 1
+            by_severity = extant_counts(mine, attribution, shown=(dmc,))[dmc]
             over = [f"S{s} {by_severity[s]}/{limits[s]}" for s in ak.SEVERITIES if by_severity[s] > limits[s]]
             if over:
                 reasons.append("Testing Issues over the per-entry thresholds: " + ", ".join(over))

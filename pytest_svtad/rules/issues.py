@@ -12,8 +12,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 from pytest_svtad.model import Outcome, PlanEntry, Result
@@ -22,12 +22,18 @@ from pytest_svtad.rules import appendix_ak as ak
 ORIGINS = ("test", "environment", "production", "participant")  # 13.23 (a)-(c): where an issue was identified
 
 
+PHASE_VIEW: dict[str, Any] = {"phase_view": True}  # field metadata: set for the phase being judged, never stored
+
+
 @dataclass(slots=True)
 class TestingIssue:
-    """A Testing Issue (13.19). ``open`` and ``excluded`` issues are open; ``excluded`` leaves the count only when
-    the TAG agreed (13.20), which ``tag_agreed`` records. ``counted`` is False for an issue that is listed for a
-    phase but not counted in it (an issue from another environment or production the TAG has not agreed to count,
-    13.23(ii))."""
+    """A Testing Issue (13.19): the one record of an issue. The store's row, the store-fallback line, the issue log
+    and the JSON forms are all built from these fields by name (``STORED_FIELDS``, ``to_dict``, ``from_dict``).
+
+    ``open`` and ``excluded`` issues are open; ``excluded`` leaves the count only when the TAG agreed (13.20), which
+    ``tag_agreed`` records. ``counted`` is False for an issue that is listed for a phase but not counted in it (an
+    issue from another environment or production the TAG has not agreed to count, 13.23(ii)). Changes to an issue
+    are the transitions of :mod:`pytest_svtad.rules.issue_lifecycle`."""
 
     __test__ = False  # not a pytest test class
 
@@ -50,8 +56,9 @@ class TestingIssue:
     origin: str = "test"
     related: list[str] = field(default_factory=list)  # the same test's issues in other phases
     count_in: list[dict[str, Any]] = field(default_factory=list)  # agreements to count it in another phase
-    counted: bool = True
-    counted_because: str = ""  # why it counts in the phase being judged, when not raised there (13.18, 13.22, 13.23)
+    counted: bool = field(default=True, metadata=PHASE_VIEW)
+    # why it counts in the phase being judged, when not raised there (13.18, 13.22, 13.23)
+    counted_because: str = field(default="", metadata=PHASE_VIEW)
 
     @property
     def is_open(self) -> bool:
@@ -70,12 +77,33 @@ class TestingIssue:
         return self.extant and (stage in ak.DMCT_STAGES or self.cause != "device")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "severity": self.severity, "known_defect": self.known_defect,
-                "status": self.status, "tag_agreed": self.tag_agreed, "rationale": self.rationale,
-                "dmcs": self.dmcs, "tests": self.tests, "epcl_entries": self.epcl_entries, "cause": self.cause,
-                "provider": self.provider, "stage": self.stage, "release": self.release, "campaign": self.campaign,
-                "test_key": self.test_key, "origin": self.origin, "related": self.related,
-                "count_in": self.count_in, "counted": self.counted, "counted_because": self.counted_because}
+        """Every field by name, in the record's order (the store-fallback line and the JSON forms)."""
+        return {name: getattr(self, name) for name in FIELDS}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TestingIssue:
+        """The record from ``to_dict``'s form or a store row: the record's fields by name (a row's other columns,
+        its key and timestamps, are the store's); lists copied. ValueError names a missing field."""
+        missing = [name for name in REQUIRED_FIELDS if name not in data]
+        if missing:
+            raise ValueError(f"a Testing Issue needs {', '.join(missing)}")
+        values = {name: data[name] for name in FIELDS if name in data}
+        for name in LIST_FIELDS:
+            if name in values:
+                values[name] = list(values[name] or [])
+        return cls(**values)
+
+
+FIELDS: tuple[str, ...] = tuple(f.name for f in fields(TestingIssue))
+STORED_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(TestingIssue) if not f.metadata.get("phase_view"))
+LIST_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(TestingIssue) if f.default_factory is list)
+REQUIRED_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(TestingIssue)
+                                         if f.default is MISSING and f.default_factory is MISSING)
+
+
+def stored_values(issue: TestingIssue) -> dict[str, Any]:
+    """The record's stored fields by name: the columns of its store row (the store adds its own bookkeeping)."""
+    return {name: getattr(issue, name) for name in STORED_FIELDS}
 
 
 def issue_id_for(test_key: str, stage: str, release: str | None, campaign: str | None, dmc: str | None = None) -> str:
@@ -124,45 +152,69 @@ def raise_issues(plan: Iterable[PlanEntry], results: Mapping[str, Result],
     return [issues[key] for key in sorted(issues)]
 
 
+# -- counting against thresholds (Table 13.2; per EPCL entry, MT-SIT alignment change 13; per DMC, 20.28) ---------
+
+Attribution = Callable[[TestingIssue], Iterable[str]]
+"""Whom an issue is attributed to for a threshold: the keys it counts under (none, one, or several)."""
+
+AGGREGATE = "aggregate"
+
+
+def aggregate(issue: TestingIssue) -> tuple[str, ...]:
+    """Every issue counts once in the aggregate."""
+    return (AGGREGATE,)
+
+
+def by_provider(issue: TestingIssue) -> tuple[str, ...]:
+    """Table 13.2 is per DCC Service Provider (13.19)."""
+    return (issue.provider,)
+
+
+def by_epcl_entry(issue: TestingIssue) -> list[str]:
+    """Per planned EPCL entry; an issue seen on several entries counts on each."""
+    return issue.epcl_entries
+
+
+def on_dmc(dmc: str, epcl_entry: str) -> Attribution:
+    """One DMC's issues (DMCT, 20.28): on the DMC or on its EPCL entry."""
+    def keys(issue: TestingIssue) -> tuple[str, ...]:
+        return (dmc,) if dmc in issue.dmcs or epcl_entry in issue.epcl_entries else ()
+    return keys
+
+
 def _zero() -> dict[int, int]:
     return dict.fromkeys(ak.SEVERITIES, 0)
 
 
-def extant_by_severity(issues: Iterable[TestingIssue], stage: str = "") -> dict[int, int]:
-    """Extant issues per severity that count against ``stage``'s thresholds (every extant one without a stage)."""
-    counts = _zero()
-    for issue in issues:
-        if issue.counts_against(stage) if stage else issue.extant:
-            counts[issue.severity] += 1
-    return counts
-
-
-def extant_by_provider(issues: Iterable[TestingIssue], stage: str,
-                       providers: Iterable[str] = (ak.DEFAULT_PROVIDER,)) -> dict[str, dict[int, int]]:
-    """Table 13.2 is per DCC Service Provider (13.19): the counted issues of each provider, every configured
-    provider shown (an issue attributed to another provider shows under that name)."""
-    by_provider = {name: _zero() for name in providers}
-    for issue in issues:
-        if issue.counts_against(stage):
-            by_provider.setdefault(issue.provider, _zero())[issue.severity] += 1
-    return by_provider
-
-
-def extant_by_epcl_entry(issues: Iterable[TestingIssue], stage: str = "") -> dict[str, dict[int, int]]:
-    """Extant issues per planned EPCL entry; an issue seen on several entries counts on each."""
-    per_entry: dict[str, dict[int, int]] = {}
+def extant_counts(issues: Iterable[TestingIssue], attribution: Attribution = aggregate, stage: str = "",
+                  shown: Iterable[str] = (), sort: bool = False) -> dict[str, dict[int, int]]:
+    """Extant issues per severity under each key ``attribution`` gives them: those that count against ``stage``'s
+    thresholds (every extant one without a stage). ``shown`` keys appear even with nothing counted, first; the
+    others in the order met, or sorted."""
+    counts = {key: _zero() for key in shown}
     for issue in issues:
         if not (issue.counts_against(stage) if stage else issue.extant):
             continue
-        for entry in issue.epcl_entries:
-            per_entry.setdefault(entry, _zero())[issue.severity] += 1
-    return dict(sorted(per_entry.items()))
+        for key in attribution(issue):
+            counts.setdefault(key, _zero())[issue.severity] += 1
+    return dict(sorted(counts.items())) if sort else counts
+
+
+def extant_by_severity(issues: Iterable[TestingIssue], stage: str = "") -> dict[int, int]:
+    """The aggregate: extant issues per severity that count against ``stage``'s thresholds."""
+    return extant_counts(issues, aggregate, stage, shown=(AGGREGATE,))[AGGREGATE]
+
+
+def over_limits(counts: Mapping[str, Mapping[int, int]], limits: Mapping[int, int]) -> list[str]:
+    """The keys whose count exceeds the limit at some severity."""
+    return [key for key, by_severity in counts.items() if any(by_severity[s] > limits[s] for s in ak.SEVERITIES)]
+
+
+def of_cause(issue: TestingIssue) -> tuple[str, ...]:
+    """13.19: which issues arose from the DCC (``dcc``), from a device, or are not yet known (``undetermined``)."""
+    return (issue.cause,)
 
 
 def by_cause(issues: Iterable[TestingIssue]) -> dict[str, int]:
     """Extant issues per cause, for the reader: which counted, which did not (13.19)."""
-    counts = dict.fromkeys(ak.CAUSES, 0)
-    for issue in issues:
-        if issue.extant:
-            counts[issue.cause] = counts.get(issue.cause, 0) + 1
-    return counts
+    return {cause: sum(counts.values()) for cause, counts in extant_counts(issues, of_cause, shown=ak.CAUSES).items()}

@@ -19,11 +19,14 @@ from pytest_svtad.rules.counts import Counts, PlanCounts, count
 from pytest_svtad.rules.criteria import Criteria, SeverityLimits
 from pytest_svtad.rules.dmct import DmctAssessment
 from pytest_svtad.rules.issues import (
+    AGGREGATE,
     TestingIssue,
     by_cause,
-    extant_by_epcl_entry,
-    extant_by_provider,
+    by_epcl_entry,
+    by_provider,
     extant_by_severity,
+    extant_counts,
+    over_limits,
 )
 from pytest_svtad.rules.ttm import Traceability, Ttm, trace
 from pytest_svtad.rules.workoff import RecordedPlan
@@ -251,40 +254,42 @@ def _not_counted_text(stage: str, issues: Sequence[TestingIssue]) -> str:
 def _issue_thresholds(stage: str, issues: list[TestingIssue], criteria: Criteria
                       ) -> tuple[Criterion, SeverityLimits | None, str, dict[str, Any] | None,
                                  dict[str, dict[int, int]]]:
+    """Table 13.2 per DCC Service Provider (13.19); per EPCL entry with an aggregate limit when the criteria file
+    applies the MT-SIT alignment (change 13); a DMCT stage's limits over all its issues. Each is the same count
+    (:func:`extant_counts`) over another attribution, checked by :func:`over_limits`."""
     cid = "issue-thresholds"
     extant = extant_by_severity(issues, stage)
-    providers = extant_by_provider(issues, stage, criteria.providers)
+    providers = extant_counts(issues, by_provider, stage, shown=criteria.providers)
     notes = _not_counted_text(stage, issues)
     if criteria.per_epcl_entry:
         per_entry_limits, aggregate_limits = criteria.epcl_thresholds.per_entry, criteria.epcl_thresholds.aggregate
-        by_entry = extant_by_epcl_entry(issues, stage)
+        by_entry = extant_counts(issues, by_epcl_entry, stage, sort=True)
         epcl = {"limits": per_entry_limits, "aggregate_limits": aggregate_limits,
                 "extant": {entry: {str(s): n for s, n in c.items()} for entry, c in by_entry.items()}}
         if per_entry_limits is None or aggregate_limits is None:
             return (Criterion(cid, NOT_MET, "per-EPCL-entry thresholds (MT-SIT alignment change 13, new Table 13.3)"
                               " not configured: set epcl_thresholds.per_entry and .aggregate in the criteria file;"
                               " the seeds give no numbers"), None, "not configured", epcl, providers)
-        over = [entry for entry, c in by_entry.items() if any(c[s] > per_entry_limits[s] for s in ak.SEVERITIES)]
-        aggregate_over = any(extant[s] > aggregate_limits[s] for s in ak.SEVERITIES)
+        entries_over = over_limits(by_entry, per_entry_limits)
+        aggregate_over = over_limits({AGGREGATE: extant}, aggregate_limits)
         detail = f"aggregate {_limits_text(extant, aggregate_limits)}"
-        if over:
-            detail += f"; EPCL entries over their limit: {_listing(over)}"
-        status = NOT_MET if over or aggregate_over else MET
-        return (Criterion(cid, status, detail + notes), aggregate_limits, "criteria file (per EPCL entry)", epcl,
-                providers)
+        if entries_over:
+            detail += f"; EPCL entries over their limit: {_listing(entries_over)}"
+        return (Criterion(cid, NOT_MET if entries_over or aggregate_over else MET, detail + notes), aggregate_limits,
+                "criteria file (per EPCL entry)", epcl, providers)
     limits, source = criteria.thresholds_for(stage)
     if limits is None:
         return (Criterion(cid, NOT_MET, f"Testing Issue thresholds for {stage} not configured: they come from "
                           f"{source}; set thresholds.{stage} in the criteria file"), None, source, None, providers)
     if stage in ak.DMCT_STAGES:  # DMCT thresholds are the DMC's, not a DCC Service Provider's
-        exceeded = any(extant[s] > limits[s] for s in ak.SEVERITIES)
+        over = over_limits({AGGREGATE: extant}, limits)
         detail = f"extant Testing Issues against {source} limits for {stage}: {_limits_text(extant, limits)}"
-        return Criterion(cid, NOT_MET if exceeded else MET, detail + notes), limits, source, None, providers
-    over = [name for name, c in providers.items() if any(c[s] > limits[s] for s in ak.SEVERITIES)]
-    per_provider = "; ".join(f"{name} {_limits_text(c, limits)}" for name, c in providers.items())
-    detail = f"extant Testing Issues per DCC Service Provider against {source} limits for {stage}: {per_provider}"
-    if over:
-        detail += f"; over the limits: {', '.join(over)}"
+    else:
+        over = over_limits(providers, limits)
+        per_provider = "; ".join(f"{name} {_limits_text(c, limits)}" for name, c in providers.items())
+        detail = f"extant Testing Issues per DCC Service Provider against {source} limits for {stage}: {per_provider}"
+        if over:
+            detail += f"; over the limits: {', '.join(over)}"
     return Criterion(cid, NOT_MET if over else MET, detail + notes), limits, source, None, providers
 
 

@@ -104,7 +104,7 @@ def read_fallback(path: Path) -> FallbackFile:
             elif kind == "result":
                 found.results[line["nodeid"]] = _result(line)
             elif kind == "issue":
-                found.issues[line["id"]] = TestingIssue(**line)
+                found.issues[line["id"]] = TestingIssue.from_dict(line)
             elif kind == "end":
                 found.end = line
         except SvtadInputError:
@@ -164,7 +164,7 @@ def import_fallback(store: Store, path: Path) -> ImportSummary:
     if status in OPEN_STATUSES:
         if data.issues:
             store.upsert_issues(list(data.issues.values()), stage=run["stage"], release=run.get("release"),
-                                campaign=run.get("campaign"))
+                                campaign=run.get("campaign"), run_id=run_id)
             issues = len(data.issues)
         end = data.end or {}
         status = "interrupted" if end.get("interrupted") or data.end is None else "finished"

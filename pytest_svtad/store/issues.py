@@ -1,30 +1,34 @@
-"""The store's Testing Issues and Work Off Plans: one place for their rows, their lifecycle and their history.
+"""The store's Testing Issues and Work Off Plans: their rows, the lifecycle persisted, and their history.
 
-- An issue row belongs to its Test Phase and campaign (``phase_key``, 13.18). The same failure in a later run of the
-  same phase updates it (last seen, DMCs, tests) and reopens it if it had been closed; in another phase it is
-  another issue, which names the earlier ones as ``related``.
-- Every change (raised, seen again, reopened, severity, cause, provider, status, exclusion, agreement to count) is
-  an event with when, who and why (``svtad issues show`` prints the history). Closing needs a reason.
+- An issue row is the record :class:`~pytest_svtad.rules.issues.TestingIssue` (its stored fields by name) and the
+  store's bookkeeping (``BOOKKEEPING``). It belongs to its Test Phase and campaign (``phase_key``, 13.18); in
+  another phase the same failure is another issue, which names the earlier ones as ``related``.
+- Every change is a transition of :mod:`pytest_svtad.rules.issue_lifecycle` (raised, seen again, severity, cause,
+  provider, close, reopen, exclude, count in, recorded by hand), applied here in one transaction with its events:
+  when, who (by default the OS user) and why (``svtad issues show`` prints the trail). Closing needs a reason.
 - Work Off Plans recorded at a phase's exit (15.1) are kept with their items, so a later phase can check 12.6(h).
 """
 
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, insert, select, update
 
 from pytest_svtad.rules import appendix_ak as ak
-from pytest_svtad.rules.issues import TestingIssue
+from pytest_svtad.rules import issue_lifecycle as lifecycle
+from pytest_svtad.rules.issue_lifecycle import Transition
+from pytest_svtad.rules.issues import TestingIssue, stored_values
 from pytest_svtad.rules.workoff import RecordedItem, RecordedPlan, WorkOffItem
 from pytest_svtad.store import schema as t
 from pytest_svtad.store.migrations import inserted_id, phase_key
 
-STATUSES = ("open", "closed", "excluded")
+BOOKKEEPING = ("uid", "phase_key", "first_seen", "last_seen", "closed_at")  # the store's columns, not the record's
 
 
 class StoreError(Exception):
@@ -36,27 +40,16 @@ def _now() -> datetime:
 
 
 def whoami() -> str:
+    """The OS user: who makes a change unless ``--by`` says otherwise."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no user name (a container without a passwd entry)
         return "unknown"
 
 
-def issue_from_row(row: dict[str, Any]) -> TestingIssue:
-    return TestingIssue(id=row["id"], title=row["title"], severity=row["severity"], known_defect=row["known_defect"],
-                        status=row["status"], tag_agreed=row["tag_agreed"], rationale=row["rationale"],
-                        dmcs=list(row["dmcs"]), tests=list(row["tests"]), epcl_entries=list(row["epcl_entries"]),
-                        cause=row["cause"], provider=row["provider"], stage=row["stage"], release=row["release"],
-                        campaign=row["campaign"], test_key=row["test_key"], origin=row["origin"],
-                        related=list(row["related"] or []), count_in=list(row["count_in"] or []))
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
+def issue_from_row(row: Mapping[str, Any]) -> TestingIssue:
+    """The record from its row: the record's fields by name (the bookkeeping columns stay in the row)."""
+    return TestingIssue.from_dict(row)
 
 
 class IssueRepository:
@@ -73,39 +66,24 @@ class IssueRepository:
 
     def upsert_issues(self, raised: Sequence[TestingIssue], *, stage: str, release: str | None,
                       campaign: str | None, run_id: int | None = None) -> None:
-        """Record the issues a run raised in its phase; an exclusion stands until changed by hand."""
+        """Record the issues a run raised in its phase (13.18); one seen before is seen again (an exclusion stands
+        until changed by hand)."""
         stamp = _now()
         key = phase_key(stage, release, campaign)
         run = f"run {run_id}" if run_id is not None else "a run"
         with self._writing("record Testing Issues") as conn:
             for issue in raised:
+                issue = replace(issue, stage=stage, release=release, campaign=campaign)
                 row = conn.execute(select(t.issues).where(
                     and_(t.issues.c.id == issue.id, t.issues.c.phase_key == key))).mappings().first()
                 if row is None:
                     related = sorted(set(conn.execute(select(t.issues.c.id).where(and_(
                         t.issues.c.test_key == issue.test_key, t.issues.c.phase_key != key,
                         t.issues.c.test_key != ""))).scalars())) if issue.test_key else []
-                    result = conn.execute(insert(t.issues).values(
-                        id=issue.id, phase_key=key, title=issue.title, severity=issue.severity, status="open",
-                        known_defect=issue.known_defect, tag_agreed=False, rationale="", stage=stage,
-                        release=release, campaign=campaign, dmcs=issue.dmcs, tests=issue.tests,
-                        epcl_entries=issue.epcl_entries, first_seen=stamp, last_seen=stamp, cause=issue.cause,
-                        provider=issue.provider, test_key=issue.test_key, origin="test", related=related,
-                        count_in=[]))
-                    self._event(conn, inserted_id(result), "raised", None, issue.title,
-                                f"failed in {run}", stamp, who="pytest-svtad")
+                    self._insert(conn, lifecycle.raised(issue, related, run), key, stamp)
                     continue
-                values: dict[str, Any] = {
-                    "last_seen": stamp, "dmcs": sorted(set(row["dmcs"]) | set(issue.dmcs)),
-                    "tests": sorted(set(row["tests"]) | set(issue.tests)),
-                    "epcl_entries": sorted(set(row["epcl_entries"]) | set(issue.epcl_entries))}
-                if row["status"] == "closed":
-                    values.update(status="open", closed_at=None)
-                    self._event(conn, row["uid"], "status", "closed", "open", f"failed again in {run}", stamp,
-                                who="pytest-svtad")
-                if row["cause"] == ak.DEFAULT_CAUSE and issue.cause != ak.DEFAULT_CAUSE:
-                    values["cause"] = issue.cause
-                conn.execute(update(t.issues).where(t.issues.c.uid == row["uid"]).values(**values))
+                self._persist(conn, row["uid"], lifecycle.seen_again(issue_from_row(dict(row)), issue, run), stamp,
+                              last_seen=stamp)
 
     def record_issue(self, *, issue_id: str, title: str, severity: int, stage: str, release: str | None,
                      campaign: str | None, origin: str, cause: str, provider: str, why: str,
@@ -114,25 +92,30 @@ class IssueRepository:
         Testing Participant (13.23 (a)-(c)). It is listed for the phase, and counted only once agreed."""
         stamp = _now()
         key = phase_key(stage, release, campaign)
+        issue = TestingIssue(id=issue_id, title=title, severity=severity, stage=stage, release=release,
+                             campaign=campaign, origin=origin, cause=cause, provider=provider)
+        transition = lifecycle.recorded(issue, why)
         with self._writing("record a Testing Issue") as conn:
             exists = conn.execute(select(t.issues.c.uid).where(
                 and_(t.issues.c.id == issue_id, t.issues.c.phase_key == key))).first()
             if exists is not None:
                 raise StoreError(f"Testing Issue '{issue_id}' is already recorded for {stage} "
                                  f"{release or ''} {campaign or ''} in {self.name}".replace("  ", " "))
-            result = conn.execute(insert(t.issues).values(
-                id=issue_id, phase_key=key, title=title, severity=severity, status="open", known_defect=False,
-                tag_agreed=False, rationale="", stage=stage, release=release, campaign=campaign, dmcs=[], tests=[],
-                epcl_entries=[], first_seen=stamp, last_seen=stamp, cause=cause, provider=provider, test_key="",
-                origin=origin, related=[], count_in=[]))
-            uid = inserted_id(result)
-            self._event(conn, uid, "recorded", None, f"{origin}: {title}", why, stamp, who=who)
+            uid = self._insert(conn, replace(transition, who=who), key, stamp)
         return self.issue_by_uid(uid)
+
+    def _insert(self, conn: Connection, transition: Transition, key: str, stamp: datetime) -> int:
+        result = conn.execute(insert(t.issues).values(**stored_values(transition.issue), phase_key=key,
+                                                      first_seen=stamp, last_seen=stamp))
+        uid = inserted_id(result)
+        self._record_events(conn, uid, transition, stamp)
+        return uid
 
     # -- reading ---------------------------------------------------------------------------------------------
 
     def issues(self, *, campaign: str | None = None, stage: str | None = None, release: str | None = None,
                status: str | None = None) -> list[dict[str, Any]]:
+        """Issue rows (the record's fields and the store's bookkeeping), worst severity first."""
         query = select(t.issues).order_by(t.issues.c.severity, t.issues.c.id, t.issues.c.uid)
         for column, value in ((t.issues.c.campaign, campaign), (t.issues.c.stage, stage),
                               (t.issues.c.release, release), (t.issues.c.status, status)):
@@ -164,46 +147,49 @@ class IssueRepository:
         return rows[0]
 
     def history(self, uid: int) -> list[dict[str, Any]]:
+        """The issue's audit trail, oldest first: when, who, what changed from what to what, and why."""
         query = select(t.issue_events).where(t.issue_events.c.issue_uid == uid).order_by(t.issue_events.c.id)
         with self._reading("read a Testing Issue's history") as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
 
-    # -- the lifecycle ---------------------------------------------------------------------------------------
+    # -- the lifecycle (pytest_svtad.rules.issue_lifecycle), persisted -----------------------------------------
 
-    def change_issue(self, uid: int, *, why: str, who: str | None = None, **values: Any) -> dict[str, Any]:
-        """Change fields of one issue, each change an event. ``status`` closed sets ``closed_at``; closing needs
-        a reason."""
-        row = self.issue_by_uid(uid)
-        if values.get("status") == "closed" and not why.strip():
-            raise StoreError(f"closing Testing Issue '{row['id']}' needs a reason (--reason)")
-        if "status" in values:
-            values["closed_at"] = _now() if values["status"] == "closed" else None
+    def apply(self, uid: int, step: Callable[[TestingIssue], Transition], who: str | None = None) -> dict[str, Any]:
+        """Apply one lifecycle transition to the issue as it stands in the store, in one transaction: its changed
+        fields, ``closed_at`` when its status closes or reopens it, and its events stamped with when and who
+        (``who`` by default the OS user)."""
         stamp = _now()
         with self._writing("change a Testing Issue") as conn:
-            conn.execute(update(t.issues).where(t.issues.c.uid == uid).values(**values))
-            for name, value in values.items():
-                if name != "closed_at" and row.get(name) != value:
-                    self._event(conn, uid, name, _text(row.get(name)), _text(value), why, stamp, who=who)
+            row = conn.execute(select(t.issues).where(t.issues.c.uid == uid)).mappings().first()
+            if row is None:
+                raise StoreError(f"no Testing Issue #{uid} in {self.name}")
+            transition = step(issue_from_row(dict(row)))
+            self._persist(conn, uid, replace(transition, who=who or transition.who), stamp)
         return self.issue_by_uid(uid)
 
-    def agree_count_in(self, uid: int, *, stage: str, release: str | None, agreement: str, clause: str,
+    def change_issue(self, uid: int, *, why: str, who: str | None = None, **values: Any) -> dict[str, Any]:
+        """Change stored fields of one issue, each change an event (closing needs a reason)."""
+        return self.apply(uid, lambda issue: lifecycle.change(issue, why, **values), who)
+
+    def agree_count_in(self, uid: int, *, stage: str, release: str | None, agreement: str, clause: str | None = None,
                        who: str | None = None) -> dict[str, Any]:
-        """Record the TAG's agreement that the issue counts in another phase (13.22: an SCT issue against SIT) or,
-        for an issue from another environment or production, in its own (13.23(ii))."""
-        row = self.issue_by_uid(uid)
-        entries = [entry for entry in (row["count_in"] or [])
-                   if not (entry.get("stage") == stage and entry.get("release") == release)]
-        entries.append({"stage": stage, "release": release, "agreement": agreement, "clause": clause})
-        with self._writing("record an agreement to count a Testing Issue") as conn:
-            conn.execute(update(t.issues).where(t.issues.c.uid == uid).values(count_in=entries))
-            self._event(conn, uid, "counted in", None, f"{stage} {release or ''}".strip(),
-                        f"{clause}: {agreement}", _now(), who=who)
-        return self.issue_by_uid(uid)
+        """Record the TAG's agreement that the issue counts in another phase (13.22) or its own (13.23(ii))."""
+        return self.apply(uid, lambda issue: lifecycle.count_in(issue, stage, release, agreement, clause), who)
 
-    def _event(self, conn: Connection, uid: int, change: str, old: str | None, new: str | None, why: str,
-               at: datetime, who: str | None = None) -> None:
-        conn.execute(insert(t.issue_events).values(issue_uid=uid, at=at, who=who or whoami(), change=change,
-                                                   old=old, new=new, why=why))
+    def _persist(self, conn: Connection, uid: int, transition: Transition, stamp: datetime,
+                 **bookkeeping: Any) -> None:
+        values = {**transition.changed, **bookkeeping}
+        if "status" in transition.changed:
+            values["closed_at"] = stamp if transition.changed["status"] == "closed" else None
+        if values:
+            conn.execute(update(t.issues).where(t.issues.c.uid == uid).values(**values))
+        self._record_events(conn, uid, transition, stamp)
+
+    def _record_events(self, conn: Connection, uid: int, transition: Transition, stamp: datetime) -> None:
+        who = transition.who or whoami()
+        for event in transition.events:
+            conn.execute(insert(t.issue_events).values(issue_uid=uid, at=stamp, who=who, change=event.change,
+                                                       old=event.old, new=event.new, why=event.why))
 
     # -- Work Off Plans (15.1, 12.6(h)) ----------------------------------------------------------------------
 

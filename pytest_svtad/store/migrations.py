@@ -36,7 +36,8 @@ from sqlalchemy import (
 )
 
 from pytest_svtad.model import test_key as strip_dmc
-from pytest_svtad.rules.issues import issue_id_for
+from pytest_svtad.rules import appendix_ak as ak
+from pytest_svtad.rules.issues import TestingIssue, issue_id_for, stored_values
 from pytest_svtad.store import schema as t
 
 SCHEMA_VERSION = 2
@@ -137,14 +138,15 @@ def _upgrade_1_to_2(conn: Connection) -> None:
     stamp = datetime.now(UTC)
     for row in merged.values():
         status = _status_of(row["statuses"])
-        result = conn.execute(insert(t.issues).values(
-            id=row["id"], phase_key=row["phase_key"], title=row["title"], severity=row["severity"], status=status,
+        issue = TestingIssue(
+            id=row["id"], title=row["title"], severity=row["severity"], status=status,
             known_defect=bool(row["known_defect"]), tag_agreed=status == "excluded" and all(row["agreed"]),
             rationale=row["rationale"] or "", stage=row["stage"], release=row["release"], campaign=row["campaign"],
             dmcs=sorted(row["dmcs"]), tests=sorted(row["tests"]), epcl_entries=sorted(row["epcl_entries"]),
-            first_seen=row["first_seen"], last_seen=row["last_seen"],
-            closed_at=row["closed_at"] if status == "closed" else None, cause="undetermined", provider="DCC",
-            test_key=row["test_key"], origin="test", related=[], count_in=[]))
+            cause=ak.DEFAULT_CAUSE, provider=ak.DEFAULT_PROVIDER, test_key=row["test_key"])
+        result = conn.execute(insert(t.issues).values(
+            **stored_values(issue), phase_key=row["phase_key"], first_seen=row["first_seen"],
+            last_seen=row["last_seen"], closed_at=row["closed_at"] if status == "closed" else None))
         conn.execute(insert(t.issue_events).values(
             issue_uid=inserted_id(result), at=stamp, who="schema upgrade 1 -> 2", change="migrated",
             old=", ".join(row["old_ids"]), new=row["id"],
