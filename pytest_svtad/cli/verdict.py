@@ -81,12 +81,11 @@ def _read_ini(path: Path) -> dict[str, str] | None:
 
 
 def verdict_command(args: argparse.Namespace) -> int:
-    ini = IniKeys(Path.cwd())
     if args.campaign:
-        return campaign_verdict(args, ini)
+        return campaign_verdict(args, IniKeys(Path.cwd()))
     from pytest_svtad.cli.input import read_verdict_file
 
-    folder = Path(args.report) if args.report else ini.path_of("report") or Path("report")
+    folder = Path(args.report) if args.report else IniKeys(Path.cwd()).path_of("report") or Path("report")
     path = folder / "verdict.json"
     verdict = read_verdict_file(path)
     print(f"{verdict.stage} {verdict.release or ''}: {verdict.verdict.upper()}")

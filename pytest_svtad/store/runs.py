@@ -51,7 +51,8 @@ def criteria_as_json(criteria: Criteria | None) -> dict[str, Any] | None:
     """The criteria in force for a run, with the file they came from (``source`` None: Appendix AK's defaults)."""
     if criteria is None:
         return None
-    return criteria.model_dump(mode="json")
+    # only what the file set: which values a file set and which are defaults is part of the verdict's words
+    return criteria.model_dump(mode="json", exclude_unset=True)
 
 
 def criteria_from_json(data: Any) -> Criteria | None:
