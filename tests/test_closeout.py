@@ -175,3 +175,11 @@ def test_every_earlier_store_is_upgraded_to_keep_each_run_s_ttm_and_criteria(sto
     assert run_settings(store.runs("C")[-1]).criteria == criteria and store.runs("C")[-1]["id"] == run_id
     store.close()
     assert len(Store(store_url).runs("C")) == 2  # opening the upgraded store again changes nothing
+
+
+def test_a_broken_ini_file_is_one_line_naming_it(tmp_path: Path, monkeypatch, capsys) -> None:
+    (tmp_path / "tox.ini").write_text("[pytest]\nsvtad_store = x.db\n  = no key here\n[pytest]\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["verdict", "--campaign", "C"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith(f"svtad: error: {tmp_path / 'tox.ini'}: not a valid ini")
