@@ -110,8 +110,8 @@ def campaign_verdict(args: argparse.Namespace, ini: IniKeys) -> int:
 
     given = args.store or ini.value("store")
     if given is not None and given.lower() == "none":
-        raise SvtadInputError(ini.given_as("store") if not args.store else "--store",
-                              "a campaign is read from a store: give --store URL (the ini says 'none')")
+        raise SvtadInputError("--store" if args.store else ini.given_as("store"),
+                              "a campaign is read from a store: 'none' names none; give --store URL")
     store = open_existing(store_url(given, Path.cwd()) if given else default_url(ini.rootdir or Path.cwd()))
     stage, release = _campaign_phase(store, args.campaign, _stage(getattr(args, "stage", None)))
     ttm_path, criteria_path = ini.path_of("ttm"), ini.path_of("criteria")
