@@ -54,25 +54,18 @@ def fill(db: Path, dmcs: int, tests: int, runs: int) -> None:
 
 
 def measure(db: Path, report: Path) -> dict[str, float]:
-    from pytest_svtad.outputs import close_out
-    from pytest_svtad.rules.criteria import Criteria
-    from pytest_svtad.rules.verdict import Outputs
-    from pytest_svtad.store.campaign import extant_candidates, load_campaign
+    from pytest_svtad.closeout import close_out
+    from pytest_svtad.store.campaign import campaign_record
 
     start = time.perf_counter()
     store = Store(f"sqlite:///{db}")
-    view = load_campaign(store, "BENCH")
+    record = campaign_record(store, "BENCH", "SIT", "IOC", report_dir=report)
     loaded = time.perf_counter()
-    issues = extant_candidates(store, "BENCH", "SIT", "IOC")
-    dmc_ids = sorted({e.dmc for e in view.plan if e.dmc})
-    verdict = close_out(stage="SIT", release="IOC", criteria=Criteria(), ttm=None, report_dir=report,
-                        plan=view.plan, results=view.results, issues=issues, dmc_ids=dmc_ids,
-                        sut_version=view.exit_version, interrupted=False,
-                        outputs=Outputs(all_stored=True))
+    verdict = close_out(record, reports=())  # verdict, issue log, heatmap (as before: no HTML reports)
     end = time.perf_counter()
-    return {"results": len(view.results), "load_s": loaded - start, "total_s": end - start,
+    return {"results": len(record.results), "load_s": loaded - start, "total_s": end - start,
             "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "verdict": verdict.met, "dmcs": len(dmc_ids)}
+            "verdict": verdict.met, "dmcs": len(record.dmc_ids)}
 
 
 def main() -> None:

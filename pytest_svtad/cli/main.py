@@ -13,6 +13,7 @@ from pathlib import Path
 from pytest_svtad import __version__
 from pytest_svtad.cli.store import add_store_commands
 from pytest_svtad.cli.store_import import add_store_import_command
+from pytest_svtad.cli.verdict import add_verdict_command
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.files.datafiles import load_criteria, load_ttm
 from pytest_svtad.smets1.profiles import load_profiles
@@ -44,21 +45,6 @@ def _check(args: argparse.Namespace) -> int:
         print("nothing to check: give --ttm and/or --criteria", file=sys.stderr)
         return 2
     return 0
-
-
-def _verdict(args: argparse.Namespace) -> int:
-    if args.campaign:
-        from pytest_svtad.cli.store import campaign_verdict_command
-
-        return campaign_verdict_command(args)
-    from pytest_svtad.cli.input import read_verdict_file
-
-    path = Path(args.report or "report") / "verdict.json"
-    verdict = read_verdict_file(path)
-    print(f"{verdict.stage} {verdict.release or ''}: {verdict.verdict.upper()}")
-    for criterion in verdict.criteria:
-        print(f"  [{criterion.status:^7}] {criterion.id:<21} {criterion.detail}")
-    return 0 if verdict.verdict == "met" else 1
 
 
 def _packs(args: argparse.Namespace) -> int:
@@ -134,17 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="report/sct")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_sct)
-    p = sub.add_parser("verdict", help="print the verdict of a report directory, or compute a campaign's from the "
-                       "store (--campaign); exit 0 when met, 1 when not")
-    p.add_argument("report", nargs="?", help="report directory (default report/); with --campaign, where to write")
-    p.add_argument("--campaign")
-    p.add_argument("--store", help="store URL or SQLite path (default .svtad/svtad.db here)")
-    p.add_argument("--ttm")
-    p.add_argument("--criteria")
-    p.add_argument("--exit-version", help="stage-exit SUT version for regression (default: the newest run's)")
-    p.add_argument("--stage", help="with --campaign: the stage to judge (default: the campaign's newest run's)")
-    p.add_argument("--json", action="store_true", help="also print verdict.json")
-    p.set_defaults(func=_verdict)
+    add_verdict_command(sub)
     add_store_commands(sub)
     add_store_import_command(sub)
     return parser

@@ -1,4 +1,5 @@
-"""``svtad issues``, ``svtad workoff`` and ``svtad verdict --campaign``: the test manager's view of the store."""
+"""``svtad issues``, ``svtad workoff`` and ``svtad weekly``: the test manager's view of the store (``svtad verdict
+--campaign``: ``pytest_svtad.cli.verdict``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import argparse
 import csv
 import html
 import io
-import json
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -15,17 +15,13 @@ from typing import Any
 from pytest_svtad.cli.input import plan_date, write_output_file
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.files.calendar import REGIONS, bank_holidays
-from pytest_svtad.files.datafiles import load_criteria, load_ttm
-from pytest_svtad.reports.files import write_verdict
 from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules import issue_lifecycle as lifecycle
-from pytest_svtad.rules.criteria import Criteria
 from pytest_svtad.rules.issue_lifecycle import LifecycleError
 from pytest_svtad.rules.issues import STORED_FIELDS
-from pytest_svtad.rules.verdict import Outputs
 from pytest_svtad.rules.workoff import WorkOffItem, work_off_plan
 from pytest_svtad.store import Store, default_url, store_url
-from pytest_svtad.store.campaign import phase_issues, read_phase, work_off_check
+from pytest_svtad.store.campaign import phase_issues
 from pytest_svtad.store.existing import open_existing
 from pytest_svtad.store.issues import whoami
 
@@ -235,43 +231,6 @@ def workoff_command(args: argparse.Namespace) -> int:
     for item in errors:
         print(f"svtad: error: {item.issue_id}: {item.error}", file=sys.stderr)
     return 1 if errors else 0
-
-
-def campaign_verdict_command(args: argparse.Namespace) -> int:
-    from pytest_svtad.outputs import close_out
-    from pytest_svtad.reports import terminal
-
-    store = _store(args)
-    stage, release = _campaign_phase(store, args.campaign, _stage(getattr(args, "stage", None)))
-    reading = read_phase(store, args.campaign, stage, release, args.exit_version)
-    view = reading.view
-    criteria = load_criteria(Path(args.criteria)) if args.criteria else Criteria()
-    ttm = load_ttm(Path(args.ttm)) if args.ttm else None
-    report = Path(args.report) if args.report else None
-    dmc_ids = sorted({e.dmc for e in view.plan if e.dmc})
-    outputs = Outputs(all_stored=True)
-    verdict = close_out(stage=stage, release=release, criteria=criteria, ttm=ttm, report_dir=report,
-                        plan=view.plan, results=view.results, issues=reading.issues, dmc_ids=dmc_ids,
-                        sut_version=view.exit_version, interrupted=False, outputs=outputs,
-                        work_off=work_off_check(store, stage, release), other_dmct_stage=reading.other_dmct_stage,
-                        dmct_issues=reading.dmct_issues, dmct_where=f"campaign '{args.campaign}'",
-                        write_verdict_file=False)
-    verdict.notes.append(f"campaign '{args.campaign}': {view.runs} runs of {stage} in {store.name}, read without "
-                         "running tests")
-    verdict.notes.extend(reading.notes)
-    if report is not None:  # written after the notes, so the file says what the terminal says
-        try:
-            write_verdict(report / "verdict.json", verdict)
-        except OSError as exc:
-            verdict.notes.append(f"verdict.json not written: {exc.strerror or exc}")
-
-    def write_line(text: str = "", **_: Any) -> None:
-        print(text)
-
-    terminal.render(verdict, write_line, str(report) if report else None)
-    if args.json:
-        print(json.dumps(verdict.as_dict(), indent=2))
-    return 0 if verdict.met else 1
 
 
 def weekly_command(args: argparse.Namespace) -> int:

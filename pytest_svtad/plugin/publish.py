@@ -1,44 +1,64 @@
-"""Where the session hands its facts to the evidence outputs that people open (HTML reports, Allure).
+"""Where the live session hands its facts to the outputs that read pytest's own state (Allure).
 
 Two entry points, called by ``pytest_svtad.plugin.session``:
 - ``label_item(item, entry, settings)`` on the process that collects (a worker under xdist), once per planned item;
-- ``write_reports(context)`` once, where every result is seen, after verdict.json is written. It returns problems
-  as one-line notes instead of raising: a report that cannot be written must never lose results or the verdict.
+- ``allure_sink(config, settings)``: the close-out sink (``pytest_svtad.closeout``) that writes the Allure extras
+  for the run record, where every result is seen. Like every sink it returns problems as one-line notes instead of
+  raising. The HTML reports are sinks of ``pytest_svtad.closeout`` itself: the store's verdict writes them too.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_svtad.files.datafiles import CompletionNotes
+from pytest_svtad.closeout import Sink
 from pytest_svtad.model import PlanEntry, Result
 from pytest_svtad.plugin import allure
+from pytest_svtad.record import RunRecord
 from pytest_svtad.rules.issues import TestingIssue
 from pytest_svtad.rules.verdict import Verdict
 
 if TYPE_CHECKING:
     from pytest_svtad.plugin.options import Settings
 
-HEATMAP_HTML = "heatmap.html"
-COMPLETION_REPORT = "completion-report.html"
-
 
 @dataclass(slots=True)
 class ReportContext:
+    """The run record with the pytest config and options the Allure extras also read."""
+
     config: pytest.Config
     settings: Settings
-    plan: list[PlanEntry]
-    results: dict[str, Result]
-    issues: list[TestingIssue]
-    verdict: Verdict
-    started: float = field(default_factory=time.time)  # when the session began (Allure results after it are ours)
-    # the tests this session planned, when plan and results cover more (a campaign read from the store)
-    session_nodeids: frozenset[str] | None = None
+    record: RunRecord
+
+    @property
+    def plan(self) -> list[PlanEntry]:
+        return self.record.plan
+
+    @property
+    def results(self) -> Mapping[str, Result]:
+        return self.record.results
+
+    @property
+    def issues(self) -> list[TestingIssue]:
+        return self.record.issues
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.record.judged()
+
+    @property
+    def started(self) -> float:
+        """When the session began (Allure results after it are ours)."""
+        return self.record.started
+
+    @property
+    def session_nodeids(self) -> frozenset[str] | None:
+        """The tests this session planned, when plan and results cover more (a campaign read from the store)."""
+        return self.record.session_nodeids
 
 
 def label_item(item: pytest.Item, entry: PlanEntry, settings: Settings) -> None:
@@ -46,41 +66,9 @@ def label_item(item: pytest.Item, entry: PlanEntry, settings: Settings) -> None:
     allure.label_item(item, entry, settings)
 
 
-def write_reports(context: ReportContext) -> list[str]:
-    """heatmap.html, completion-report.html, dmct-<DMC>.html (DMCT stages) and the Allure extras; one-line problems
-    come back instead of exceptions, and one report that fails does not keep the others from being written."""
-    problems = allure.write_results(context, context.started)
-    report_dir = context.settings.report_dir
-    if report_dir is None:
-        return problems
-    try:
-        from pytest_svtad.reports import evidence
+def allure_sink(config: pytest.Config, settings: Settings) -> Sink:
+    def write(record: RunRecord) -> list[str]:
+        context = ReportContext(config, settings, record)
+        return allure.write_results(context, context.started)
 
-        data = evidence.build(context)
-    except Exception as exc:  # noqa: BLE001 - a report must never cost the verdict or the results
-        return [*problems, f"HTML reports not written: {type(exc).__name__}: {exc}"]
-    notes = context.settings.completion_notes
-    common = {"meta": data.meta, "dmcs": data.dmcs, "tests": data.tests, "groups": data.groups,
-              "cells": data.cells, "requirements": data.requirements, "issues": data.issues}
-    pages: list[tuple[str, str, dict[str, Any]]] = [
-        ("heatmap.html.j2", HEATMAP_HTML, {"payload": data.heatmap_payload()}),
-        ("completion-report.html.j2", COMPLETION_REPORT,
-         {"evidence": data, "notes": (notes or CompletionNotes()).model_dump()}),
-    ]
-    for dmc in data.dmcs:
-        assessment = data.assessments.get(dmc["id"])
-        if assessment is not None:
-            pages.append(("dmct.html.j2", f"dmct-{dmc['id']}.html",
-                          {"dmc": dmc, "assessment": assessment, "evidence": data}))
-    for template, name, extra in pages:
-        try:
-            _render(template, report_dir / name, **common, **extra)
-        except Exception as exc:  # noqa: BLE001 - a report must never cost the verdict or the results
-            problems.append(f"{name} not written: {type(exc).__name__}: {exc}")
-    return problems
-
-
-def _render(template: str, path: Path, **values: Any) -> None:
-    from pytest_svtad.reports import html
-
-    html.render(template, path, **values)
+    return write

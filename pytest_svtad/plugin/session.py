@@ -12,21 +12,22 @@ from typing import Any
 
 import pytest
 
+from pytest_svtad.closeout import Sink, close_out, html_reports
 from pytest_svtad.model import PlanEntry
-from pytest_svtad.outputs import close_out
 from pytest_svtad.plugin import publish
 from pytest_svtad.plugin.collector import PROP_TAGS, ResultCollector, ResultsLog, plain_nodeid
 from pytest_svtad.plugin.markers import MARKERS, MarkerError, Tags, read_tags
 from pytest_svtad.plugin.options import Settings
 from pytest_svtad.plugin.report_folder import ReportFolderLock
 from pytest_svtad.plugin.signals import SigtermAsInterrupt
-from pytest_svtad.reports.files import write_verdict
+from pytest_svtad.record import RecordSettings, RunRecord
 from pytest_svtad.rules.appendix_ak import WORK_OFF_STAGES
 from pytest_svtad.rules.issues import raise_issues
 from pytest_svtad.rules.verdict import Outputs, Verdict, WorkOffCheck
 from pytest_svtad.smets1.profiles import DeviceKind, DmcProfile
 from pytest_svtad.store import StoreError
 from pytest_svtad.store.campaign import read_phase, work_off_check
+from pytest_svtad.store.runs import criteria_as_json, ttm_as_json
 from pytest_svtad.store.sink import StoreSink, host_name
 
 TAGS_KEY = pytest.StashKey[Tags]()
@@ -157,6 +158,7 @@ class SvtadSession:
             self.store_sink = StoreSink(s.store, fallback_dir / f"store-fallback-{stamp}-{os.getpid()}.jsonl", {
                 "campaign": s.campaign, "stage": s.stage, "release": s.release, "sut_version": s.sut_version,
                 "seed": s.seed, "host": host_name(), "firmware": firmware,
+                "ttm": ttm_as_json(s.ttm), "criteria": criteria_as_json(s.criteria),  # for svtad verdict --campaign
             }, enabled=self.wants_verdict, plan_source=lambda: self.collector.plan)
             self.collector.sinks.append(self.store_sink.add)
             self.store_sink.update()  # an SVTAD session by its options: the run exists from its start
@@ -176,11 +178,23 @@ class SvtadSession:
             or e.functional_group != "Ungrouped" for e in self.collector.plan.values())
 
     def finish(self, interrupted: bool) -> None:
+        """Close out the session: one record of the run (this session's, or its campaign's read back from the
+        store), the verdict once, and every output a sink over the record (``pytest_svtad.closeout``)."""
         self.collector.finish(interrupted)
         if not self.wants_verdict():
             if self.store_sink is not None:
                 self.store_sink.close()
             return
+        record = self.run_record(interrupted)
+        reports: list[Sink] = []
+        if self.store_sink is not None:
+            reports.append(self._end_of_run)
+        reports += [publish.allure_sink(self.config, self.settings), html_reports]
+        self.verdict = close_out(record, reports)
+
+    def run_record(self, interrupted: bool) -> RunRecord:
+        """The record close-out reads: plan, results and issues (a campaign's from the store, once this session's
+        rows are in it), settings, and what the session knows of its evidence outputs."""
         s = self.settings
         plan = list(self.collector.plan.values())
         results = self.collector.results
@@ -192,6 +206,7 @@ class SvtadSession:
         log = self.collector.log
         outputs.stored_results = log.on_disk() if log else frozenset()  # what the file holds, not what was sent
         outputs.evidence_errors = tuple(p for problems in self.collector.evidence_errors.values() for p in problems)
+        outputs.results_error = log.error if log else "results log not opened"
         sink = self.store_sink
         if sink is not None:
             sink.flush(plan, results)
@@ -218,35 +233,26 @@ class SvtadSession:
                 notes.append(f"preceding Work Off Plans not read: {exc}")
         dmc_ids = sorted({e.dmc for e in plan if e.dmc} | {d.id for d in s.selected_dmcs}) \
             if any(e.dmc for e in plan) else []
-        verdict = close_out(stage=s.stage, release=s.release, criteria=s.criteria, ttm=s.ttm,
-                            report_dir=s.report_dir, plan=plan, results=results, issues=issues, dmc_ids=dmc_ids,
-                            sut_version=s.exit_version or s.sut_version, interrupted=interrupted, outputs=outputs,
-                            results_error=(log.error if log else "results log not opened"), write_verdict_file=False,
-                            work_off=work_off, epcl_of=epcl_of,
-                            other_dmct_stage=reading.other_dmct_stage if reading else None,
-                            dmct_issues=reading.dmct_issues if reading else (),
-                            dmct_where=f"campaign '{s.campaign}'" if reading else "this session")
-        verdict.notes.extend([*self.notes, *notes])
-        if sink is not None:
-            sink.end(interrupted=interrupted, verdict="met" if verdict.met else "not_met")
-            sink.close()
-            verdict.notes.extend(sink.notes())  # where the run went if not to the store (known after end)
-        if s.report_dir is not None:
-            try:
-                write_verdict(s.report_dir / "verdict.json", verdict)
-            except OSError as exc:
-                verdict.notes.append(f"verdict.json not written: {exc.strerror or exc}")
-        self.verdict = verdict
-        context = publish.ReportContext(config=self.config, settings=s, plan=plan, results=results, issues=issues,
-                                        verdict=verdict, started=self.started,
-                                        session_nodeids=frozenset(self.collector.plan))
-        problems = publish.write_reports(context)
-        verdict.notes.extend(problems)
-        if problems and s.report_dir is not None:  # verdict.json says which evidence is missing too
-            try:
-                write_verdict(s.report_dir / "verdict.json", verdict)
-            except OSError:
-                pass  # already noted when it was first written
+        settings = RecordSettings(stage=s.stage, release=s.release, criteria=s.criteria, ttm=s.ttm,
+                                  report_dir=s.report_dir, sut_version=s.sut_version, seed=s.seed,
+                                  campaign=s.campaign, profiles=s.profiles, completion_notes=s.completion_notes)
+        return RunRecord(settings=settings, plan=plan, results=results, issues=issues, dmc_ids=dmc_ids,
+                         sut_version=s.exit_version or s.sut_version, interrupted=interrupted, outputs=outputs,
+                         work_off=work_off, epcl_of=epcl_of,
+                         other_dmct_stage=reading.other_dmct_stage if reading else None,
+                         dmct_issues=reading.dmct_issues if reading else [],
+                         dmct_where=f"campaign '{s.campaign}'" if reading else "this session",
+                         notes=[*self.notes, *notes], started=self.started,
+                         session_nodeids=frozenset(self.collector.plan))
+
+    def _end_of_run(self, record: RunRecord) -> list[str]:
+        """The store's sink at close-out: the run ends with its verdict; where it went if not to the store."""
+        sink = self.store_sink
+        if sink is None:
+            return []
+        sink.end(interrupted=record.interrupted, verdict="met" if record.judged().met else "not_met")
+        sink.close()
+        return sink.notes()  # known after end
 
 
 def write_plan_file(directory: Path, worker_id: str, plan: dict[str, PlanEntry], meta: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from pytest_svtad.rules.counts import Counts, count
 from pytest_svtad.rules.dmct import DmctAssessment
 
 if TYPE_CHECKING:
-    from pytest_svtad.plugin.publish import ReportContext
+    from pytest_svtad.record import RunRecord
 
 REASON_LIMIT = 600
 
@@ -148,7 +148,7 @@ def _requirement_tally(outcomes: list[str]) -> dict[str, int]:
             "executed": outcomes.count("passed") + outcomes.count("failed"), "descoped": descoped}
 
 
-def _dmc_rows(context: ReportContext, dmc_ids: list[str]) -> list[dict[str, Any]]:
+def _dmc_rows(context: RunRecord, dmc_ids: list[str]) -> list[dict[str, Any]]:
     settings = context.settings
     profiles = settings.profiles
     rows: list[dict[str, Any]] = []
@@ -167,8 +167,8 @@ def _dmc_rows(context: ReportContext, dmc_ids: list[str]) -> list[dict[str, Any]
     return rows
 
 
-def build(context: ReportContext) -> EvidenceData:
-    verdict, settings = context.verdict, context.settings
+def build(context: RunRecord) -> EvidenceData:
+    verdict, settings = context.judged(), context.settings
     plan = sorted(context.plan, key=lambda entry: entry.nodeid)
     dmc_ids = list(verdict.counts.functional_by_dmc) or sorted({entry.dmc_key for entry in plan})
     dmc_ids = [dmc for dmc in dmc_ids if dmc != NO_DMC] + ([NO_DMC] if NO_DMC in dmc_ids else [])

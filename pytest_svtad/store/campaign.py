@@ -1,17 +1,25 @@
-"""Reading a campaign and the Testing Issues that count in its Test Phase from the store (13.18-13.23)."""
+"""Reading a campaign and the Testing Issues that count in its Test Phase from the store (13.18-13.23), and the
+record of the phase that close-out judges (``campaign_record``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from pytest_svtad.files.datafiles import CompletionNotes
+from pytest_svtad.record import RecordSettings, RunRecord
 from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.campaign import CampaignRun, CampaignView, combine
 from pytest_svtad.rules.counts import Counts, count
+from pytest_svtad.rules.criteria import Criteria
 from pytest_svtad.rules.issues import TestingIssue
-from pytest_svtad.rules.verdict import WorkOffCheck
+from pytest_svtad.rules.ttm import Ttm
+from pytest_svtad.rules.verdict import Outputs, WorkOffCheck
+from pytest_svtad.smets1.profiles import Profiles
 from pytest_svtad.store.db import Store
 from pytest_svtad.store.fallback import incomplete_run_notes
 from pytest_svtad.store.issues import issue_from_row
+from pytest_svtad.store.runs import run_settings
 
 
 def load_campaign(store: Store, campaign: str, exit_version: str | None = None, *, stage: str | None = None,
@@ -99,3 +107,43 @@ def work_off_check(store: Store, stage: str, release: str | None) -> WorkOffChec
     if stage not in ak.WORK_OFF_STAGES:
         return None
     return WorkOffCheck(store.name, store.preceding_work_off_plans(stage, release))
+
+
+def campaign_record(store: Store, campaign: str, stage: str, release: str | None, exit_version: str | None = None,
+                    *, report_dir: Path | None = None, ttm: Ttm | None = None, criteria: Criteria | None = None,
+                    ttm_default: Ttm | None = None, criteria_default: Criteria | None = None,
+                    profiles: Profiles | None = None, completion_notes: CompletionNotes | None = None) -> RunRecord:
+    """The record of one Test Phase of a campaign, read from the store (``svtad verdict --campaign``): the same
+    plan, results and issues a live session of the campaign reads, judged by the TTM and criteria its runs used.
+
+    ``ttm`` and ``criteria`` (given by the user) win; else the newest run of the phase that stored them (schema
+    3); else ``ttm_default`` and ``criteria_default`` (the ini keys); else none and Appendix AK's defaults."""
+    reading = read_phase(store, campaign, stage, release, exit_version)
+    view = reading.view
+    runs = [run for run in store.runs(campaign) if run["stage"] == stage
+            and (release is None or run["release"] == release)]
+    stored = [run_settings(run) for run in runs]
+    notes = [f"campaign '{campaign}': {view.runs} runs of {stage} in {store.name}, read without running tests"]
+    if ttm is None:
+        ttms = [s.ttm for s in stored if s.ttm is not None]
+        ttm = ttms[-1] if ttms else ttm_default
+        if len({(t.source, tuple(t.requirements)) for t in ttms}) > 1 and ttm is not None:
+            notes.append(f"the runs used different TTMs: judged by the newest run's ({ttm.source})")
+    if criteria is None:
+        found = [s.criteria for s in stored if s.criteria is not None]
+        criteria = found[-1] if found else criteria_default or Criteria()
+        if len({c.model_dump_json() for c in found}) > 1:
+            notes.append("the runs used different criteria: judged by the newest run's "
+                         f"({criteria.source or 'Appendix AK defaults'})")
+    newest = runs[-1] if runs else {}
+    dmc_ids = sorted({e.dmc for e in view.plan if e.dmc})
+    epcl_of = {dmc: profiles.dmcs[dmc].epcl_entry or dmc for dmc in dmc_ids
+               if profiles is not None and dmc in profiles.dmcs}
+    settings = RecordSettings(stage=stage, release=release, criteria=criteria, ttm=ttm, report_dir=report_dir,
+                              sut_version=newest.get("sut_version"), seed=int(newest.get("seed") or 0),
+                              campaign=campaign, profiles=profiles, completion_notes=completion_notes)
+    return RunRecord(settings=settings, plan=view.plan, results=view.results, issues=reading.issues,
+                     dmc_ids=dmc_ids, sut_version=view.exit_version, outputs=Outputs(all_stored=True),
+                     work_off=work_off_check(store, stage, release), epcl_of=epcl_of,
+                     other_dmct_stage=reading.other_dmct_stage, dmct_issues=reading.dmct_issues,
+                     dmct_where=f"campaign '{campaign}'", notes=[*notes, *reading.notes])

@@ -152,7 +152,8 @@ def import_fallback(store: Store, path: Path) -> ImportSummary:
             run_id = int(conn.execute(insert(t.runs).values(
                 campaign=run.get("campaign"), stage=run["stage"], release=run.get("release"),
                 sut_version=run.get("sut_version"), seed=int(run.get("seed") or 0), host=run.get("host") or "",
-                started_at=started, status=INCOMPLETE, firmware=run.get("firmware") or {})
+                started_at=started, status=INCOMPLETE, firmware=run.get("firmware") or {},
+                ttm=run.get("ttm"), criteria=run.get("criteria"))
                 .returning(t.runs.c.id)).scalar_one())
             action, status = "created", INCOMPLETE
         else:

@@ -8,6 +8,8 @@ table shape. ``SCHEMA_VERSION`` is the newest; a store newer than that is refuse
   (one per failing test *and DMC*, hashed from the node id alone) become the v2 ids of their phase (one per test,
   DMCs merged: 13.19 counts issues, not DMCs), with the old id kept in the issue's history. The plan gets cause
   and provider; Work Off Plans and issue history get their tables.
+- 2 -> 3: a run keeps the TTM and criteria it used (``ttm``, ``criteria``: JSON, null for the runs before), so a
+  campaign's verdict read from the store judges by what its sessions judged by.
 """
 
 from __future__ import annotations
@@ -40,16 +42,28 @@ from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.issues import TestingIssue, issue_id_for, stored_values
 from pytest_svtad.store import schema as t
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+RUN_COLUMNS_3 = ("ttm", "criteria")  # the run columns schema 3 added
 
 
 def legacy_metadata(version: int) -> MetaData:
     """The tables as version ``version`` had them (for the upgrade steps, and for tests that build old stores)."""
-    if version != 1:
+    if version not in (1, 2):
         raise ValueError(f"no legacy schema {version}")
     old = MetaData()
-    for table in (t.meta, t.runs, t.results):
+    for table in (t.meta, t.results, *((t.plan_entries, t.issues, t.issue_events, t.work_off_plans)
+                                       if version == 2 else ())):
         table.to_metadata(old)
+    Table("svtad_runs", old,
+          Column("id", Integer, primary_key=True, autoincrement=True),
+          Column("campaign", String(200), nullable=True, index=True), Column("stage", String(20), nullable=False),
+          Column("release", String(10), nullable=True), Column("sut_version", String(100), nullable=True),
+          Column("seed", Integer, nullable=False, default=0), Column("host", String(200), nullable=False, default=""),
+          Column("started_at", DateTime(timezone=True), nullable=False),
+          Column("ended_at", DateTime(timezone=True), nullable=True), Column("status", String(20), nullable=False),
+          Column("firmware", JSON, nullable=False, default=dict), Column("verdict", String(10), nullable=True))
+    if version == 2:
+        return old
     Table("svtad_plan", old,
           Column("run_id", Integer, ForeignKey("svtad_runs.id", ondelete="CASCADE"), primary_key=True),
           Column("nodeid", Text, primary_key=True), Column("dmc", String(100), nullable=True),
@@ -154,7 +168,14 @@ def _upgrade_1_to_2(conn: Connection) -> None:
                 "(13.18); cause set to undetermined (counted) until set"))
 
 
-STEPS: dict[int, Callable[[Connection], None]] = {1: _upgrade_1_to_2}
+def _upgrade_2_to_3(conn: Connection) -> None:
+    columns = {column["name"] for column in inspect(conn).get_columns("svtad_runs")}
+    for name in RUN_COLUMNS_3:
+        if name not in columns:
+            conn.execute(text(f"ALTER TABLE svtad_runs ADD COLUMN {name} JSON"))
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3}
 
 
 def upgrade(conn: Connection, found: int) -> None:

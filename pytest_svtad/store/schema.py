@@ -1,4 +1,4 @@
-"""Tables of the campaign store, schema version 2 (upgrade steps: ``pytest_svtad.store.migrations``; docs/store.md)."""
+"""Tables of the campaign store, schema version 3 (upgrade steps: ``pytest_svtad.store.migrations``; docs/store.md)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,9 @@ runs = Table(
     Column("status", String(20), nullable=False),  # running, finished, interrupted
     Column("firmware", JSON, nullable=False, default=dict),  # DMC id -> {kind: firmware}
     Column("verdict", String(10), nullable=True),
+    # schema 3: the TTM and criteria the run used, whole (pytest_svtad.store.runs), for svtad verdict --campaign
+    Column("ttm", JSON, nullable=True),
+    Column("criteria", JSON, nullable=True),
 )
 
 plan_entries = Table(
