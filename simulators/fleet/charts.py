@@ -77,8 +77,8 @@ def write_charts(result: FleetResult, folder: Path, scenario: str | None = None,
         for index, srv in enumerate(srvs, start=1):
             for name, limit in sorted(targets.get(srv, {}).items()):
                 colour, style = TARGET_STYLE.get(name, (GREY, "-"))
-                ax.hlines(limit, index - 0.42, index + 0.42, colors=colour, linestyles=style, linewidth=1.8,
-                          label=None if name in shown else f"target {name}")
+                ax.plot([index - 0.42, index + 0.42], [limit, limit], color=colour, linestyle=style, linewidth=1.8,
+                        label="_nolegend_" if name in shown else f"target {name}")
                 shown.add(name)
         ax.set_yscale("log")  # seconds to the minutes of an outage on one axis
         ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g} s"))
