@@ -77,7 +77,20 @@ def write_reports(context: ReportContext) -> list[str]:
             _render(template, report_dir / name, **common, **extra)
         except Exception as exc:  # noqa: BLE001 - a report must never cost the verdict or the results
             problems.append(f"{name} not written: {type(exc).__name__}: {exc}")
+        else:
+            if context.settings.pdf and template != "heatmap.html.j2":
+                problems.extend(_pdf(report_dir / name))
     return problems
+
+
+def _pdf(page: Path) -> list[str]:
+    from pytest_svtad.reports import pdf
+
+    try:
+        pdf.write_pdf(page, page.with_suffix(".pdf"))
+    except Exception as exc:  # noqa: BLE001 - a PDF must never cost the verdict or the results
+        return [f"{page.with_suffix('.pdf').name} not written: {exc}"]
+    return []
 
 
 def _render(template: str, path: Path, **values: Any) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from pytest_svtad.reports.heatmap import pass_rate_hue
+from pytest_svtad.reports.heatmap import hex_colour, pass_rate_colour, pass_rate_hue
 
 _SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", 0x2028: "\\u2028",
                    0x2029: "\\u2029"}
@@ -40,11 +40,30 @@ def pct(rate: float | None) -> str:
     return "n/a" if rate is None else f"{rate * 100:.1f}%"
 
 
+NOT_RUN_FILL = "#b0b0b0"
+
+
 def rate_colour(rate: float | None, threshold: float = 0.9) -> str:
-    """The heatmap's cell colour (``heatmap.pass_rate_hue``): grey without a rate."""
+    """The red-to-green hue scale the heatmap used before ``rate_fill`` (not safe for colour-blind readers): kept
+    for callers of the function; no report uses it now."""
     if rate is None:
-        return "#b0b0b0"
+        return NOT_RUN_FILL
     return f"hsl({pass_rate_hue(rate, threshold):.0f}, 72%, 52%)"
+
+
+def rate_fill(rate: float | None, threshold: float = 0.9) -> str:
+    """A heatmap cell's colour, the same as heatmap.png's (``heatmap.pass_rate_colour``): grey without a rate."""
+    if rate is None:
+        return NOT_RUN_FILL
+    return hex_colour(pass_rate_colour(rate, threshold))
+
+
+OUTCOME_ORDER = {"failed": 0, "not_run": 1, "descoped": 2, "passed": 3}
+
+
+def failures_first(tests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Failed tests first, then those not run, de-scoped, passed; each kind in its given order."""
+    return sorted(tests, key=lambda test: OUTCOME_ORDER.get(test["outcome"], 4))
 
 
 @cache
@@ -55,7 +74,8 @@ def environment() -> Environment:
     env.filters["script_json"] = script_json
     env.filters["pct"] = pct
     env.filters["paragraphs"] = paragraphs
-    env.filters["rate_colour"] = rate_colour
+    env.filters["rate_fill"] = rate_fill
+    env.filters["failures_first"] = failures_first
     return env
 
 
