@@ -478,3 +478,39 @@ def test_png_and_html_colour_a_cell_under_the_pass_line_alike():
 
     assert rate_colour(0.85, 0.9) == f"hsl({pass_rate_hue(0.85, 0.9):.0f}, 72%, 52%)"
     assert pass_rate_hue(0.8999, 0.9) < 45 < 80 <= pass_rate_hue(0.9, 0.9)
+
+
+def test_work_off_plan_html_has_the_reports_look_with_owner_and_planned_fix(tmp_path, capsys):
+    from pytest_svtad.cli import main
+    from pytest_svtad.rules.issues import TestingIssue
+    from pytest_svtad.store.db import Store
+
+    url = f"sqlite:///{tmp_path / 'svtad.db'}"
+    store = Store(url)
+    store.begin_run(campaign="C", stage="SIT", release=None, sut_version="1", seed=0, host="h", firmware={})
+    store.upsert_issues([TestingIssue(id="TI-1", title="late read", severity=3, provider="SMSO"),
+                         TestingIssue(id="TI-2", title="no supply", severity=1)], stage="SIT", release=None,
+                        campaign="C")
+    store.close()
+    main(["workoff", "--campaign", "C", "--tcc-date", "2026-03-27", "--today", "2026-06-01", "--format", "html",
+          "--store", url])
+    page = capsys.readouterr().out
+    assert "<th>Owner</th><th>Planned fix</th>" in page
+    assert "<td>SMSO</td><td class=\"fill\">to be planned</td>" in page
+    assert "@media print" in page and "Work Off Plan — campaign C" in page  # base.html.j2, as every report
+    assert "<tr class=\"error\"><td>TI-2</td>" in page and "<tr class=\"late\"><td>TI-1</td>" in page
+
+
+def test_weekly_report_dates_have_no_microseconds_and_status_has_colour():
+    from datetime import datetime
+
+    from pytest_svtad.reports.html import page, when
+
+    stamp = datetime(2026, 11, 27, 14, 3, 5, 123456)
+    assert when(stamp) == when(stamp.isoformat()) == "2026-11-27 14:03"
+    html_page = page("weekly.html.j2", campaign="C", week="2026-W48", monday="2026-11-23", sunday="2026-11-29",
+                     exit_version="1.0", trend=[], week_runs=[], groups=[], dmcs=[], cells={}, pass_line=0.9,
+                     png="weekly.png", open_now=[], closed=[],
+                     opened=[{"id": "TI-1", "severity": 3, "status": "open", "first_seen": stamp, "title": "t"}])
+    assert "2026-11-27 14:03<" in html_page and "123456" not in html_page and ":05" not in html_page
+    assert '<span class="status status-open">open</span>' in html_page and ".status-open {" in html_page

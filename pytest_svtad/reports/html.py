@@ -4,6 +4,7 @@ autoescaping on, so whatever a device or test sends shows as text."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,17 @@ def failures_first(tests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(tests, key=lambda test: OUTCOME_ORDER.get(test["outcome"], 4))
 
 
+def when(value: Any) -> str:
+    """A stored timestamp as people read it: to the minute, no microseconds (``2026-11-27 14:03``)."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    text = str(value or "")
+    try:
+        return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return text
+
+
 @cache
 def environment() -> Environment:
     env = Environment(loader=PackageLoader("pytest_svtad.reports", "templates"),
@@ -76,7 +88,12 @@ def environment() -> Environment:
     env.filters["paragraphs"] = paragraphs
     env.filters["rate_fill"] = rate_fill
     env.filters["failures_first"] = failures_first
+    env.filters["when"] = when
     return env
+
+
+def page(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)
 
 
 def render(template: str, path: Path, **context: Any) -> None:
