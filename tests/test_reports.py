@@ -514,3 +514,33 @@ def test_weekly_report_dates_have_no_microseconds_and_status_has_colour():
                      opened=[{"id": "TI-1", "severity": 3, "status": "open", "first_seen": stamp, "title": "t"}])
     assert "2026-11-27 14:03<" in html_page and "123456" not in html_page and ":05" not in html_page
     assert '<span class="status status-open">open</span>' in html_page and ".status-open {" in html_page
+
+
+def test_requirement_links_follow_the_ttm_url_column_without_a_link_pattern(project_single):
+    root = project_single.pytester.path
+    (root / "ttm.csv").write_text("requirement_id,functional_group,title,url\n"
+                                  "REQ-1,reads,Read registers,https://req.example/items/REQ-1\n"
+                                  "REQ-2,supply,Disable supply,\n")
+    project_single.tests("""
+        import pytest
+
+        @pytest.mark.ttm("REQ-1", "REQ-2")
+        def test_read(dmc):
+            pass
+    """)
+    project_single.run("--svtad-dmc", "DMC-A", "--alluredir", "allure")
+    result = next(r for r in allure_results(root / "allure") if r["name"] != "SVTAD exit criteria")
+    assert sorted((link["name"], link["url"], link["type"]) for link in result["links"]) == [
+        ("REQ-1", "https://req.example/items/REQ-1", "requirement"), ("REQ-2", "REQ-2", "requirement")]
+
+
+def test_a_ttm_url_that_is_not_a_web_address_is_a_one_line_error(tmp_path):
+    from pytest_svtad.errors import SvtadInputError
+    from pytest_svtad.files.datafiles import load_ttm
+
+    ttm = tmp_path / "ttm.csv"
+    ttm.write_text("requirement_id,functional_group,title,url\nREQ-1,reads,Read,req-tool/REQ-1\n")
+    with pytest.raises(SvtadInputError) as error:
+        load_ttm(ttm)
+    assert str(error.value).count("\n") == 0 and "ttm.csv:2" in str(error.value) and "url must start with" in str(
+        error.value)

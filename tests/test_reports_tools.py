@@ -14,6 +14,7 @@ from test_reports import KNOWN_RUN, MT_UNDER_MTAD
 
 CHROMIUM = os.environ.get("SVTAD_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 ALLURE = os.environ.get("SVTAD_ALLURE_CLI") or shutil.which("allure")
+ALLURERC = Path(__file__).resolve().parents[1] / "allurerc.mjs"  # shipped with the project (docs/reports.md)
 CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
                 "--enable-logging=stderr", "--v=0", "--virtual-time-budget=2000"]
 
@@ -102,14 +103,14 @@ class AllureReport:
         version = subprocess.run([cli, "--version"], capture_output=True, text=True, timeout=120, check=False)
         self.major = 2 if version.stdout.strip().startswith("2.") else 3
         self.output = output
-        if self.major == 3:  # Allure 3's own report takes categories from its config, not categories.json
-            config = output.with_name("allurerc.json")
-            config.write_text(json.dumps({"name": "SVTAD", "categories": json.loads(
-                (results / "categories.json").read_text())}))
-            argv = [cli, "generate", str(results), "--config", str(config), "--output", str(output)]
+        env = dict(os.environ)
+        if self.major == 3:  # the shipped allurerc: the SVTAD tree, and categories read from categories.json
+            env["SVTAD_ALLURE_RESULTS"] = str(results)
+            argv = [cli, "generate", str(results), "--config", str(ALLURERC), "--output", str(output)]
         else:
             argv = [cli, "generate", str(results), "-o", str(output), "--clean"]
-        built = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False, cwd=output.parent)
+        built = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False, cwd=output.parent,
+                               env=env)
         assert built.returncode == 0, built.stdout + built.stderr
 
     def results(self) -> list[dict]:
@@ -132,6 +133,24 @@ class AllureReport:
             return {node["name"]: node["statistic"].get("failed", 0) for node in widget["nodes"].values()
                     if node.get("type") == "category"}
         return {item["name"]: item["statistic"]["failed"] for item in widget["items"]}
+
+    def tree(self) -> dict[str, list[str]]:
+        """Allure 3's default tree: each top-level group's name -> the names of the groups under it, one level on
+        ("SIT" -> ["DMC-A", ...], "SIT/DMC-A" -> ["reads", ...])."""
+        tree = json.loads((self.output / "widgets" / "tree.json").read_text())
+        groups = tree["groupsById"]
+        found: dict[str, list[str]] = {}
+
+        def walk(ids: list[str], path: str, depth: int) -> None:
+            for group_id in ids:
+                group = groups[group_id]
+                name = f"{path}/{group['name']}" if path else group["name"]
+                found[name] = [groups[child]["name"] for child in group.get("groups", [])]
+                if depth < 2:
+                    walk(group.get("groups", []), name, depth + 1)
+
+        walk(tree["root"].get("groups", []), "", 1)
+        return found
 
     def attachments(self) -> list[str]:
         return [path.read_text(errors="replace") for path in (self.output / "data" / "attachments").iterdir()]
@@ -169,6 +188,10 @@ def test_allure_report_built_by_the_allure_cli_opens_on_the_verdict(project_xdis
     assert len(transcripts) == 3  # one per DMC
     categories = report.categories()
     assert categories["SVTAD exit criteria not met"] == 1
+    if report.major == 3:  # the shipped allurerc's groupBy: stage, then DMC, then functional group
+        tree = report.tree()
+        assert sorted(tree["SIT"]) == ["DMC-A", "DMC-B", "DMC-C", "SVTAD verdict"]  # the verdict: a suite of its own
+        assert sorted(tree["SIT/DMC-B"]) == ["reads", "supply"]
     assert categories["Testing Issue severity 2"] == 1  # test_disable on DMC-B
 
 
