@@ -544,3 +544,18 @@ def test_a_ttm_url_that_is_not_a_web_address_is_a_one_line_error(tmp_path):
         load_ttm(ttm)
     assert str(error.value).count("\n") == 0 and "ttm.csv:2" in str(error.value) and "url must start with" in str(
         error.value)
+
+
+def test_heatmap_cells_use_one_colour_blind_safe_scale_in_png_and_html():
+    from pytest_svtad.reports.heatmap import hex_colour, pass_rate_colour
+    from pytest_svtad.reports.html import rate_fill
+
+    def blue_over_red(rate: float) -> float:
+        red, _, blue = pass_rate_colour(rate, 0.9)
+        return blue - red
+
+    assert all(blue_over_red(rate) < 0 for rate in (0.0, 0.5, 0.8999))  # orange under the line
+    assert all(blue_over_red(rate) > 0 for rate in (0.9, 0.95, 1.0))  # blue from it: never red against green
+    assert sum(pass_rate_colour(0.0, 0.9)) < sum(pass_rate_colour(0.89, 0.9))  # darker the further under
+    assert sum(pass_rate_colour(1.0, 0.9)) < sum(pass_rate_colour(0.9, 0.9))
+    assert rate_fill(0.85, 0.9) == hex_colour(pass_rate_colour(0.85, 0.9)) and rate_fill(None) == "#b0b0b0"
