@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install (if needed) what the report tests open the reports with: Debian's Chromium (headless, apt-get) and the
+# Install (if needed) what the report tests open the reports with: Debian's Chromium (headless, apt-get; it also
+# prints the PDFs, read back with the pip wheel pypdfium2 from the test extra), a font for it, and the
 # Allure command line from the npm registry into .ci/tools: Allure 3 (npm `allure`, needs Node.js 20+), else
 # Allure 2 (npm `allure-commandline`, needs Java). Runs as root, or through sudo. Idempotent. Prints the path of the
 # allure executable on stdout; everything else goes to stderr.
@@ -27,6 +28,8 @@ apt_install() {
 }
 
 command -v chromium >/dev/null 2>&1 || apt_install chromium
+# the PDF tests read the printed text back: Chromium needs a font to print with (no recommends are installed)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_install fonts-dejavu-core
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 if [ ! -x tools/node_modules/.bin/allure ]; then
     if [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ]; then

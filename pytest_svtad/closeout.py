@@ -18,6 +18,7 @@ killed before its close-out keeps them; close-out only ends the run.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from pytest_svtad.model import NO_DMC
@@ -116,7 +117,20 @@ def html_reports(record: RunRecord) -> list[str]:
             html.render(template, report_dir / name, **common, **extra)
         except Exception as exc:  # noqa: BLE001 - a report must never cost the verdict or the results
             problems.append(f"{name} not written: {type(exc).__name__}: {exc}")
+        else:
+            if record.settings.pdf and template != "heatmap.html.j2":
+                problems.extend(_pdf(report_dir / name))
     return problems
+
+
+def _pdf(page: Path) -> list[str]:
+    from pytest_svtad.reports import pdf
+
+    try:
+        pdf.write_pdf(page, page.with_suffix(".pdf"))
+    except Exception as exc:  # noqa: BLE001 - a PDF must never cost the verdict or the results
+        return [f"{page.with_suffix('.pdf').name} not written: {exc}"]
+    return []
 
 
 def verdict_file(record: RunRecord) -> list[str]:

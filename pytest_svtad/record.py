@@ -38,6 +38,8 @@ class RecordSettings:
     campaign: str | None = None
     profiles: Profiles | None = None  # DMC rows of the reports (names, device models, firmware)
     completion_notes: CompletionNotes | None = None
+    invocation_dir: Path | None = None  # where the run was started: the reports name input files relative to it
+    pdf: bool = False  # also write PDFs of the completion report and each DMCT report (--svtad-pdf)
 
 
 @dataclass(slots=True)

@@ -123,3 +123,62 @@ def test_svtad_sct_writes_summary_and_charts_and_checks_targets(tmp_path, capsys
     for name in ("sct-response-times.png", "sct-throughput-queues.png", "sct-wan-bandwidth.png"):
         assert (tmp_path / name).stat().st_size > 5_000
     assert "WAN:" in out and "per hub" in out
+
+
+def test_the_command_and_the_sct_pack_check_targets_with_the_same_rules():
+    from pytest_svtad.cli.sct import check_targets
+    from pytest_svtad.files.datafiles import load_criteria
+    from pytest_svtad.rules import sct
+
+    criteria_path = ROOT / "testpacks" / "sct" / "criteria.yaml"
+    summary = summarise(Fleet(profile(), 2_000, seed=1).run(24))
+    checks = sct.check(summary, load_criteria(criteria_path))
+    assert check_targets(summary, criteria_path) == [check.line for check in checks]
+    names = [check.name for check in checks]
+    assert names.index("SRV 4.8.1 p95") < names.index("SRV 11.2 p95")  # numeric order, not text
+    assert "WAN per hub (max, per day)" in names and "queued in the last hour (max)" in names
+    pack = (ROOT / "testpacks" / "sct" / "test_sct_capacity.py").read_text()
+    assert "from pytest_svtad.rules import sct" in pack and "<= limit" not in pack  # no second copy of the checks
+
+
+def test_a_target_over_its_limit_is_not_met_and_a_missing_measure_says_so():
+    from pytest_svtad.rules import sct
+    from pytest_svtad.rules.criteria import SctTarget
+
+    summary = {"response_times_s": {"4.1.1": {"p95": 31.0, "outcomes": {"I0": 5}}}}
+    lines = [check.line for check in sct.response_times(summary, {"4.1.1": SctTarget(p95_s=30, p99_s=60)})]
+    assert lines == ["SRV 4.1.1 p95: 31.00 s against 30 s: NOT MET", "SRV 4.1.1 p99: - against 60 s: not measured"]
+
+
+def test_summary_lists_srvs_in_numeric_order():
+    summary = summarise(Fleet(profile(), 500, seed=1).run(24))
+    srvs = list(summary["response_times_s"])
+    assert srvs.index("4.8.1") < srvs.index("7.4") < srvs.index("11.2")
+
+
+def test_svtad_sct_progress_is_one_short_line_per_tenth_when_not_a_terminal():
+    import io
+
+    from pytest_svtad.cli.sct import Progress
+
+    log = io.StringIO()
+    progress = Progress(log)
+    for hour in range(1, 25):
+        progress(hour / 24)
+    text = log.getvalue()
+    assert "\r" not in text
+    lines = text.splitlines()
+    assert 5 <= len(lines) <= 11 and all(len(line) < 80 for line in lines)
+    assert lines[-1].endswith("100.0% of the simulated period")
+
+
+def test_sct_charts_mark_targets_and_the_outage_and_name_the_scenario(tmp_path):
+    from simulators.fleet.charts import fault_windows, write_charts
+
+    result = Fleet(profile(faults=[Fault(kind="head_end_outage", at="09:00", minutes=30)]), 1_000, seed=2).run(24)
+    assert fault_windows(result) == [(9.0, 9.5, "head-end outage 09:00, 30 min")]
+    written = write_charts(result, tmp_path, scenario="head-end outage",
+                           targets={"4.1.1": {"p95": 30.0, "p99": 60.0}}, wan_budget=32_000)
+    assert [path.name for path in written] == ["sct-response-times.png", "sct-throughput-queues.png",
+                                               "sct-wan-bandwidth.png"]
+    assert all(path.stat().st_size > 5_000 for path in written)

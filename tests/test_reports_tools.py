@@ -10,10 +10,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_reports import KNOWN_RUN
+from test_reports import KNOWN_RUN, MT_UNDER_MTAD
 
 CHROMIUM = os.environ.get("SVTAD_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 ALLURE = os.environ.get("SVTAD_ALLURE_CLI") or shutil.which("allure")
+ALLURERC = Path(__file__).resolve().parents[1] / "allurerc.mjs"  # shipped with the project (docs/reports.md)
 CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
                 "--enable-logging=stderr", "--v=0", "--virtual-time-budget=2000"]
 
@@ -102,14 +103,14 @@ class AllureReport:
         version = subprocess.run([cli, "--version"], capture_output=True, text=True, timeout=120, check=False)
         self.major = 2 if version.stdout.strip().startswith("2.") else 3
         self.output = output
-        if self.major == 3:  # Allure 3's own report takes categories from its config, not categories.json
-            config = output.with_name("allurerc.json")
-            config.write_text(json.dumps({"name": "SVTAD", "categories": json.loads(
-                (results / "categories.json").read_text())}))
-            argv = [cli, "generate", str(results), "--config", str(config), "--output", str(output)]
+        env = dict(os.environ)
+        if self.major == 3:  # the shipped allurerc: the SVTAD tree, and categories read from categories.json
+            env["SVTAD_ALLURE_RESULTS"] = str(results)
+            argv = [cli, "generate", str(results), "--config", str(ALLURERC), "--output", str(output)]
         else:
             argv = [cli, "generate", str(results), "-o", str(output), "--clean"]
-        built = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False, cwd=output.parent)
+        built = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False, cwd=output.parent,
+                               env=env)
         assert built.returncode == 0, built.stdout + built.stderr
 
     def results(self) -> list[dict]:
@@ -132,6 +133,24 @@ class AllureReport:
             return {node["name"]: node["statistic"].get("failed", 0) for node in widget["nodes"].values()
                     if node.get("type") == "category"}
         return {item["name"]: item["statistic"]["failed"] for item in widget["items"]}
+
+    def tree(self) -> dict[str, list[str]]:
+        """Allure 3's default tree: each top-level group's name -> the names of the groups under it, one level on
+        ("SIT" -> ["DMC-A", ...], "SIT/DMC-A" -> ["reads", ...])."""
+        tree = json.loads((self.output / "widgets" / "tree.json").read_text())
+        groups = tree["groupsById"]
+        found: dict[str, list[str]] = {}
+
+        def walk(ids: list[str], path: str, depth: int) -> None:
+            for group_id in ids:
+                group = groups[group_id]
+                name = f"{path}/{group['name']}" if path else group["name"]
+                found[name] = [groups[child]["name"] for child in group.get("groups", [])]
+                if depth < 2:
+                    walk(group.get("groups", []), name, depth + 1)
+
+        walk(tree["root"].get("groups", []), "", 1)
+        return found
 
     def attachments(self) -> list[str]:
         return [path.read_text(errors="replace") for path in (self.output / "data" / "attachments").iterdir()]
@@ -169,6 +188,10 @@ def test_allure_report_built_by_the_allure_cli_opens_on_the_verdict(project_xdis
     assert len(transcripts) == 3  # one per DMC
     categories = report.categories()
     assert categories["SVTAD exit criteria not met"] == 1
+    if report.major == 3:  # the shipped allurerc's groupBy: stage, then DMC, then functional group
+        tree = report.tree()
+        assert sorted(tree["SIT"]) == ["DMC-A", "DMC-B", "DMC-C", "SVTAD verdict"]  # the verdict: a suite of its own
+        assert sorted(tree["SIT/DMC-B"]) == ["reads", "supply"]
     assert categories["Testing Issue severity 2"] == 1  # test_disable on DMC-B
 
 
@@ -214,3 +237,56 @@ def test_heatmap_of_40_dmcs_by_15_groups_stays_readable(project_single):
     shots.mkdir(exist_ok=True)
     chromium(url, f"--screenshot={shots / 'heatmap-40x15.png'}", "--window-size=1600,1000")
     keep(shots / "heatmap-40x15.png")
+
+
+def pdf_pages(pdf: Path, shots: Path, scale: float = 1.5) -> list[str]:
+    """Each page of a PDF as a PNG (kept as a CI artefact) and the page's text."""
+    pdfium = pytest.importorskip("pypdfium2")
+    shots.mkdir(exist_ok=True)
+    document = pdfium.PdfDocument(str(pdf))
+    texts = []
+    try:
+        for number in range(len(document)):
+            page = document[number]
+            image = page.render(scale=scale).to_pil()
+            assert image.convert("L").getextrema()[0] < 128  # something dark is drawn: not a blank page
+            shot = shots / f"{pdf.stem}-page{number + 1}.png"
+            image.save(shot)
+            keep(shot)
+            texts.append(page.get_textpage().get_text_range())
+    finally:
+        document.close()
+    return texts
+
+
+def test_completion_and_dmct_reports_print_to_pdf_pages_that_hold_their_content(project):
+    need(CHROMIUM, "Chromium")
+    project.tests(KNOWN_RUN)
+    criteria = project.file("criteria.yaml", MT_UNDER_MTAD)
+    project.run("--svtad-dmc", "all", "--svtad-stage", "DMCT-SRVT", "--svtad-criteria", str(criteria), "--svtad-pdf")
+    report = project.pytester.path / "report"
+    assert sorted(path.name for path in report.glob("*.pdf")) == [
+        "completion-report.pdf", "dmct-DMC-A.pdf", "dmct-DMC-B.pdf", "dmct-DMC-C.pdf"]
+    shots = report / "screenshots"
+    completion = "\n".join(pdf_pages(report / "completion-report.pdf", shots))
+    assert "EXIT CRITERIA NOT MET" in completion and all(dmc in completion for dmc in ("DMC-A", "DMC-B", "DMC-C"))
+    dmct_b = pdf_pages(report / "dmct-DMC-B.pdf", shots)
+    first = dmct_b[0]
+    assert "NOT COMPLETED" in first and "Failures and Testing Issues" in first and "test_disable" in first
+    assert first.index("Failures and Testing Issues") < first.index("(a) Planned EPCL entry")  # failures first
+    assert str(report) not in "".join(dmct_b)  # files named relative to the report folder
+    chromium((report / "dmct-DMC-B.html").as_uri(), f"--screenshot={shots / 'dmct-DMC-B.png'}",
+             "--window-size=1400,1000")
+    keep(shots / "dmct-DMC-B.png")
+
+
+def test_a_printed_heatmap_of_40_dmcs_holds_the_whole_matrix_and_the_traceability_view(project_single):
+    from pytest_svtad.reports.pdf import write_pdf
+
+    browser = need(CHROMIUM, "Chromium")
+    report = wide_project(project_single)
+    pdf = write_pdf(report / "heatmap.html", report / "heatmap-print.pdf", browser)
+    text = "\n".join(pdf_pages(pdf, report / "screenshots", scale=1.0))
+    assert all(f"DMC-{n:03d}" in text for n in range(1, 41))  # no column cut off by a scroll box
+    assert "group 14 functional area" in text and "TTM requirements × DMCs" in text
+    assert "Hover or click a cell" not in text and "Hover a cell" not in text  # interactive parts left off paper

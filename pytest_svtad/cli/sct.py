@@ -6,46 +6,50 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from pytest_svtad.cli.input import output_folder, positive_number
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.files.datafiles import load_criteria
+from pytest_svtad.rules import sct as sct_rules
 
 MAX_HOURS = 24 * 366  # a simulated year: longer periods are a typing slip (and would run for days)
 
 
-def _progress(fraction: float) -> None:
-    done = int(fraction * 30)
-    sys.stderr.write(f"\r[{'#' * done}{'.' * (30 - done)}] {fraction * 100:5.1f}% of the simulated period")
-    if fraction >= 1:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+class Progress:
+    """The run's progress on stderr: a bar redrawn in place on a terminal; elsewhere (a CI log) one short line per
+    tenth of the period, never carriage returns that a log keeps as one huge line."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.shown = -1  # tenths already written (not a terminal)
+
+    def __call__(self, fraction: float) -> None:
+        if self.tty:
+            done = int(fraction * self.WIDTH)
+            self.stream.write(f"\r[{'#' * done}{'.' * (self.WIDTH - done)}] {fraction * 100:5.1f}% of the simulated "
+                              "period")
+            if fraction >= 1:
+                self.stream.write("\n")
+        else:
+            tenth = int(fraction * 10)
+            if tenth <= self.shown:
+                return
+            self.shown = tenth
+            self.stream.write(f"svtad sct: {fraction * 100:5.1f}% of the simulated period\n")
+        self.stream.flush()
 
 
 def check_targets(summary: dict, criteria_path: Path | None) -> list[str]:
-    """One line per target: met or not (targets come from the criteria file: the seeds give none)."""
+    """One line per target that the criteria file configures and that applies to the run: met or not (the seeds
+    give no target: ``pytest_svtad.rules.sct``, shared with the SCT pack)."""
     if criteria_path is None:
         return ["no criteria file: response-time targets not configured (SEC H3 Target Response Times were not "
                 "found in the seeds; give sct_targets in --criteria)"]
-    criteria = load_criteria(criteria_path)
-    lines = []
-    for srv, target in sorted(criteria.sct_targets.items()):
-        measured = summary["response_times_s"].get(srv, {})
-        for name in ("p50", "p95", "p99", "max"):
-            limit = getattr(target, f"{name}_s")
-            if limit is None:
-                continue
-            value = measured.get(name)
-            status = "not measured" if value is None else ("met" if value <= limit else "NOT MET")
-            shown = "-" if value is None else f"{value:.2f} s"
-            lines.append(f"SRV {srv} {name}: {shown} against {limit:g} s: {status}")
-    budget = criteria.sct_wan_bytes_per_hub_per_day
-    if budget is not None:
-        per_day = summary["wan"]["per_hub_max_bytes"] / max(summary["hours"] / 24, 1e-9)
-        scaled = "" if summary["hours"] == 24 else f", scaled from {summary['hours']:g} h"
-        lines.append(f"WAN per hub (max, per day{scaled}): {per_day:,.0f} B against {budget:,} B: "
-                     f"{'met' if per_day <= budget else 'NOT MET'}")
-    return lines
+    return [check.line for check in sct_rules.check(summary, load_criteria(criteria_path))]
 
 
 def sct(args: argparse.Namespace) -> int:
@@ -57,15 +61,16 @@ def sct(args: argparse.Namespace) -> int:
         raise SvtadInputError("--installations", f"expected a whole number > 0, got '{args.installations}'")
     positive_number(args.hours, "--hours", most=MAX_HOURS)
     profile = load_profile(Path(args.profile))
-    if args.criteria:
-        load_criteria(Path(args.criteria))  # a bad criteria file is said before the run, not after it
+    criteria = load_criteria(Path(args.criteria)) if args.criteria else None  # a bad file is said before the run
     out = output_folder(Path(args.out), "--out")
-    result = Fleet(profile, args.installations, seed=args.seed).run(args.hours, None if args.quiet else _progress)
+    result = Fleet(profile, args.installations, seed=args.seed).run(args.hours, None if args.quiet else Progress())
     summary = summarise(result)
     summary["targets"] = check_targets(summary, Path(args.criteria) if args.criteria else None)
     try:
         (out / "sct-summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-        charts = write_charts(result, out)
+        charts = write_charts(result, out, scenario=Path(args.profile).stem,
+                              targets=sct_rules.chart_targets(criteria) if criteria else None,
+                              wan_budget=criteria.sct_wan_bytes_per_hub_per_day if criteria else None)
     except OSError as exc:
         raise SvtadInputError("--out", f"cannot write into '{out}': {exc.strerror or exc}") from None
     requests = summary["requests"]
@@ -83,4 +88,4 @@ def sct(args: argparse.Namespace) -> int:
     for line in summary["targets"]:
         print(f"  target: {line}")
     print(f"wrote {out / 'sct-summary.json'}, " + ", ".join(path.name for path in charts))
-    return 1 if any("NOT MET" in line for line in summary["targets"]) else 0
+    return 1 if any(line.endswith(f": {sct_rules.NOT_MET}") for line in summary["targets"]) else 0

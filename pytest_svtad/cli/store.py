@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import html
 import io
 import sys
 from datetime import UTC, date, datetime
@@ -190,22 +189,10 @@ def _workoff_csv(items: list[WorkOffItem], tcc: date) -> str:
 
 
 def _workoff_html(items: list[WorkOffItem], tcc: date, campaign: str, region: str, today: date) -> str:
-    rows = "".join(
-        f"<tr class='{'error' if item.error else 'late' if item.overdue else ''}'><td>{html.escape(item.issue_id)}"
-        f"</td><td>{item.severity}</td><td>{item.due_date or ''}</td><td>{item.working_days or ''}</td>"
-        f"<td>{'yes (15.2)' if item.needs_correction_plan else ''}</td><td>{html.escape(item.error)}</td>"
-        f"<td>{html.escape(item.status)}{'' if item.counted else ' (not counted)'}</td><td>{html.escape(item.cause)}"
-        f"</td><td>{html.escape(item.title)}</td></tr>" for item in items)
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>Work Off Plan: {html.escape(campaign)}</title>"
-            "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid "
-            "#ccc;padding:4px 8px}tr.late{background:#fde2b3}tr.error{background:#f8c0c0}</style></head><body>"
-            f"<h1>Work Off Plan (SVTAD 15.1): campaign {html.escape(campaign)}</h1>"
-            f"<p>Test Completion Certificate date {tcc}; Working Days exclude weekends and bank holidays of "
-            f"{html.escape(REGIONS[region])}; status on {today}. Severity 3 within 20, 4 within 40, 5 within 60 "
-            "Working Days. Rows past due need a correction plan (15.2); severity 1-2 issues cannot be on a plan."
-            " Every open Testing Issue is on the plan (15.1), TAG-excluded and device-caused ones too.</p><table><tr>"
-            "<th>issue</th><th>severity</th><th>due</th><th>Working Days</th><th>correction plan</th><th>error</th>"
-            f"<th>status</th><th>cause</th><th>title</th></tr>{rows}</table></body></html>")
+    from pytest_svtad.reports import html as reports_html
+
+    return reports_html.page("workoff.html.j2", items=items, tcc=tcc, campaign=campaign, region=REGIONS[region],
+                             today=today)
 
 
 def workoff_command(args: argparse.Namespace) -> int:

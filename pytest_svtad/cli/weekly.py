@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, select_autoescape
-
 from pytest_svtad.cli.input import FIRST_YEAR, LAST_YEAR, output_folder
 from pytest_svtad.errors import SvtadInputError
+from pytest_svtad.reports import html
+from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.campaign import CampaignRun, combine
 from pytest_svtad.rules.counts import Counts, count
 from pytest_svtad.store.db import Store
@@ -75,63 +75,36 @@ def weekly_data(store: Store, campaign: str, week: str) -> dict[str, Any]:
             "open_now": [i for i in issues if i["status"] != "closed"], "exit_version": view.exit_version}
 
 
-def _trend_png(path: Path, trend: list[Point], title: str) -> None:
+def _trend_png(path: Path, trend: list[Point], title: str, pass_line: float = ak.SIT_FUNCTIONAL_PASS_RATE) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 3.6), dpi=110)
+    fig, ax = plt.subplots(figsize=(10, 4.2), dpi=110)
     when = list(range(len(trend)))  # one point per run, labelled with its end: runs can be minutes or days apart
-    ax.plot(when, [100 * p.executed / p.planned if p.planned else 0 for p in trend], marker="o",
-            label="executed / planned")
-    ax.plot(when, [100 * p.passed / p.planned if p.planned else 0 for p in trend], marker="s",
-            label="passed / planned")
-    ax.axhline(90, color="#999999", linestyle="--", linewidth=1, label="90% (Table 13.1 row 1)")
-    ax.set_ylim(0, 105)
+    executed = [100 * p.executed / p.planned if p.planned else 0 for p in trend]
+    passed = [100 * p.passed / p.planned if p.planned else 0 for p in trend]
+    # Okabe-Ito blue and orange with different markers and line styles: apart in any colour vision and in grey
+    ax.plot(when, executed, marker="o", color="#0072B2", linewidth=2, label="executed / planned")
+    ax.plot(when, passed, marker="s", color="#E69F00", linewidth=2, linestyle="--", label="passed / planned")
+    ax.axhline(100 * pass_line, color="#6b6b6b", linestyle=":", linewidth=1.2,
+               label=f"{100 * pass_line:g}% pass-rate line (Table 13.1 row 1)")
+    for values, colour, lift in ((executed, "#0072B2", 4), (passed, "#E69F00", -12)):  # executed >= passed
+        if values:
+            ax.annotate(f"{values[-1]:.0f}%", (when[-1], values[-1]), textcoords="offset points", xytext=(8, lift),
+                        color=colour, fontsize=9, fontweight="bold")
+    ax.set_ylim(0, 108)
+    ax.set_xlim(-0.4, max(len(trend) - 1, 1) + 0.8)
     ax.set_ylabel("% of planned tests")
+    ax.grid(axis="y", color="#e6e6e6")
+    ax.spines[["top", "right"]].set_visible(False)
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     step = max(1, len(trend) // 12)
-    ax.set_xticks(when[::step], [f"run {p.run_id}\n{p.when:%d %b %H:%M}" for p in trend][::step], fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path)
+    ax.set_xticks(when[::step], [f"run {p.run_id}\n{p.when:%d %b %H:%M}" for p in trend][::step], fontsize=8)
+    fig.savefig(path, bbox_inches="tight", pad_inches=0.15)
     plt.close(fig)
-
-
-TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Weekly execution report {{ week }}: {{ campaign }}</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:2em;color:#222} table{border-collapse:collapse;margin:1em 0}
-td,th{border:1px solid #ccc;padding:3px 8px;text-align:right} th{background:#f3f3f3} td.l,th.l{text-align:left}
-.na{color:#aaa}
-</style></head><body>
-<h1>Weekly execution report (SVTAD 16.1-16.4)</h1>
-<p>Campaign <b>{{ campaign }}</b>, week {{ week }} ({{ monday }} to {{ sunday }}). Counts are against the plan of
-the whole campaign as it stood at the end of the week: each planned test's latest executed result; regression on
-SUT version {{ exit_version or "(unstated)" }}.</p>
-<h2>Progress</h2>
-<img src="{{ png }}" alt="execution and pass rate over the campaign's runs" width="880">
-<table><tr><th class="l">run</th><th class="l">ended</th><th>planned</th><th>executed</th><th>passed</th></tr>
-{% for p in trend %}<tr><td class="l">{{ p.run_id }}</td><td class="l">{{ p.when.strftime("%Y-%m-%d %H:%M") }}</td>
-<td>{{ p.planned }}</td><td>{{ p.executed }}</td><td>{{ p.passed }}</td></tr>{% endfor %}</table>
-<p>{{ week_runs|length }} runs started this week.</p>
-<h2>Coverage by functional group and DMC (16.4)</h2>
-<table><tr><th class="l">functional group</th>{% for d in dmcs %}<th>{{ d }}</th>{% endfor %}</tr>
-{% for g in groups %}<tr><td class="l">{{ g }}</td>{% for d in dmcs %}{% set c = cells.get((g, d)) %}
-<td>{% if c and c.planned %}{{ c.executed }}/{{ c.planned }} run,
-{{ "%.0f"|format(100 * c.passed / c.planned) }}% passed{% else %}<span class="na">-</span>{% endif %}</td>
-{% endfor %}</tr>{% endfor %}</table>
-<h2>Testing Issues</h2>
-<p>Opened this week: {{ opened|length }}; closed this week: {{ closed|length }};
-not closed now: {{ open_now|length }}.</p>
-<table><tr><th class="l">issue</th><th>severity</th><th class="l">status</th><th class="l">first seen</th>
-<th class="l">title</th></tr>
-{% for i in opened %}<tr><td class="l">{{ i.id }}</td><td>{{ i.severity }}</td><td class="l">{{ i.status }}</td>
-<td class="l">{{ i.first_seen }}</td><td class="l">{{ i.title }}</td></tr>{% endfor %}</table>
-{% if closed %}<p>Closed: {% for i in closed %}{{ i.id }}{% if not loop.last %}, {% endif %}{% endfor %}</p>{% endif %}
-</body></html>
-"""
 
 
 def write_weekly(store: Store, campaign: str, week: str, output: Path) -> Path:
@@ -139,8 +112,8 @@ def write_weekly(store: Store, campaign: str, week: str, output: Path) -> Path:
     output_folder(output, "--output")  # before the store is read: a wrong path is said at once
     data = weekly_data(store, campaign, week)
     png = output / f"weekly-{week}.png"
-    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    page = env.from_string(TEMPLATE).render(**data, png=png.name, cells=data["counts"].by_group_and_dmc)
+    page = html.page("weekly.html.j2", **data, png=png.name, cells=data["counts"].by_group_and_dmc,
+                     pass_line=ak.SIT_FUNCTIONAL_PASS_RATE)
     path = output / f"weekly-{week}.html"
     try:
         _trend_png(png, data["trend"], f"{campaign}: execution over the campaign to {data['sunday']}")

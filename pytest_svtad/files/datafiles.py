@@ -17,7 +17,7 @@ from pytest_svtad.rules.ttm import Requirement, Ttm
 from pytest_svtad.smets1.catalogue import default_catalogue
 
 TTM_REQUIRED = ("requirement_id", "functional_group", "title")
-TTM_OPTIONAL = ("section", "clause", "severity", "stages")
+TTM_OPTIONAL = ("section", "clause", "severity", "stages", "url")
 TTM_HEADER_HINT = ",".join(TTM_REQUIRED) + "[," + ",".join(TTM_OPTIONAL) + "]"
 
 
@@ -45,8 +45,11 @@ def _requirement(path: Path, line: int | None, row: dict[str, Any], seen: dict[s
     if unknown:
         raise SvtadInputError(path, f"requirement '{rid}': unknown stage '{unknown[0]}' in stages (expected "
                               f"stage names separated by ';': {', '.join(STAGES)})", line)
+    url = values["url"]
+    if url and not url.startswith(("https://", "http://")):
+        raise SvtadInputError(path, f"requirement '{rid}': url must start with https:// or http://, got '{url}'", line)
     return Requirement(rid, values["functional_group"], values["title"], values["section"], values["clause"],
-                       severity, stages)
+                       severity, stages, url)
 
 
 def _ttm_from_csv(path: Path) -> dict[str, Requirement]:

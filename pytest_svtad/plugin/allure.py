@@ -54,11 +54,14 @@ def labels_for(entry: PlanEntry, settings: Settings) -> list[tuple[str, str]]:
     return labels
 
 
-def requirement_link(rid: str) -> pytest.MarkDecorator:
-    """The ``allure_link`` mark of one TTM requirement, made by allure-pytest itself through Allure's plugin manager
-    (as ``@allure.link`` makes it): the URL follows ``--allure-link-pattern requirement:...``."""
+def requirement_link(rid: str, url: str = "") -> pytest.MarkDecorator:
+    """The ``allure_link`` mark of one TTM requirement: to the TTM's own URL for it when it gives one, else made by
+    allure-pytest itself through Allure's plugin manager (as ``@allure.link`` makes it), the URL following
+    ``--allure-link-pattern requirement:...``."""
     from allure_commons import plugin_manager
 
+    if url:
+        return pytest.mark.allure_link(url, link_type=LINK_TYPE, name=rid)
     marks = [mark for mark in plugin_manager.hook.decorate_as_link(url=rid, link_type=LINK_TYPE, name=rid) if mark]
     return marks[0] if marks else pytest.mark.allure_link(rid, link_type=LINK_TYPE, name=rid)
 
@@ -72,7 +75,7 @@ def label_item(item: pytest.Item, entry: PlanEntry, settings: Settings) -> None:
             continue  # allure-pytest already tags a test with each of its marks that has no arguments
         item.add_marker(pytest.mark.allure_label(value, label_type=label_type))
     for rid in entry.ttm:
-        item.add_marker(requirement_link(rid))
+        item.add_marker(requirement_link(rid, requirement_url(settings, rid)))
 
 
 def attach_text(config: pytest.Config, name: str, text: str) -> None:
@@ -194,8 +197,13 @@ def _mark_failures(folder: Path, context: ReportContext, started: float) -> set[
     return seen
 
 
-def _link(rid: str) -> dict[str, str]:
-    return {"type": LINK_TYPE, "url": str(requirement_link(rid).args[0]), "name": rid}
+def requirement_url(settings: Settings, rid: str) -> str:
+    requirement = settings.ttm.requirements.get(rid) if settings.ttm is not None else None
+    return requirement.url if requirement is not None else ""
+
+
+def _link(rid: str, settings: Settings) -> dict[str, str]:
+    return {"type": LINK_TYPE, "url": str(requirement_link(rid, requirement_url(settings, rid)).args[0]), "name": rid}
 
 
 def _unreported_result(context: ReportContext, entry: PlanEntry, result: Result | None) -> dict[str, Any]:
@@ -212,7 +220,7 @@ def _unreported_result(context: ReportContext, entry: PlanEntry, result: Result 
             "name": entry.nodeid.rpartition("::")[2], "fullName": entry.nodeid, "status": status,
             "statusDetails": {"message": message}, "stage": "finished",
             "labels": [{"name": name, "value": value} for name, value in labels_for(entry, context.settings)],
-            "links": [_link(rid) for rid in entry.ttm], "start": stamp, "stop": stamp}
+            "links": [_link(rid, context.settings) for rid in entry.ttm], "start": stamp, "stop": stamp}
 
 
 def _verdict_result(context: ReportContext) -> dict[str, Any]:

@@ -40,6 +40,8 @@ OPTIONS: dict[str, tuple[str, bool]] = {
              "comma-separated for several; overrides the profile's link url.", False),
     "evidence_max_bytes": ("Cap on each evidence file (transcripts, attachments), in bytes or with k/M/G (binary): "
                            "bigger evidence keeps its head and tail and says so (default 10M).", False),
+    "pdf": ("Also print completion-report.html and each dmct-<DMC>.html to PDF with headless Chromium "
+            "(SVTAD_CHROMIUM, or chromium/chrome on the PATH).", True),
     "completion_notes": ("The Completion Report's human sections, as YAML keys or Markdown '## ' headings: "
                          "recommended_further_tests (9.4(h)), lessons_learnt (9.4(i)), assurance_activities and "
                          "open_issues_view (9.5).", False),
@@ -86,6 +88,7 @@ class Settings:
     completion_notes: CompletionNotes | None = None
     links: dict[str, str] = field(default_factory=dict)  # DMC id -> URL (--svtad-link)
     evidence_max_bytes: int = DEFAULT_MAX_BYTES
+    pdf: bool = False  # --svtad-pdf
 
 
 def _resolve_path(config: pytest.Config, value: object) -> Path:
@@ -211,6 +214,7 @@ def _load(config: pytest.Config) -> Settings:
         completion_notes=load_completion_notes(notes_path) if notes_path else None,
         links=links,
         evidence_max_bytes=evidence_max_bytes,
+        pdf=bool(_raw(config, "pdf")),
     )
 
 

@@ -235,7 +235,8 @@ class SvtadSession:
             if any(e.dmc for e in plan) else []
         settings = RecordSettings(stage=s.stage, release=s.release, criteria=s.criteria, ttm=s.ttm,
                                   report_dir=s.report_dir, sut_version=s.sut_version, seed=s.seed,
-                                  campaign=s.campaign, profiles=s.profiles, completion_notes=s.completion_notes)
+                                  campaign=s.campaign, profiles=s.profiles, completion_notes=s.completion_notes,
+                                  invocation_dir=Path(self.config.invocation_params.dir), pdf=s.pdf)
         return RunRecord(settings=settings, plan=plan, results=results, issues=issues, dmc_ids=dmc_ids,
                          sut_version=s.exit_version or s.sut_version, interrupted=interrupted, outputs=outputs,
                          work_off=work_off, epcl_of=epcl_of,

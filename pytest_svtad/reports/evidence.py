@@ -7,9 +7,11 @@ come from tests and devices.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_svtad.model import NO_DMC, Outcome
@@ -26,6 +28,34 @@ REASON_LIMIT = 600
 def short_name(nodeid: str) -> str:
     """``module.py::test_x[DMC-001]`` -> ``test_x``: the DMC is the column, the module is in the full id."""
     return nodeid.split("::")[-1].split("[")[0]
+
+
+@dataclass(frozen=True, slots=True)
+class RelativePaths:
+    """Reports name files relative to the report folder (outputs) or the invocation dir (inputs), never by
+    absolute paths: a report folder moved, zipped or handed to the TAG reads the same. ``folders``: the report
+    folder first (it may lie inside the invocation dir), each as given and resolved."""
+
+    folders: tuple[str, ...]
+
+    @classmethod
+    def of(cls, report_dir: Path | None, invocation_dir: Path | None) -> RelativePaths:
+        folders: list[str] = []
+        for folder in (report_dir, invocation_dir):
+            if folder is not None:
+                for form in (str(folder), str(folder.resolve())):
+                    if form.rstrip(os.sep) and form not in folders:
+                        folders.append(form.rstrip(os.sep))
+        return cls(tuple(folders))
+
+    def __call__(self, text: str) -> str:
+        for folder in self.folders:
+            if text and folder in text:
+                text = text.replace(folder + os.sep, "")
+        return text
+
+    def all(self, lines: list[str]) -> list[str]:
+        return [self(line) for line in lines]
 
 
 def _counts(c: Counts | None) -> dict[str, Any] | None:
@@ -169,6 +199,7 @@ def _dmc_rows(context: RunRecord, dmc_ids: list[str]) -> list[dict[str, Any]]:
 
 def build(context: RunRecord) -> EvidenceData:
     verdict, settings = context.judged(), context.settings
+    relative = RelativePaths.of(settings.report_dir, settings.invocation_dir)
     plan = sorted(context.plan, key=lambda entry: entry.nodeid)
     dmc_ids = list(verdict.counts.functional_by_dmc) or sorted({entry.dmc_key for entry in plan})
     dmc_ids = [dmc for dmc in dmc_ids if dmc != NO_DMC] + ([NO_DMC] if NO_DMC in dmc_ids else [])
@@ -182,7 +213,7 @@ def build(context: RunRecord) -> EvidenceData:
             outcome = "descoped"
         else:
             outcome = result.outcome.value if result is not None else Outcome.NOT_RUN.value
-        reason = (result.reason if result is not None else "") or ""
+        reason = relative((result.reason if result is not None else "") or "")
         if outcome == "not_run" and not reason:
             reason = "never reported (session interrupted or not reached)"
         tests.append({"i": index, "nodeid": entry.nodeid, "name": short_name(entry.nodeid), "dmc": entry.dmc_key,
@@ -192,7 +223,7 @@ def build(context: RunRecord) -> EvidenceData:
                       "error": bool(result and result.error), "crashed": bool(result and result.crashed),
                       "witnessed": entry.witnessed,
                       "descoped": entry.descoped.to_dict() if entry.descoped else None,
-                      "evidence": list(result.evidence) if result is not None else []})
+                      "evidence": relative.all(list(result.evidence)) if result is not None else []})
         cell_tests[(entry.functional_group, entry.dmc_key)].append(index)
         for rid in entry.ttm:
             req_tests[rid][entry.dmc_key].append(index)
@@ -214,14 +245,18 @@ def build(context: RunRecord) -> EvidenceData:
                                  "section": req.section, "clause": req.clause,
                                  "in_scope": req.in_scope(verdict.stage), "by_dmc": by_dmc, "tally": tally,
                                  "uncovered": rid in uncovered})
-    assessments = dict(verdict.dmct or {})  # computed once, with the verdict (20.14, 20.26-20.30)
+    assessments = {dmc: replace(a, rule=relative(a.rule), rule_source=relative(a.rule_source),
+                                reasons=relative.all(a.reasons), basis=relative.all(a.basis))
+                   for dmc, a in (verdict.dmct or {}).items()}  # computed once, with the verdict (20.26-20.30)
     meta = {
         "stage": verdict.stage, "release": verdict.release or "", "sut_version": verdict.sut_version or "",
         "seed": settings.seed, "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "verdict": "met" if verdict.met else "not_met", "pending": verdict.pending,
-        "criteria": [c.as_dict() for c in verdict.criteria], "notes": list(verdict.notes),
-        "ttm_source": ttm.source if ttm else "", "criteria_source": settings.criteria.source or "",
-        "thresholds": verdict.thresholds, "thresholds_source": verdict.thresholds_source,
+        "criteria": [{**c.as_dict(), "detail": relative(c.as_dict()["detail"])} for c in verdict.criteria],
+        "notes": relative.all(list(verdict.notes)),
+        "ttm_source": relative(str(ttm.source)) if ttm else "",
+        "criteria_source": relative(str(settings.criteria.source or "")),
+        "thresholds": verdict.thresholds, "thresholds_source": relative(verdict.thresholds_source),
         "extant": verdict.extant, "severities": list(ak.SEVERITIES), "by_provider": verdict.by_provider,
         "functional": _counts(counted.functional) or {}, "regression": _counts(counted.regression) or {},
         "by_dmc": {dmc: _counts(c) or {} for dmc, c in counted.functional_by_dmc.items()},

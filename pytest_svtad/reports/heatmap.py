@@ -1,7 +1,8 @@
 """The heatmap (Table 13.1 row 7; 16.4; 19.4(b)): coverage and success by functional group x DMC.
 
 ``heatmap.csv`` holds the numbers; ``heatmap.png`` shows them: cell text ``passed/planned`` (plus failed and not run
-when any), colour by pass rate, grey where planned but nothing ran, blank where nothing is planned.
+when any), colour by pass rate (orange under the pass-rate line, blue from it), grey where planned but nothing ran,
+blank where nothing is planned.
 """
 
 from __future__ import annotations
@@ -49,6 +50,29 @@ def pass_rate_rgb(rate: float, line: float) -> tuple[float, float, float]:
     return colorsys.hls_to_rgb(pass_rate_hue(rate, line) / 360, 0.52, 0.72)
 
 
+# The cells' scale since issue 15 item 12: orange under the pass-rate line, blue from it (a diverging pair that
+# people with any colour vision tell apart, unlike red and green), soft enough that black text reads on every
+# shade, darker the further a cell is from the line.
+UNDER_LINE = ((0.816, 0.439, 0.122), (0.992, 0.812, 0.573))  # 0%, just under the line
+FROM_LINE = ((0.745, 0.843, 0.925), (0.310, 0.553, 0.780))  # at the line, 100%
+
+
+def pass_rate_colour(rate: float, line: float) -> tuple[float, float, float]:
+    """RGB (0-1) of a pass rate against the pass-rate line (Table 13.1 row 1), shared by heatmap.png and the
+    HTML: a cell under the line is orange, never blue; one from the line is blue."""
+    rate = max(0.0, min(1.0, rate))
+    if rate < line:
+        (low, high), share = UNDER_LINE, rate / line if line else 0.0
+    else:
+        (low, high), share = FROM_LINE, (rate - line) / (1 - line) if line < 1 else 1.0
+    return (low[0] + (high[0] - low[0]) * share, low[1] + (high[1] - low[1]) * share,
+            low[2] + (high[2] - low[2]) * share)
+
+
+def hex_colour(rgb: tuple[float, float, float]) -> str:
+    return "#" + "".join(f"{round(channel * 255):02x}" for channel in rgb)
+
+
 @dataclass(frozen=True, slots=True)
 class PngLayout:
     """Size of heatmap.png for a grid: every cell keeps its numbers up to 60 DMCs (a TAB reads 40 x 15), narrower
@@ -84,7 +108,7 @@ def write_png(path: Path, cells: Mapping[tuple[str, str], Counts], dmcs: list[st
     layout = PngLayout.for_grid(len(groups), len(columns))
     font, annotate = layout.font, layout.annotate
     fig, ax = plt.subplots(figsize=(layout.width, layout.height), dpi=layout.DPI)
-    cmap = ListedColormap([pass_rate_rgb(i / 255, pass_line) for i in range(256)])
+    cmap = ListedColormap([pass_rate_colour(i / 255, pass_line) for i in range(256)])
     norm = Normalize(vmin=0.0, vmax=1.0)
     # one image for all the cells (thousands of patches would take seconds to draw)
     image = np.ones((max(1, len(groups)), max(1, len(columns)), 4))
@@ -100,7 +124,7 @@ def write_png(path: Path, cells: Mapping[tuple[str, str], Counts], dmcs: list[st
                 image[row, col] = to_rgba("#b0b0b0")
                 text = f"0/{c.planned}\nnot run"
             else:
-                image[row, col] = (*pass_rate_rgb(c.pass_rate or 0.0, pass_line), 1.0)  # exact at the line
+                image[row, col] = (*pass_rate_colour(c.pass_rate or 0.0, pass_line), 1.0)  # exact at the line
                 text = f"{c.passed}/{c.planned}"
                 extra = [f"F{c.failed}" if c.failed else "", f"NR{c.not_run}" if c.not_run else ""]
                 if any(extra):

@@ -4,6 +4,7 @@ autoescaping on, so whatever a device or test sends shows as text."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from pytest_svtad.reports.heatmap import pass_rate_hue
+from pytest_svtad.reports.heatmap import hex_colour, pass_rate_colour, pass_rate_hue
 
 _SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", 0x2028: "\\u2028",
                    0x2029: "\\u2029"}
@@ -40,11 +41,41 @@ def pct(rate: float | None) -> str:
     return "n/a" if rate is None else f"{rate * 100:.1f}%"
 
 
+NOT_RUN_FILL = "#b0b0b0"
+
+
 def rate_colour(rate: float | None, threshold: float = 0.9) -> str:
-    """The heatmap's cell colour (``heatmap.pass_rate_hue``): grey without a rate."""
+    """The red-to-green hue scale the heatmap used before ``rate_fill`` (not safe for colour-blind readers): kept
+    for callers of the function; no report uses it now."""
     if rate is None:
-        return "#b0b0b0"
+        return NOT_RUN_FILL
     return f"hsl({pass_rate_hue(rate, threshold):.0f}, 72%, 52%)"
+
+
+def rate_fill(rate: float | None, threshold: float = 0.9) -> str:
+    """A heatmap cell's colour, the same as heatmap.png's (``heatmap.pass_rate_colour``): grey without a rate."""
+    if rate is None:
+        return NOT_RUN_FILL
+    return hex_colour(pass_rate_colour(rate, threshold))
+
+
+OUTCOME_ORDER = {"failed": 0, "not_run": 1, "descoped": 2, "passed": 3}
+
+
+def failures_first(tests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Failed tests first, then those not run, de-scoped, passed; each kind in its given order."""
+    return sorted(tests, key=lambda test: OUTCOME_ORDER.get(test["outcome"], 4))
+
+
+def when(value: Any) -> str:
+    """A stored timestamp as people read it: to the minute, no microseconds (``2026-11-27 14:03``)."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    text = str(value or "")
+    try:
+        return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return text
 
 
 @cache
@@ -55,8 +86,14 @@ def environment() -> Environment:
     env.filters["script_json"] = script_json
     env.filters["pct"] = pct
     env.filters["paragraphs"] = paragraphs
-    env.filters["rate_colour"] = rate_colour
+    env.filters["rate_fill"] = rate_fill
+    env.filters["failures_first"] = failures_first
+    env.filters["when"] = when
     return env
+
+
+def page(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)
 
 
 def render(template: str, path: Path, **context: Any) -> None:

@@ -21,6 +21,7 @@ class Requirement:
     severity: int | None = None
     # the stages whose packs must cover the requirement; empty means every stage
     stages: tuple[str, ...] = ()
+    url: str = ""  # the requirement in the programme's requirement tool (the TTM's url column): Allure links it
 
     def in_scope(self, stage: str | None) -> bool:
         return stage is None or not self.stages or stage in self.stages

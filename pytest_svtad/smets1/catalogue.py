@@ -107,3 +107,8 @@ def load_catalogue(path: Path = DEFAULT_CATALOGUE) -> SrvCatalogue:
 @cache
 def default_catalogue() -> SrvCatalogue:
     return load_catalogue(DEFAULT_CATALOGUE)
+
+
+def srv_order(srv: str) -> tuple[tuple[int, str], ...]:
+    """Sort key of an SRV code by its numbers: ``"4.8.1"`` before ``"4.10"``, ``"2.2"`` before ``"11.2"``."""
+    return tuple((int(part), "") if part.isdigit() else (-1, part) for part in srv.split("."))

@@ -141,7 +141,8 @@ def campaign_record(store: Store, campaign: str, stage: str, release: str | None
                if profiles is not None and dmc in profiles.dmcs}
     settings = RecordSettings(stage=stage, release=release, criteria=criteria, ttm=ttm, report_dir=report_dir,
                               sut_version=newest.get("sut_version"), seed=int(newest.get("seed") or 0),
-                              campaign=campaign, profiles=profiles, completion_notes=completion_notes)
+                              campaign=campaign, profiles=profiles, completion_notes=completion_notes,
+                              invocation_dir=Path.cwd())
     return RunRecord(settings=settings, plan=view.plan, results=view.results, issues=reading.issues,
                      dmc_ids=dmc_ids, sut_version=view.exit_version, outputs=Outputs(all_stored=True),
                      work_off=work_off_check(store, stage, release), epcl_of=epcl_of,

@@ -18,12 +18,13 @@ from typing import Any
 
 import simpy
 
-from pytest_svtad.smets1.catalogue import default_catalogue
+from pytest_svtad.smets1.catalogue import default_catalogue, srv_order
 from simulators.fleet.profile import LoadProfile
 from simulators.rng import LatencySampler, stream
 
 READ_RETRIES = 2
 SAMPLE_S = 60.0  # queue depth sampling
+LAST_HOUR_SAMPLES = int(3600 / SAMPLE_S)
 
 
 @dataclass
@@ -331,10 +332,9 @@ def summarise(result: FleetResult) -> dict[str, Any]:
     hubs = np.frombuffer(hub, dtype=np.uint64) if len(hub) else np.zeros(1, dtype=np.uint64)
     duration = result.end_s or result.hours * 3600
     completed = sum(result.completed_per_hour)
-    by_srv = {srv: {**percentiles(times), "outcomes": result.outcomes.get(srv, {})}
-              for srv, times in sorted(result.response_times.items())}
-    for srv, outcomes in result.outcomes.items():
-        by_srv.setdefault(srv, {"outcomes": outcomes})
+    srvs = sorted(set(result.response_times) | set(result.outcomes), key=srv_order)  # 4.8.1 before 11.2
+    by_srv = {srv: {**(percentiles(result.response_times[srv]) if srv in result.response_times else {}),
+                    "outcomes": result.outcomes.get(srv, {})} for srv in srvs}
     waits = percentiles(result.adapter_waits) if len(result.adapter_waits) else {}
     peak = max(result.queue_samples, key=lambda s: s[3] + s[2], default=(0, 0, 0, 0, 0))
     return {
@@ -354,6 +354,9 @@ def summarise(result: FleetResult) -> dict[str, Any]:
         "queues": {"peak_backlog": peak[3], "peak_head_end_queue": max((s[2] for s in result.queue_samples),
                                                                        default=0),
                    "peak_adapter_queue": max((s[1] for s in result.queue_samples), default=0),
+                   # DCC adapter + head-end queues over the last simulated hour (was the day's load processed?)
+                   "last_hour_max_queued": max((s[1] + s[2] for s in result.queue_samples[-LAST_HOUR_SAMPLES:]),
+                                               default=0),
                    "mean_in_flight": result.in_flight_area / duration if duration else 0.0,
                    # sampled every SAMPLE_S: an independent measure to hold against Little's law
                    "mean_adapter_queue_sampled": (sum(s[1] for s in result.queue_samples) / len(result.queue_samples)

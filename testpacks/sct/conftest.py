@@ -1,19 +1,26 @@
-"""Fleet runs shared by the SCT pack's tests: each scenario simulated once per session."""
+"""Fleet runs shared by the SCT pack's tests: each scenario simulated once per session, with its progress on the
+terminal (a scenario of 20,000 installations takes seconds, the four of them most of the pack's time)."""
 
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pytest_svtad.rules.criteria import Criteria
+from pytest_svtad.rules.sct import chart_targets
 from simulators.fleet import Fleet, load_profile
+from simulators.fleet.charts import write_charts
 from simulators.fleet.model import summarise
 from simulators.fleet.profile import Fault
 
 HERE = Path(__file__).parent
 INSTALLATIONS = int(os.environ.get("SVTAD_SCT_INSTALLATIONS", "20000"))
+HOURS = 24
 SCENARIOS: dict[str, list[dict[str, Any]]] = {
     "baseline": [],
     "head-end outage": [{"kind": "head_end_outage", "at": "09:00", "minutes": 30}],
@@ -22,18 +29,41 @@ SCENARIOS: dict[str, list[dict[str, Any]]] = {
 }
 
 
-@pytest.fixture(scope="session")
-def fleet_runs(svtad_evidence_root: Path | None) -> dict[str, dict[str, Any]]:
-    profile = load_profile(HERE / "load-profile.yaml")
-    runs = {}
-    for name, faults in SCENARIOS.items():
-        scenario = profile.model_copy(update={"faults": [Fault.model_validate(fault) for fault in faults]})
-        result = Fleet(scenario, INSTALLATIONS, seed=7).run(24)
-        runs[name] = {"summary": summarise(result), "result": result}
-        if svtad_evidence_root is not None:
-            from simulators.fleet.charts import write_charts
+def progress_line(config: pytest.Config) -> Callable[[str], None]:
+    """Write one line to the terminal past pytest's output capture (nothing under xdist workers or -p
+    no:terminal, where there is no terminal to write to)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
 
-            write_charts(result, svtad_evidence_root / "sct" / name.replace(" ", "-"))
+    def write(line: str) -> None:
+        if reporter is None:
+            return
+        if capture is None:
+            reporter.write_line(line)
+            return
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(line)
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def fleet_runs(request: pytest.FixtureRequest, svtad_evidence_root: Path | None,
+               svtad_criteria: Criteria) -> dict[str, dict[str, Any]]:
+    profile = load_profile(HERE / "load-profile.yaml")
+    say = progress_line(request.config)
+    runs = {}
+    say("")
+    for number, (name, faults) in enumerate(SCENARIOS.items(), start=1):
+        scenario = profile.model_copy(update={"faults": [Fault.model_validate(fault) for fault in faults]})
+        started = time.perf_counter()
+        result = Fleet(scenario, INSTALLATIONS, seed=7).run(HOURS)
+        runs[name] = {"summary": summarise(result), "result": result}
+        say(f"SCT scenario {number}/{len(SCENARIOS)} '{name}': {INSTALLATIONS:,} installations, {HOURS} h "
+            f"simulated in {time.perf_counter() - started:.1f} s ({result.events:,} events)")
+        if svtad_evidence_root is not None:
+            write_charts(result, svtad_evidence_root / "sct" / name.replace(" ", "-"), scenario=name,
+                         targets=chart_targets(svtad_criteria), wan_budget=svtad_criteria.sct_wan_bytes_per_hub_per_day)
     return runs
 
 
