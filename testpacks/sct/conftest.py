@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from simulators.fleet import Fleet, load_profile
+from pytest_svtad.files.fleet_profile import load_profile
+from simulators.fleet import Fleet
 from simulators.fleet.model import summarise
 from simulators.fleet.profile import Fault
 

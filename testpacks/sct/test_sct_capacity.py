@@ -5,7 +5,7 @@ Response Times were not found): a target that is not configured fails as such, i
 
 import pytest
 
-from simulators.fleet.profile import load_profile
+from pytest_svtad.files.fleet_profile import load_profile
 
 PERFORMANCE = "performance"
 PROFILE_SRVS = sorted({item.srv for item in load_profile(
