@@ -11,7 +11,7 @@ import pytest
 
 from pytest_svtad.model import PlanEntry
 from pytest_svtad.plugin import options
-from pytest_svtad.plugin.fixtures import dmc, smets1, svtad_criteria, svtad_evidence, svtad_profiles  # noqa: F401  (fixtures)
+from pytest_svtad.plugin.fixtures import with_capabilities
 from pytest_svtad.plugin.markers import MARKERS
 from pytest_svtad.plugin.plan_folders import make_plan_folder, remove_plan_folder
 from pytest_svtad.plugin.report_folder import claim_report_folder
@@ -20,6 +20,7 @@ from pytest_svtad.plugin.signals import SigtermAsInterrupt
 from pytest_svtad.reports import terminal
 
 PLAN_DIR_KEY = "svtad_plan_dir"
+pytest_plugins = ["pytest_svtad.plugin.fixtures"]  # the fixtures of the public contract
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -79,7 +80,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         raise pytest.Collector.CollectError(
             f"{metafunc.definition.nodeid}: asks for a DMC, but no device profiles were found "
             "(device_profiles/ under the rootdir, or --svtad-profiles DIR)")
-    metafunc.parametrize("dmc", session.dmc_params(tags), indirect=True)
+    params = with_capabilities(metafunc.fixturenames, session.dmc_params(tags), session.settings.links)
+    metafunc.parametrize("dmc", params, indirect=True)
 
 
 @pytest.hookimpl(trylast=True)
