@@ -11,7 +11,22 @@ import pytest
 
 from pytest_svtad.model import PlanEntry
 from pytest_svtad.plugin import options
-from pytest_svtad.plugin.fixtures import with_capabilities
+from pytest_svtad.plugin.fixtures import (  # noqa: F401  (fixtures)
+    dmc,
+    dormant,
+    installation,
+    migrated,
+    smets1,
+    smets1_clock,
+    smets1_consumer,
+    smets1_faults,
+    smets1_han,
+    smets1_migration,
+    svtad_criteria,
+    svtad_evidence,
+    svtad_profiles,
+    with_capabilities,
+)
 from pytest_svtad.plugin.markers import MARKERS
 from pytest_svtad.plugin.plan_folders import make_plan_folder, remove_plan_folder
 from pytest_svtad.plugin.report_folder import claim_report_folder
@@ -20,7 +35,6 @@ from pytest_svtad.plugin.signals import SigtermAsInterrupt
 from pytest_svtad.reports import terminal
 
 PLAN_DIR_KEY = "svtad_plan_dir"
-pytest_plugins = ["pytest_svtad.plugin.fixtures"]  # the fixtures of the public contract
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
