@@ -130,8 +130,8 @@ class LinkRunner:
         while True:
             try:
                 data = self.transport.receive()
-            except LinkError:
-                self.transcript.now("!!", "transport error: the device or adapter disconnected")
+            except LinkError as exc:
+                self.transcript.now("!!", f"transport error: {exc}")
                 raise
             found = None
             for message in self.codec.feed(data):  # take every message: alerts behind the answer are kept too
