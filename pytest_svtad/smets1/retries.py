@@ -15,7 +15,3 @@ READ_RETRIES = 2  # a read is sent at most 1 + READ_RETRIES times
 def attempts(entry: SrvDefinition) -> int:
     """How many times the request of ``entry`` may be sent: ``1 + READ_RETRIES`` for a read, 1 for an update."""
     return 1 + READ_RETRIES if entry.access == "read" else 1
-
-
-def retried(entry: SrvDefinition) -> bool:
-    return attempts(entry) > 1
