@@ -23,7 +23,8 @@ PROFILE = ROOT / "testpacks" / "sct" / "load-profile.yaml"
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from simulators.fleet import Fleet, load_profile
+from pytest_svtad.files.fleet_profile import load_profile
+from simulators.fleet import Fleet
 from simulators.fleet.model import summarise
 n, hours = int(sys.argv[1]), float(sys.argv[2])
 started = time.perf_counter()

@@ -9,13 +9,13 @@ from pytest_svtad.smets1.profiles import Quirk
 from simulators.errors import RequestError
 
 if TYPE_CHECKING:
-    from simulators.installation import Installation
+    from simulators.context import InstallationContext
 
 
 class Faults:
     """``smets1.faults``: WAN outage and loss, device reboot, power cut, clock drift, tamper, injected quirks."""
 
-    def __init__(self, installation: Installation) -> None:
+    def __init__(self, installation: InstallationContext) -> None:
         self._inst = installation
 
     def wan_outage(self, minutes: float = 0, hours: float = 0) -> None:

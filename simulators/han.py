@@ -10,7 +10,7 @@ from pytest_svtad.smets1 import zcl
 from simulators.devices import Meter
 
 if TYPE_CHECKING:
-    from simulators.installation import Installation
+    from simulators.context import InstallationContext
 
 ZIGBEE_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 SUPPLY_STATUS_CODE = {"disabled": 0, "armed": 1, "enabled": 2}
@@ -31,7 +31,7 @@ def metering_attributes(meter: Meter) -> dict[int, tuple[int, Any]]:
     }
 
 
-def answer(installation: Installation, raw: bytes) -> bytes | None:
+def answer(installation: InstallationContext, raw: bytes) -> bytes | None:
     """The reply to one HAN frame addressed to a meter, or None (not for a meter we have, or nothing to say)."""
     message = zcl.parse(raw)
     target = installation.devices.get(zcl.KIND_OF_ADDRESS.get(message.destination, ""))

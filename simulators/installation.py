@@ -23,6 +23,7 @@ import simpy
 from pytest_svtad.smets1.catalogue import SrvCatalogue, SrvDefinition, default_catalogue
 from pytest_svtad.smets1.messages import Alert, ServiceRequest, ServiceResponse
 from pytest_svtad.smets1.profiles import DeviceKind, DeviceModel, DmcProfile, WanSpec
+from pytest_svtad.smets1.retries import attempts as send_attempts
 from pytest_svtad.smets1.transcript import Transcript
 from simulators import migration
 from simulators.alerts import ALERT_NAMES
@@ -40,7 +41,6 @@ DEFAULT_START = datetime(2026, 1, 12, tzinfo=UTC)  # a Monday, midnight
 USER_ID = "90-B3-D5-1F-30-01-00-00"  # the DCC User the harness acts as (an EUI-64, as in DUIS RequestIDs)
 HALF_HOUR_S = 1800.0
 DCC_PROCESSING_S = 0.8  # DSP + S1SP validation and translation, before the head-end sends anything
-READ_RETRIES = 2
 ALERT_RETRY_S = 300.0  # DOMAIN.md: the DCC retries a device alert at least once within 300 s ...
 ALERT_QUEUE_S = 2 * 86400.0  # ... then queues it for up to 2 days
 MAINS_POWERED = (DeviceKind.ESME, DeviceKind.CH, DeviceKind.PPMID, DeviceKind.IHD)
@@ -417,7 +417,7 @@ class Installation:
 
     def _to_device(self, entry: SrvDefinition, service: Service, device: Device,
                    args: dict[str, Any]) -> Generator[simpy.Event, Any, Outcome]:
-        attempts = 1 + (READ_RETRIES if entry.access == "read" else 0)
+        attempts = send_attempts(entry)
         for attempt in range(attempts):
             outcome = yield from self._round_trip(entry, service, device, args)
             if outcome is not None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_svtad.smets1.profiles import DeviceKind
 
 if TYPE_CHECKING:
-    from simulators.installation import Installation
+    from simulators.context import InstallationContext
 
 MAX_FAILED_ATTEMPTS = 5
 CREDENTIAL_ROLES = ("supplier", "network_operator", "access_control_broker")
@@ -21,7 +21,7 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(int(part) if part.isdigit() else 0 for part in text.replace("-", ".").split("."))
 
 
-def readiness(inst: Installation) -> dict[str, Any]:
+def readiness(inst: InstallationContext) -> dict[str, Any]:
     """What stands between the installation and enrolment, as a migration readiness check reports it."""
     now = inst.now
     hub = inst.hub
@@ -48,7 +48,7 @@ def readiness(inst: Installation) -> dict[str, Any]:
             "gas_excluded": not han.get(DeviceKind.GSME.value, True)}
 
 
-def migrate(inst: Installation, cohort: str) -> dict[str, Any]:
+def migrate(inst: InstallationContext, cohort: str) -> dict[str, Any]:
     """Run a migration attempt now; returns the steps with their times and whether the installation is enrolled."""
     steps: list[dict[str, Any]] = []
 

@@ -145,10 +145,10 @@ DMC = "id: DMC-A\nname: x\ninstallation: active\ndevices: {ESME: ESME-T1}\n"
 
 def _yaml_readers():
     from pytest_svtad.files.datafiles import load_completion_notes, load_criteria, load_ttm
+    from pytest_svtad.files.fleet_profile import load_profile
     from pytest_svtad.plugin.packs import find_packs
     from pytest_svtad.smets1.catalogue import load_catalogue
     from pytest_svtad.smets1.profiles import load_profiles
-    from simulators.fleet import load_profile
 
     return {  # kind -> (file to write, valid text, read(folder))
         "criteria": ("criteria.yaml", "functional_pass_rate: 0.9\n", lambda d: load_criteria(d / "criteria.yaml")),

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from pytest_svtad.cli import main as svtad
-from simulators.fleet import Fleet, load_profile
+from pytest_svtad.files.fleet_profile import load_profile
+from simulators.fleet import Fleet
 from simulators.fleet.model import summarise
 from simulators.fleet.profile import Fault, LoadProfile
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_svtad.links.base import LinkError
+from pytest_svtad.links.errors import LinkError
 from pytest_svtad.links.serial import SerialLink
 from pytest_svtad.links.zigbee import ZigbeeLink
 from pytest_svtad.smets1 import wire

@@ -3,7 +3,10 @@ transcript lands in the test's evidence, and ``--svtad-seed`` makes it byte-for-
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
 
 from conftest import Project
 
@@ -89,3 +92,29 @@ def test_misuse_of_the_installation_fails_the_test_with_the_reason(project: Proj
     messages = {row["nodeid"].split("::")[1]: row["reason"] for row in run.results()}
     assert "unknown SRV '4.1'; did you mean 4.1.1" in messages["test_unknown_srv[DMC-B]"]
     assert "DMC-B has no GSME" in messages["test_missing_gas_meter[DMC-B]"]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_smets1_example() -> str:
+    """The README's smets1 example: the python block after its fixture list."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    after = readme[readme.index("Fixtures: `dmc`"):]
+    return after.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_smets1_example_passes_on_every_sample_dmc(pytester: pytest.Pytester) -> None:
+    from pytest_svtad.smets1.profiles import load_profiles
+
+    pytester.makepyfile(test_readme_example="import pytest\n\n\n" + readme_smets1_example())
+    outcome = pytester.runpytest_inprocess(
+        "-p", "no:cacheprovider", "--svtad-profiles", str(ROOT / "device_profiles"), "--svtad-dmc", "all",
+        "--svtad-ttm", str(ROOT / "testpacks" / "ttm" / "smets1-sit-sample.csv"), "--svtad-report", "report",
+        "--svtad-store", "none")
+    assert outcome.ret == 0, outcome.stdout.str()
+    rows = [json.loads(line) for line in (pytester.path / "report" / "results.jsonl").read_text().splitlines()]
+    sample = sorted(load_profiles(ROOT / "device_profiles").dmcs)
+    assert "DMC-003" in sample  # the dormant one
+    assert sorted(row["nodeid"].rsplit("[", 1)[1].rstrip("]") for row in rows) == sample
+    assert {row["outcome"] for row in rows} == {"passed"}

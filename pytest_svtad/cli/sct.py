@@ -53,7 +53,8 @@ def check_targets(summary: dict, criteria_path: Path | None) -> list[str]:
 
 
 def sct(args: argparse.Namespace) -> int:
-    from simulators.fleet import Fleet, load_profile
+    from pytest_svtad.files.fleet_profile import load_profile
+    from simulators.fleet import Fleet
     from simulators.fleet.charts import write_charts
     from simulators.fleet.model import summarise
 

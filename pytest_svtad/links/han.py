@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_svtad.links.base import LinkError
+from pytest_svtad.links.errors import LinkError
 from pytest_svtad.smets1 import zcl
 
 DLT_IEEE802_15_4_WITHFCS = 195

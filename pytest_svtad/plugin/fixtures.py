@@ -1,15 +1,21 @@
-"""Fixtures of the public contract: ``dmc``, ``svtad_evidence`` (``smets1`` comes with the simulator)."""
+"""Fixtures of the public contract: ``dmc``, ``smets1`` and the installation states packs start from
+(``installation``, ``dormant``, ``migrated``), the link capabilities a test can ask for (``smets1_clock``,
+``smets1_faults``, ``smets1_migration``, ``smets1_consumer``, ``smets1_han``), ``svtad_profiles``,
+``svtad_criteria``, ``svtad_evidence``."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from pytest_svtad.links import LinkError, capabilities, open_link, supports
+from pytest_svtad.links.protocol import ConsumerAction, FaultInjection, HanAccess, Migration, SimulatedTime
+from pytest_svtad.links.registry import seed_for_test
 from pytest_svtad.plugin import allure
 from pytest_svtad.plugin.collector import PROP_EVIDENCE, PROP_EVIDENCE_ERROR
 from pytest_svtad.plugin.session import SESSION_KEY
@@ -43,10 +49,9 @@ def smets1(request: pytest.FixtureRequest, dmc: DmcProfile, svtad_evidence: Evid
     """The installation of the DMC under test behind the link its profile names (the simulator by default).
 
     ``request(srv, device=None, **params) -> ServiceResponse``, ``alerts()``, ``devices``; on a simulated link also
-    ``advance(minutes=...)`` and ``faults``. The transcript of every message is attached to the test's evidence.
+    ``advance(minutes=...)``, ``now``, ``faults``, ``migrate()``. The transcript of every message is attached to
+    the test's evidence, and the HAN frames as ``han.pcap`` when the test read the HAN.
     """
-    from pytest_svtad.links.base import LinkError, open_link, seed_for_test
-
     settings = request.config.stash[SESSION_KEY].settings
     assert settings.profiles is not None  # a DMC exists, so profiles were loaded
     try:
@@ -61,11 +66,116 @@ def smets1(request: pytest.FixtureRequest, dmc: DmcProfile, svtad_evidence: Evid
             transcript = link.transcript_text()
             svtad_evidence.text("transcript.txt", transcript)
             allure.attach_text(request.config, "transcript", transcript)
-            pcap = getattr(link, "han_pcap", lambda: None)()
+            pcap = cast(HanAccess, link).han_pcap() if supports(link, HanAccess) else None
             if pcap is not None:  # the HAN frames the test exchanged, for Wireshark
                 svtad_evidence.bytes("han.pcap", pcap)
         finally:
             link.close()
+
+
+# --- the states a pack starts from ----------------------------------------------------------------------------
+
+def _migrate(link: Any, cohort: str, before: str) -> None:
+    outcome = link.migrate(cohort=cohort)
+    if not outcome["migrated"]:
+        pytest.fail(f"{link.dmc.id}: migration failed{before}: {'; '.join(outcome['reasons'])}", pytrace=False)
+
+
+@pytest.fixture
+def installation(smets1: Any) -> Any:
+    """The DMC's installation, enrolled with the DCC. Service testing follows migration, so a dormant installation
+    is migrated first (on a real link the lab has done that)."""
+    if supports(smets1, Migration) and not smets1.enrolled:
+        _migrate(smets1, "DMCT", " before service testing")
+    return smets1
+
+
+@pytest.fixture
+def dormant(smets1: Any) -> Any:
+    """The DMC's installation as a dormant one. A DMC profiled as active is made dormant first (its supplier's
+    SMSO contract ends), which only the simulator can do; on a real link the lab provides a dormant installation."""
+    if supports(smets1, Migration) and smets1.enrolled:
+        smets1.make_dormant()
+    return smets1
+
+
+@pytest.fixture
+def migrated(dormant: Any) -> Any:
+    """A dormant installation after a successful migration (the simulator migrates it; a real link cannot)."""
+    if not supports(dormant, Migration):
+        pytest.fail(f"{dormant.dmc.id}: migrating an installation needs a simulated link (Migration); "
+                    f"{dormant.dmc.id} is on {dormant.dmc.link.kind}: give the migrated installation as 'installation'",
+                    pytrace=False)
+    _migrate(dormant, "DMCT", "")
+    return dormant
+
+
+# --- capabilities a test asks for: not applicable to a DMC whose link lacks them ----------------------------------
+
+CAPABILITY_FIXTURES: dict[str, type] = {
+    "smets1_clock": SimulatedTime,
+    "smets1_faults": FaultInjection,
+    "smets1_migration": Migration,
+    "smets1_consumer": ConsumerAction,
+    "smets1_han": HanAccess,
+}
+
+
+def with_capabilities(fixturenames: Sequence[str], params: list[Any], links: dict[str, str]) -> list[Any]:
+    """The DMC parameters whose link has every capability the test's fixtures ask for (the rest: not generated,
+    so not planned, as with ``requires``)."""
+    asked = {CAPABILITY_FIXTURES[name] for name in fixturenames if name in CAPABILITY_FIXTURES}
+    if not asked:
+        return params
+    return [param for param in params if asked <= _capabilities(param.values[0], links)]
+
+
+def _capabilities(dmc: DmcProfile, links: dict[str, str]) -> frozenset[type]:
+    try:
+        return capabilities(dmc, links.get(dmc.id))
+    except LinkError as exc:
+        raise pytest.UsageError(f"DMC '{dmc.id}': {exc}") from None
+
+
+def _capability(smets1: Any, capability: type) -> Any:
+    if not supports(smets1, capability):  # only when the fixture is used outside the plugin's parametrization
+        pytest.fail(f"{smets1.dmc.id}: this test needs {capability.__name__}, which its link lacks", pytrace=False)
+    return smets1
+
+
+@pytest.fixture
+def smets1_clock(smets1: Any) -> SimulatedTime:
+    """``smets1`` with simulated time (``advance``, ``now``); the test is not applicable on real links."""
+    result: SimulatedTime = _capability(smets1, SimulatedTime)
+    return result
+
+
+@pytest.fixture
+def smets1_faults(smets1: Any) -> FaultInjection:
+    """``smets1`` with fault injection (``faults``); the test is not applicable on real links."""
+    result: FaultInjection = _capability(smets1, FaultInjection)
+    return result
+
+
+@pytest.fixture
+def smets1_migration(smets1: Any) -> Migration:
+    """``smets1`` with ``migrate``, ``make_dormant``, ``migration_readiness``; not applicable on real links."""
+    result: Migration = _capability(smets1, Migration)
+    return result
+
+
+@pytest.fixture
+def smets1_consumer(smets1: Any) -> ConsumerAction:
+    """``smets1`` with the consumer's actions (``press_button``); the test is not applicable on real links."""
+    result: ConsumerAction = _capability(smets1, ConsumerAction)
+    return result
+
+
+@pytest.fixture
+def smets1_han(smets1: Any) -> HanAccess:
+    """``smets1`` with the HAN read as an IHD would (``han``); applicable on simulated and zigbee links."""
+    result: HanAccess = _capability(smets1, HanAccess)
+    return result
 
 
 @pytest.fixture(scope="session")

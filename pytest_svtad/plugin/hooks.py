@@ -11,7 +11,22 @@ import pytest
 
 from pytest_svtad.model import PlanEntry
 from pytest_svtad.plugin import options
-from pytest_svtad.plugin.fixtures import dmc, smets1, svtad_criteria, svtad_evidence, svtad_profiles  # noqa: F401  (fixtures)
+from pytest_svtad.plugin.fixtures import (  # noqa: F401  (fixtures)
+    dmc,
+    dormant,
+    installation,
+    migrated,
+    smets1,
+    smets1_clock,
+    smets1_consumer,
+    smets1_faults,
+    smets1_han,
+    smets1_migration,
+    svtad_criteria,
+    svtad_evidence,
+    svtad_profiles,
+    with_capabilities,
+)
 from pytest_svtad.plugin.markers import MARKERS
 from pytest_svtad.plugin.plan_folders import make_plan_folder, remove_plan_folder
 from pytest_svtad.plugin.report_folder import claim_report_folder
@@ -79,7 +94,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         raise pytest.Collector.CollectError(
             f"{metafunc.definition.nodeid}: asks for a DMC, but no device profiles were found "
             "(device_profiles/ under the rootdir, or --svtad-profiles DIR)")
-    metafunc.parametrize("dmc", session.dmc_params(tags), indirect=True)
+    params = with_capabilities(metafunc.fixturenames, session.dmc_params(tags), session.settings.links)
+    metafunc.parametrize("dmc", params, indirect=True)
 
 
 @pytest.hookimpl(trylast=True)

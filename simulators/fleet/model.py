@@ -19,10 +19,10 @@ from typing import Any
 import simpy
 
 from pytest_svtad.smets1.catalogue import default_catalogue, srv_order
+from pytest_svtad.smets1.retries import READ_RETRIES, attempts
 from simulators.fleet.profile import LoadProfile
 from simulators.rng import LatencySampler, stream
 
-READ_RETRIES = 2
 SAMPLE_S = 60.0  # queue depth sampling
 LAST_HOUR_SAMPLES = int(3600 / SAMPLE_S)
 
@@ -187,9 +187,8 @@ class Fleet:
         out_bytes, back_bytes = sizes.request, sizes.per_srv_response.get(srv, sizes.response)
         bandwidth = profile.wan.bandwidth_bps
         bug = self._bugs.get((self.dmc_of(installation), srv))
-        attempts = 1 + (READ_RETRIES if entry.access == "read" else 0)
         code = "E21"
-        for _ in range(attempts):
+        for _ in range(attempts(entry)):
             self._wan(installation, out_bytes)
             if self.rng.random() < self._wan_loss or (bug is not None and bug.effect == "timeout"):
                 yield env.timeout(profile.response_timeout_s)

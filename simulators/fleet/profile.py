@@ -1,16 +1,13 @@
-"""The load profile file: Service Requests per installation per day by SRV and user role, DCC-scheduled reads,
-alert rates, the diurnal shape, the shared capacity, the WAN, and fault scenarios (YAML, validated, errors naming
-the file and line)."""
+"""The load profile of a fleet: Service Requests per installation per day by SRV and user role, DCC-scheduled
+reads, alert rates, the diurnal shape, the shared capacity, the WAN, and fault scenarios. A pydantic model; the
+file is read by ``pytest_svtad.files.fleet_profile.load_profile`` (the simulators read no files)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pytest_svtad.errors import SvtadInputError
-from pytest_svtad.files.reader import load_yaml, validate
 from pytest_svtad.smets1.catalogue import default_catalogue
 from pytest_svtad.smets1.profiles import Latency
 
@@ -150,9 +147,3 @@ class LoadProfile(_Strict):
                 raise ValueError(f"firmware_bug names DMC '{fault.dmc}', which has no share in dmc_shares")
         return self
 
-
-def load_profile(path: Path) -> LoadProfile:
-    located = load_yaml(path, "load profile")
-    if not isinstance(located.data, dict):
-        raise SvtadInputError(path, "load profile: expected a mapping", 1)
-    return validate(located, LoadProfile, "load profile")

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
+from pytest_svtad.files.fleet_profile import load_profile
 from pytest_svtad.rules.criteria import Criteria
 from pytest_svtad.rules.sct import chart_targets
-from simulators.fleet import Fleet, load_profile
+from simulators.fleet import Fleet
 from simulators.fleet.charts import write_charts
 from simulators.fleet.model import summarise
 from simulators.fleet.profile import Fault

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from pytest_svtad.files.fleet_profile import load_profile
 from pytest_svtad.rules import sct
 from pytest_svtad.smets1.catalogue import srv_order
-from simulators.fleet.profile import load_profile
 
 PERFORMANCE = "performance"
 PROFILE_SRVS = sorted({item.srv for item in load_profile(Path(__file__).with_name("load-profile.yaml")).on_demand}
