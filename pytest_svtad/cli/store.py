@@ -285,14 +285,16 @@ def add_store_commands(sub: Any) -> None:
     p = sub.add_parser("issues", help="Testing Issues in the store: list, show, set-severity, set-cause, "
                        "set-provider, close, reopen, exclude, count-in, record")
     p.add_argument("action", choices=["list", "show", "set-severity", "set-cause", "set-provider", "close",
-                                      "reopen", "exclude", "count-in", "record"])
-    p.add_argument("issue_id", nargs="?")
+                                      "reopen", "exclude", "count-in", "record"],
+                   help="what to do (list needs no issue id)")
+    p.add_argument("issue_id", nargs="?", help="the Testing Issue id, TI-... (every action but list)")
     p.add_argument("value", nargs="?", help="set-severity: 1-5; set-cause: dcc, device or undetermined; "
                    "set-provider: the DCC Service Provider; count-in: the stage to count it in (e.g. SIT)")
     p.add_argument("--campaign", help="the issue's campaign (list: filter; others: choose among phases)")
     p.add_argument("--stage", help="the issue's stage (list: filter; others: choose among phases; record: its phase)")
     p.add_argument("--release", help="the issue's Capability Release (as --stage)")
-    p.add_argument("--status", choices=["open", "closed", "excluded"])
+    p.add_argument("--status", choices=["open", "closed", "excluded"],
+                   help="list: only issues in this status (default: every status)")
     p.add_argument("--reason", help="why: goes into the issue's history (required to close)")
     p.add_argument("--by", help="who makes the change (default: the user name)")
     p.add_argument("--rationale", help="for exclude: why the issue should not count (13.20)")
@@ -308,9 +310,9 @@ def add_store_commands(sub: Any) -> None:
     p.set_defaults(func=issues_command)
 
     p = sub.add_parser("workoff", help="Work Off Plan (15.1) of a campaign's open issues")
-    p.add_argument("--campaign", required=True)
+    p.add_argument("--campaign", required=True, help="the campaign whose open issues to plan")
     p.add_argument("--tcc-date", required=True, help="date of the Test Completion Certificate, YYYY-MM-DD")
-    p.add_argument("--format", choices=["csv", "html"], default="csv")
+    p.add_argument("--format", choices=["csv", "html"], default="csv", help="output format (default: csv)")
     p.add_argument("--region", default="ENG", help="bank holidays: ENG (England and Wales, default), WLS, SCT, NIR")
     p.add_argument("--today", help="date to judge lateness on (default today)")
     p.add_argument("--output", help="file to write (default standard output)")
@@ -321,8 +323,8 @@ def add_store_commands(sub: Any) -> None:
     p.set_defaults(func=workoff_command)
 
     p = sub.add_parser("weekly", help="weekly execution report (16.1-16.4) of a campaign, HTML with a trend chart")
-    p.add_argument("--campaign", required=True)
+    p.add_argument("--campaign", required=True, help="the campaign to report on")
     p.add_argument("--week", required=True, help="ISO week, e.g. 2026-W48")
-    p.add_argument("--output", default="report", help="directory for weekly-<week>.html and .png")
+    p.add_argument("--output", default="report", help="directory for weekly-<week>.html and .png (default: report)")
     store_arg(p)
     p.set_defaults(func=weekly_command)

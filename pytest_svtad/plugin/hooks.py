@@ -26,6 +26,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     options.add_options(parser)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    # node ids and the default store must not depend on whether a path option was given with '=' or a space
+    options.pin_rootdir(early_config)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{text}" if text.startswith(name) else f"{name}: {text}")
