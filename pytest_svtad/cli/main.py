@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pytest_svtad import __version__
 from pytest_svtad.cli.store import add_store_commands
 from pytest_svtad.cli.store_import import add_store_import_command
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.files.datafiles import load_criteria, load_ttm
+from pytest_svtad.reports.terminal import STATUS_LABEL
 from pytest_svtad.smets1.profiles import load_profiles
 from pytest_svtad.store import StoreError
+from pytest_svtad.wording import counted
 
 
 def _profiles(args: argparse.Namespace) -> int:
@@ -28,7 +33,8 @@ def _profiles(args: argparse.Namespace) -> int:
                             for name, value in held if value is not None)  # SecretStr prints masked
         print(f"{dmc.id:<10} {dmc.installation:<8} {dmc.name}  [{devices}]  link={dmc.link.kind}"
               + (f"  secrets: {secrets}" if secrets else ""))
-    print(f"{len(profiles.dmcs)} DMCs, {len(profiles.models)} device models in {profiles.root}")
+    print(f"{counted(len(profiles.dmcs), 'DMC')}, {counted(len(profiles.models), 'device model')} in "
+          f"{profiles.root}")
     return 0
 
 
@@ -36,14 +42,35 @@ def _check(args: argparse.Namespace) -> int:
     if args.ttm:
         ttm = load_ttm(Path(args.ttm))
         groups = sorted({r.functional_group for r in ttm.requirements.values()})
-        print(f"{args.ttm}: {len(ttm.requirements)} requirements in {len(groups)} functional groups")
+        print(f"{args.ttm}: {counted(len(ttm.requirements), 'requirement')} in "
+              f"{counted(len(groups), 'functional group')}")
     if args.criteria:
         criteria = load_criteria(Path(args.criteria))
-        print(f"{args.criteria}: {criteria.model_dump(exclude={'source'})}")
+        print(f"{args.criteria}: valid criteria file; it sets (everything else is pytest-svtad's default):")
+        for key, value in _flatten(criteria.model_dump(exclude={"source"}, exclude_unset=True)):
+            print(f"  {key}: {value}")
     if not (args.ttm or args.criteria):
         print("nothing to check: give --ttm and/or --criteria", file=sys.stderr)
         return 2
     return 0
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """``stages.DMCT-SRVT.functional_pass_rate``-style keys with their values as a criteria file writes them."""
+    for key, value in data.items():
+        name = prefix + (f'"{key}"' if "." in str(key) else str(key))
+        if isinstance(value, dict) and value and all(isinstance(severity, int) for severity in value):
+            yield name, ", ".join(f"severity {severity}: {limit}" for severity, limit in value.items())
+        elif isinstance(value, dict) and value:
+            yield from _flatten(value, f"{name}.")
+        elif isinstance(value, bool):
+            yield name, str(value).lower()
+        elif isinstance(value, list):
+            yield name, ", ".join(str(item) for item in value) or "(none)"
+        elif value is None or value == {}:
+            yield name, "(none)"
+        else:
+            yield name, str(value)
 
 
 def _verdict(args: argparse.Namespace) -> int:
@@ -55,9 +82,10 @@ def _verdict(args: argparse.Namespace) -> int:
 
     path = Path(args.report or "report") / "verdict.json"
     verdict = read_verdict_file(path)
-    print(f"{verdict.stage} {verdict.release or ''}: {verdict.verdict.upper()}")
+    phase = " ".join(part for part in (verdict.stage, verdict.release) if part)
+    print(f"{phase}: {STATUS_LABEL.get(verdict.verdict, verdict.verdict).upper()}")  # as the terminal says it
     for criterion in verdict.criteria:
-        print(f"  [{criterion.status:^7}] {criterion.id:<21} {criterion.detail}")
+        print(f"  [{STATUS_LABEL.get(criterion.status, criterion.status):^7}] {criterion.id:<21} {criterion.detail}")
     return 0 if verdict.verdict == "met" else 1
 
 
@@ -159,10 +187,23 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # here, where a closed pipe can be told apart from our own errors
+        return code
+    except BrokenPipeError:
+        return _reader_went_away()
     except (SvtadInputError, StoreError) as exc:
         print(f"svtad: error: {exc}", file=sys.stderr)
         return 2
+
+
+def _reader_went_away() -> int:
+    """The output's reader stopped reading (``svtad packs --json | head``): stop quietly, as a command ended by
+    SIGPIPE does (status 128 + 13), with the rest of the output sent nowhere so that exit does not fail on it."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from pytest_svtad.store import Store, default_url, store_url
 from pytest_svtad.store.campaign import phase_issues, read_phase, work_off_check
 from pytest_svtad.store.existing import open_existing
 from pytest_svtad.store.issues import whoami
+from pytest_svtad.wording import shortened
 
 ISSUE_FIELDS = ("id", "severity", "status", "cause", "provider", "stage", "release", "campaign", "origin",
                 "known_defect", "tag_agreed", "first_seen", "last_seen", "dmcs", "title")
@@ -118,7 +119,7 @@ def issues_command(args: argparse.Namespace) -> int:
         for row in rows:
             print(f"{row['id']:<14} S{row['severity']} {row['status']:<9} {row['cause']:<12} {row['stage']:<10} "
                   f"{row['release'] or '-':<4} {row['campaign'] or '-':<12} {','.join(row['dmcs']) or '-':<20} "
-                  f"{row['title'][:80]}")
+                  f"{shortened(row['title'], 80)}")
         print(f"{len(rows)} Testing Issue{'s' if len(rows) != 1 else ''} in {store.name}")
         return 0
     who = args.by or whoami()

@@ -25,6 +25,7 @@ def dmc(request: pytest.FixtureRequest) -> DmcProfile:
     if not isinstance(param, DmcProfile):
         raise pytest.UsageError(f"{request.node.nodeid}: the 'dmc' fixture has no DMC: select DMCs with "
                                 "--svtad-dmc and give profiles under device_profiles/ (or --svtad-profiles)")
+    allure.show_dmc_parameter(request.config, param.id)
     return param
 
 
@@ -76,9 +77,15 @@ def svtad_criteria(request: pytest.FixtureRequest) -> Criteria:
     return request.config.stash[SESSION_KEY].settings.criteria
 
 
+EVIDENCE_SLUG_MAX, EVIDENCE_SLUG_HEAD = 100, 60  # a folder name under 120 characters with its digest
+
+
 def evidence_folder(report_dir: Path, nodeid: str) -> Path:
-    """One folder per test under ``<report>/evidence/``, named readably and uniquely."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", nodeid).strip("_")[-100:]
+    """One folder per test under ``<report>/evidence/``, named readably and uniquely: the node id's start (the
+    module) and its end (test name and DMC) when it is long, the digest of the whole node id to tell them apart."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", nodeid).strip("_")
+    if len(slug) > EVIDENCE_SLUG_MAX:
+        slug = slug[:EVIDENCE_SLUG_HEAD] + "~" + slug[-(EVIDENCE_SLUG_MAX - EVIDENCE_SLUG_HEAD - 1):]
     digest = hashlib.sha1(nodeid.encode("utf-8")).hexdigest()[:8]
     return report_dir / "evidence" / f"{slug}-{digest}"
 
