@@ -98,3 +98,18 @@ def test_evidence_folder_names_keep_the_start_of_a_long_node_id_and_stay_unique(
     assert "DMC-001" in first and len(first) <= 120, first
     short = evidence_folder(tmp_path, "test_a.py::test_one[DMC-001]").name
     assert short.startswith("test_a.py_test_one_DMC-001-"), short
+
+
+def test_allure_shows_the_dmc_parameter_as_its_dmc_id(project_single):
+    import json
+
+    project_single.tests("""
+        def test_read(dmc):
+            assert dmc.id
+    """)
+    run = project_single.run("--svtad-dmc", "DMC-A,DMC-B", "--svtad-store", "none", "--alluredir", "allure",
+                             ttm=False)
+    assert run.ret == 0, run.text
+    results = [json.loads(path.read_text()) for path in (run.path / "allure").glob("*-result.json")]
+    shown = sorted(p["value"] for r in results for p in r.get("parameters", []) if p["name"] == "dmc")
+    assert shown == ["DMC-A", "DMC-B"], shown

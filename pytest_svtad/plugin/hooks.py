@@ -124,7 +124,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
         svtad.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
     result = yield
     if not svtad.is_worker and svtad.settings.gate and svtad.verdict is not None:
-        # --svtad-gate: the exit status is the verdict (DESIGN.md), set last so nothing overrides it
+        # --svtad-gate: the exit status is the verdict (README, Options), set last so nothing overrides it
         session.exitstatus = 0 if svtad.verdict.met else 1
     return result
 

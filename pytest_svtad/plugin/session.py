@@ -250,7 +250,7 @@ class SvtadSession:
 
 
 def write_plan_file(directory: Path, worker_id: str, plan: dict[str, PlanEntry], meta: dict[str, Any]) -> None:
-    """A worker's plan for the controller (xdist sends nothing else early enough: see LIBRARY-NOTES)."""
+    """A worker's plan for the controller (xdist sends nothing else early enough: see docs/architecture.md)."""
     data = {"meta": meta, "plan": [entry.to_dict() for entry in plan.values()]}
     tmp = directory / f".{worker_id}.json.tmp"
     tmp.write_text(json.dumps(data), encoding="utf-8")
