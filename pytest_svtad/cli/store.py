@@ -25,7 +25,7 @@ from pytest_svtad.store import Store, default_url, store_url
 from pytest_svtad.store.campaign import phase_issues, read_phase, work_off_check
 from pytest_svtad.store.existing import open_existing
 from pytest_svtad.store.issues import whoami
-from pytest_svtad.wording import shortened
+from pytest_svtad.wording import counted, shortened
 
 ISSUE_FIELDS = ("id", "severity", "status", "cause", "provider", "stage", "release", "campaign", "origin",
                 "known_defect", "tag_agreed", "first_seen", "last_seen", "dmcs", "title")
@@ -221,7 +221,8 @@ def workoff_command(args: argparse.Namespace) -> int:
         plan_id = store.record_work_off_plan(stage=stage, release=release, campaign=args.campaign, tcc_date=tcc,
                                              items=items)
         print(f"Work Off Plan #{plan_id} of {stage} {release or ''} campaign '{args.campaign}' recorded in "
-              f"{store.name}: {len(items)} items (12.6(h) checks them in the phases after it)", file=sys.stderr)
+              f"{store.name}: {counted(len(items), 'item')} (12.6(h) checks them in the phases after it)",
+              file=sys.stderr)
     text = _workoff_csv(items, tcc) if args.format == "csv" else _workoff_html(items, tcc, args.campaign,
                                                                                args.region.upper(), today)
     if args.output:
@@ -253,7 +254,8 @@ def campaign_verdict_command(args: argparse.Namespace) -> int:
                         work_off=work_off_check(store, stage, release), other_dmct_stage=reading.other_dmct_stage,
                         dmct_issues=reading.dmct_issues, dmct_where=f"campaign '{args.campaign}'",
                         write_verdict_file=False)
-    verdict.notes.append(f"campaign '{args.campaign}': {view.runs} runs of {stage} in {store.name}, read without "
+    verdict.notes.append(f"campaign '{args.campaign}': {counted(view.runs, 'run')} of {stage} in {store.name}, read "
+                         "without "
                          "running tests")
     verdict.notes.extend(reading.notes)
     if report is not None:  # written after the notes, so the file says what the terminal says

@@ -18,6 +18,7 @@ from pytest_svtad.plugin.report_folder import claim_report_folder
 from pytest_svtad.plugin.session import SESSION_KEY, SvtadSession, read_plan_files, write_plan_file
 from pytest_svtad.plugin.signals import SigtermAsInterrupt
 from pytest_svtad.reports import terminal
+from pytest_svtad.wording import counted
 
 PLAN_DIR_KEY = "svtad_plan_dir"
 
@@ -137,8 +138,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     title = f"SVTAD exit criteria: {verdict.stage}" + (f" {verdict.release}" if verdict.release else "")
     terminalreporter.write_sep("=", title, bold=True)
     if svtad.not_applicable:
-        terminalreporter.write_line(f"{svtad.not_applicable} collected tests not planned here (not applicable to "
-                                    f"the selected DMCs, or not in stage {verdict.stage})")
+        terminalreporter.write_line(f"{counted(svtad.not_applicable, 'collected test')} not planned here (not "
+                                    f"applicable to the selected DMCs, or not in stage {verdict.stage})")
     report_dir = str(svtad.settings.report_dir) if svtad.settings.report_dir else None
     terminal.render(verdict, terminalreporter.write_line, report_dir)
 

@@ -28,6 +28,7 @@ from pytest_svtad.smets1.profiles import DeviceKind, DmcProfile
 from pytest_svtad.store import StoreError
 from pytest_svtad.store.campaign import read_phase, work_off_check
 from pytest_svtad.store.sink import StoreSink, host_name
+from pytest_svtad.wording import counted
 
 TAGS_KEY = pytest.StashKey[Tags]()
 
@@ -206,7 +207,8 @@ class SvtadSession:
                 view = reading.view
                 plan, results, issues = view.plan, view.results, reading.issues
                 outputs.all_stored = True  # every result of the view came from the store
-                notes.append(f"campaign '{s.campaign}': {view.runs} runs of {s.stage} in {store.name}; each planned "
+                notes.append(f"campaign '{s.campaign}': {counted(view.runs, 'run')} of {s.stage} in {store.name}; "
+                             "each planned "
                              f"test's latest executed result; regression counted on SUT version "
                              f"{view.exit_version or '(unstated)'} only")
                 notes.extend(reading.notes)
