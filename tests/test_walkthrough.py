@@ -253,7 +253,7 @@ def test_svtad_verdict_campaign_writes_the_full_report_set(clone, campaign):
     ran = run(line, clone)
     claims = section("A campaign over several runs")
     assert ran.returncode in (0, 1), ran.out
-    report = clone / shlex.split(line)[3]
+    report = clone / shlex.split(line)[4]
     assert _dmct_lines(ran.out).keys() == set(SAMPLE_DMCS), ran.out
     named = re.findall(r"`([^`]+)`", claims.split("writes the full report set into the folder given:")[1])
     assert "completion-report.html" in named and "dmct-<DMC>.html" in named, named

@@ -122,12 +122,16 @@ class Evidence:
         return written.reference
 
     def text(self, name: str, content: str) -> str:
+        """Store ``content`` as UTF-8 in the file ``name``; returns its path under the report folder."""
         return self._store(name, content.encode("utf-8"))
 
     def bytes(self, name: str, content: bytes) -> str:
+        """Store ``content`` in the file ``name``; returns its path under the report folder."""
         return self._store(name, content)
 
     def file(self, path: str | Path, name: str | None = None) -> str:
+        """Store a copy of the file at ``path``, as ``name`` or its own name; returns its path under the report
+        folder."""
         source = Path(path)
         size = source.stat().st_size
         data, left_out = evidence_files.read_capped(source, self._max_bytes)  # a huge file is never read whole
@@ -136,7 +140,8 @@ class Evidence:
 
 @pytest.fixture
 def svtad_evidence(request: pytest.FixtureRequest) -> Evidence:
-
+    """Attach evidence to the test: ``text(name, content)``, ``bytes(name, content)``, ``file(path, name=None)``,
+    stored under ``<report>/evidence/`` and listed with the test's result."""
     session = request.config.stash.get(SESSION_KEY, None)
     report_dir = session.settings.report_dir if session is not None else None
     if session is None:
