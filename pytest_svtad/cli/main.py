@@ -46,7 +46,7 @@ def _check(args: argparse.Namespace) -> int:
               f"{counted(len(groups), 'functional group')}")
     if args.criteria:
         criteria = load_criteria(Path(args.criteria))
-        print(f"{args.criteria}: valid criteria file; it sets (everything else is pytest-svtad's default):")
+        print(f"{args.criteria}: valid criteria file; it sets (everything else keeps its default):")
         for key, value in _flatten(criteria.model_dump(exclude={"source"}, exclude_unset=True)):
             print(f"  {key}: {value}")
     if not (args.ttm or args.criteria):
