@@ -94,10 +94,16 @@ def test_evidence_folder_names_keep_the_start_of_a_long_node_id_and_stay_unique(
     base = "testpacks/dmct_srvt/test_srvs.py::test_" + "very_long_name_" * 10
     first, second = (evidence_folder(tmp_path, f"{base}[{dmc}]").name for dmc in ("DMC-001", "DMC-002"))
     assert first != second
-    assert first.startswith("testpacks_dmct_srvt_test_srvs.py_test_very_long_name"), first
+    assert first.startswith("test_srvs.py_test_very_long_name"), first  # the module's name, not a word's end
     assert "DMC-001" in first and len(first) <= 120, first
     short = evidence_folder(tmp_path, "test_a.py::test_one[DMC-001]").name
     assert short.startswith("test_a.py_test_one_DMC-001-"), short
+    han = "testpacks/sit_functional/test_sit_firmware_inventory_alerts.py::test_the_han_shows_what_the_duis_reads_" \
+          "return[DMC-001]"
+    assert evidence_folder(tmp_path, han).name.startswith("test_sit_firmware_inventory_alerts.py_test_the_han_shows_"
+                                                          "what_the_duis_reads_return_DMC-001-")
+    whole = evidence_folder(tmp_path, "pack/test_b.py::test_two[DMC-001]").name
+    assert whole.startswith("pack_test_b.py_test_two_DMC-001-"), whole  # short enough: every folder kept
 
 
 def test_allure_shows_the_dmc_parameter_as_its_dmc_id(project_single):

@@ -80,10 +80,19 @@ def svtad_criteria(request: pytest.FixtureRequest) -> Criteria:
 EVIDENCE_SLUG_MAX, EVIDENCE_SLUG_HEAD = 100, 60  # a folder name under 120 characters with its digest
 
 
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")
+
+
 def evidence_folder(report_dir: Path, nodeid: str) -> Path:
-    """One folder per test under ``<report>/evidence/``, named readably and uniquely: the node id's start (the
-    module) and its end (test name and DMC) when it is long, the digest of the whole node id to tell them apart."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", nodeid).strip("_")
+    """One folder per test under ``<report>/evidence/``, named readably and uniquely: the node id, starting at a
+    folder or file name (leading folders are left out while it is too long), cut in the middle if the module and
+    test names alone are too long; the digest of the whole node id tells any two apart."""
+    path, sep, rest = nodeid.partition("::")
+    parts = path.split("/")
+    while len(parts) > 1 and len(_slug("/".join(parts) + sep + rest)) > EVIDENCE_SLUG_MAX:
+        parts = parts[1:]
+    slug = _slug("/".join(parts) + sep + rest)
     if len(slug) > EVIDENCE_SLUG_MAX:
         slug = slug[:EVIDENCE_SLUG_HEAD] + "~" + slug[-(EVIDENCE_SLUG_MAX - EVIDENCE_SLUG_HEAD - 1):]
     digest = hashlib.sha1(nodeid.encode("utf-8")).hexdigest()[:8]
