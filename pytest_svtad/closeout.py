@@ -17,6 +17,7 @@ killed before its close-out keeps them; close-out only ends the run.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 from pytest_svtad.model import NO_DMC
 from pytest_svtad.record import RunRecord
 from pytest_svtad.reports import heatmap
-from pytest_svtad.reports.files import write_issue_log, write_verdict
+from pytest_svtad.reports.files import write_atomic, write_issue_log, write_verdict
 from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.counts import Counts, PlanCounts, count
 from pytest_svtad.rules.criteria import Criteria
@@ -61,6 +62,26 @@ def issue_log(record: RunRecord) -> list[str]:
         record.outputs.issue_log_written = True
     except OSError as exc:
         record.outputs.issue_log_error = f"{exc.strerror or exc} ({path})"
+    return []
+
+
+def campaign_results(record: RunRecord) -> list[str]:
+    """results.jsonl of a record read from the store (a live session streams its own as each test finishes): one
+    line per planned test, its result the campaign's latest executed one, in the session's line format."""
+    report_dir, s = record.report_dir, record.settings
+    if report_dir is None or not record.outputs.all_stored:
+        return []
+    common = {"stage": s.stage, "release": s.release, "sut_version": record.sut_version, "seed": s.seed}
+    lines = []
+    for entry in sorted(record.plan, key=lambda e: e.nodeid):
+        result = record.results.get(entry.nodeid)
+        if result is not None:
+            lines.append(json.dumps({**entry.to_dict(), **result.to_dict(), **common}, sort_keys=True, default=str))
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(report_dir / "results.jsonl", "".join(line + "\n" for line in lines))
+    except OSError as exc:
+        return [f"results.jsonl not written: {exc.strerror or exc}"]
     return []
 
 
@@ -155,6 +176,7 @@ def close_out(record: RunRecord, reports: Sequence[Sink] = (html_reports,)) -> V
         record.outputs.report_dir = str(record.report_dir)
         issue_log(record)
         heatmap_files(record, counts)
+        record.notes.extend(campaign_results(record))
     dmct = None
     if s.stage in ak.DMCT_STAGES:
         dmct = dmct_assessments(s.stage, counts.functional_by_dmc, record.other_dmct_stage,

@@ -1,4 +1,4 @@
-"""Alert codes the simulator raises, with their names (DOMAIN.md; how SMETS1 alerts map to GBCS codes is in
+"""Alert codes the simulator raises, with their names (how SMETS1 alerts map to GBCS codes is in
 SEC Appendix AM, which was not available: these are the GBCS codes of the equivalent SMETS2 events)."""
 
 ALERT_NAMES = {

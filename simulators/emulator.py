@@ -39,7 +39,7 @@ class PtyPort:
 
     def __init__(self) -> None:
         self.master, self._slave = os.openpty()
-        tty.setraw(self._slave)  # no echo, no \r rewriting (DOMAIN.md)
+        tty.setraw(self._slave)  # no echo, no \r rewriting (a pty's default line discipline)
         tty.setraw(self.master)
         self.path = os.ttyname(self._slave)
 

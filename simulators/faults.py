@@ -70,7 +70,7 @@ class Faults:
         self._inst.note(f"fault: {device} firmware quirk {effect} on {srv}")
 
     def lose_master_keys(self) -> None:
-        """The SMSO no longer holds the devices' master keys: migration readiness fails (DOMAIN.md exclusion)."""
+        """The SMSO no longer holds the devices' master keys: migration readiness fails (a DCC exclusion)."""
         self._inst.master_keys = False
         self._inst.note("fault: SMSO master keys not held")
 

@@ -1,6 +1,6 @@
 """One simulated SMETS1 installation in virtual time: devices, HAN, WAN, the SMSO head-end and the DCC adapter.
 
-A Service Request travels as it does in the field (DOMAIN.md): the DCC adapter checks it and acknowledges (I99),
+A Service Request travels as it does in the field: the DCC adapter checks it and acknowledges (I99),
 the SMSO head-end sends the device command over the WAN to the comms hub, the hub passes it over the HAN to the
 device, the device acts on it after its own response time, and the answer returns the same way. The head-end
 waits ``response_timeout_s`` per attempt; reads are retried, updates never (a lost answer to a top-up must not
@@ -41,7 +41,7 @@ DEFAULT_START = datetime(2026, 1, 12, tzinfo=UTC)  # a Monday, midnight
 USER_ID = "90-B3-D5-1F-30-01-00-00"  # the DCC User the harness acts as (an EUI-64, as in DUIS RequestIDs)
 HALF_HOUR_S = 1800.0
 DCC_PROCESSING_S = 0.8  # DSP + S1SP validation and translation, before the head-end sends anything
-ALERT_RETRY_S = 300.0  # DOMAIN.md: the DCC retries a device alert at least once within 300 s ...
+ALERT_RETRY_S = 300.0  # the DCC retries a device alert at least once within 300 s ...
 ALERT_QUEUE_S = 2 * 86400.0  # ... then queues it for up to 2 days
 MAINS_POWERED = (DeviceKind.ESME, DeviceKind.CH, DeviceKind.PPMID, DeviceKind.IHD)
 _MANUFACTURER_PREFIX = "00-DB-12"

@@ -1,7 +1,7 @@
 """Migrating an installation into the DCC (DMCT): readiness checks, then firmware, credentials, commissioning
 and enrolment, each taking simulated time and leaving its trace in the devices' logs.
 
-The exclusions come from DCC documents (DOMAIN.md): no master keys; no WAN; five or more failed attempts.
+The exclusions come from DCC documents: no master keys; no WAN; five or more failed attempts.
 """
 
 from __future__ import annotations

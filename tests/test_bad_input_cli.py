@@ -148,7 +148,7 @@ def test_a_well_formed_verdict_json_still_prints(tmp_path, capsys):
                       "detail": "DMC-A 80%"}]}))
     assert main(["verdict", str(tmp_path)]) == 1
     out = capsys.readouterr().out
-    assert "SIT : NOT_MET" in out and "functional-pass-rate" in out and "DMC-A 80%" in out
+    assert "SIT: NOT MET" in out and "functional-pass-rate" in out and "DMC-A 80%" in out
 
 
 @pytest.mark.parametrize("argv", [

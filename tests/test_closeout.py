@@ -69,8 +69,8 @@ def test_a_campaign_verdict_from_the_store_judges_by_the_ttm_and_criteria_its_ru
     assert code == (0 if stored["verdict"] == "met" else 1) and stored["verdict"] == live["verdict"]
     assert stored["dmcs"] == live["dmcs"] and stored["dmct"] == live["dmct"]
     assert any("criteria overridden by" in note and "criteria.yaml" in note for note in stored["notes"])
-    # the session's report set, results.jsonl aside (a campaign's results are in the store)
-    assert sorted(p.name for p in out.iterdir()) == sorted(name for name in REPORT_SET if name != "results.jsonl")
+    # the session's report set, results.jsonl included (the campaign's latest executed result per planned test)
+    assert sorted(p.name for p in out.iterdir()) == sorted(REPORT_SET)
     assert all((project_single.pytester.path / "report" / name).is_file() for name in REPORT_SET)
     assert json.loads((out / "verdict.json").read_text()) == stored  # one writer: the file is what was printed
     # an option still wins over what the runs used: without a DMCT-SRVT pass rate, that criterion is not configured

@@ -1,4 +1,4 @@
-"""The code stays ruff- and mypy-clean (STYLE.md): checked with the tools the test extra installs."""
+"""The code stays ruff- and mypy-clean: checked with the tools the test extra installs."""
 
 from __future__ import annotations
 

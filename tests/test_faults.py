@@ -405,7 +405,7 @@ def test_fallback_of_a_session_that_never_reached_its_store_creates_the_run_once
     capsys.readouterr()
     assert main(["store", "import", str(fallback), "--store", url]) == 0
     # test_x[2] failed on both DMCs: one Testing Issue listing both (13.19)
-    assert "created: 6 plan entries, 6 results, 1 Testing Issues added; status finished" in capsys.readouterr().out
+    assert "created: 6 plan entries, 6 results, 1 Testing Issue added; status finished" in capsys.readouterr().out
     before = _tables(url)
     assert main(["store", "import", str(fallback), "--store", url]) == 0
     assert "already complete" in capsys.readouterr().out

@@ -500,7 +500,7 @@ def test_a_sit_de_scoping_needs_the_secretary_of_state(project):
     run = project.run("--svtad-dmc", "DMC-A", "--svtad-store", "none")
     execution = run.criterion("functional-execution")
     assert execution["status"] == "not_met"
-    assert "1 de-scoped tests without the Secretary of State's approval" in execution["detail"]
+    assert "1 de-scoped test without the Secretary of State's approval" in execution["detail"]
     assert "test_pack.py::test_ppmid" in execution["detail"]
     regression = run.criterion("regression")  # shown, with the table's silence said
     assert regression["status"] == "met" and "1 de-scoped (Table 13.1 row 2 makes no provision" in regression["detail"]

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pytest_svtad import __version__
 from pytest_svtad.cli.store import add_store_commands
@@ -18,6 +21,7 @@ from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.files.datafiles import load_criteria, load_ttm
 from pytest_svtad.smets1.profiles import load_profiles
 from pytest_svtad.store import StoreError
+from pytest_svtad.wording import counted
 
 
 def _profiles(args: argparse.Namespace) -> int:
@@ -29,7 +33,8 @@ def _profiles(args: argparse.Namespace) -> int:
                             for name, value in held if value is not None)  # SecretStr prints masked
         print(f"{dmc.id:<10} {dmc.installation:<8} {dmc.name}  [{devices}]  link={dmc.link.kind}"
               + (f"  secrets: {secrets}" if secrets else ""))
-    print(f"{len(profiles.dmcs)} DMCs, {len(profiles.models)} device models in {profiles.root}")
+    print(f"{counted(len(profiles.dmcs), 'DMC')}, {counted(len(profiles.models), 'device model')} in "
+          f"{profiles.root}")
     return 0
 
 
@@ -37,14 +42,35 @@ def _check(args: argparse.Namespace) -> int:
     if args.ttm:
         ttm = load_ttm(Path(args.ttm))
         groups = sorted({r.functional_group for r in ttm.requirements.values()})
-        print(f"{args.ttm}: {len(ttm.requirements)} requirements in {len(groups)} functional groups")
+        print(f"{args.ttm}: {counted(len(ttm.requirements), 'requirement')} in "
+              f"{counted(len(groups), 'functional group')}")
     if args.criteria:
         criteria = load_criteria(Path(args.criteria))
-        print(f"{args.criteria}: {criteria.model_dump(exclude={'source'})}")
+        print(f"{args.criteria}: valid criteria file; it sets (everything else keeps its default):")
+        for key, value in _flatten(criteria.model_dump(exclude={"source"}, exclude_unset=True)):
+            print(f"  {key}: {value}")
     if not (args.ttm or args.criteria):
         print("nothing to check: give --ttm and/or --criteria", file=sys.stderr)
         return 2
     return 0
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """``stages.DMCT-SRVT.functional_pass_rate``-style keys with their values as a criteria file writes them."""
+    for key, value in data.items():
+        name = prefix + (f'"{key}"' if "." in str(key) else str(key))
+        if isinstance(value, dict) and value and all(isinstance(severity, int) for severity in value):
+            yield name, ", ".join(f"severity {severity}: {limit}" for severity, limit in value.items())
+        elif isinstance(value, dict) and value:
+            yield from _flatten(value, f"{name}.")
+        elif isinstance(value, bool):
+            yield name, str(value).lower()
+        elif isinstance(value, list):
+            yield name, ", ".join(str(item) for item in value) or "(none)"
+        elif value is None or value == {}:
+            yield name, "(none)"
+        else:
+            yield name, str(value)
 
 
 def _packs(args: argparse.Namespace) -> int:
@@ -83,26 +109,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pytest-svtad {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("profiles", help="list DMCs and their device models with firmware versions")
-    p.add_argument("dir", nargs="?", default="device_profiles")
+    p.add_argument("dir", nargs="?", default="device_profiles",
+                   help="device profiles directory with models/ and dmcs/ (default: device_profiles)")
     p.set_defaults(func=_profiles)
     p = sub.add_parser("check", help="validate a TTM and/or a criteria file")
-    p.add_argument("--ttm")
-    p.add_argument("--criteria")
+    p.add_argument("--ttm", help="a TTM, CSV or YAML, as --svtad-ttm takes it")
+    p.add_argument("--criteria", help="a criteria YAML, as --svtad-criteria takes it")
     p.set_defaults(func=_check)
     p = sub.add_parser("packs", help="list the test packs with their stage, tests, SRVs and TTM requirements covered")
-    p.add_argument("dir", nargs="?", default="testpacks")
+    p.add_argument("dir", nargs="?", default="testpacks",
+                   help="a folder of packs (folders with a pack.yaml), or one pack's folder (default: testpacks)")
     p.add_argument("--dmc", default="all", help="DMCs to plan over (default all)")
     p.add_argument("--profiles", help="device profiles directory (default device_profiles/ under the rootdir)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     p.set_defaults(func=_packs)
     p = sub.add_parser("emulate", help="run a simulated installation in real time behind the serial and ZigBee "
                        "protocols, on a pseudo-terminal or a TCP socket")
-    p.add_argument("--dmc", required=True)
+    p.add_argument("--dmc", required=True, help="the DMC whose installation to run")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--pty", action="store_true", help="a pseudo-terminal (default): prints its device path")
     where.add_argument("--url", help="socket://HOST:PORT to listen on (loopback unless you say otherwise)")
-    p.add_argument("--profiles", default="device_profiles")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--profiles", default="device_profiles", help="device profiles directory (default: device_profiles)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the simulated installation (default: 0)")
     p.add_argument("--speed", type=float, default=1.0,
                    help="simulated seconds per wall second between requests (default 1: real time; 0: frozen)")
     p.add_argument("--pace", action="store_true", help="wait out each request's simulated response time")
@@ -112,12 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_emulate)
     p = sub.add_parser("sct", help="System Capacity Testing: a simulated fleet under a load profile; response times, "
                        "throughput, queues and WAN bandwidth (JSON summary and PNG charts)")
-    p.add_argument("--installations", type=int, default=10_000)
-    p.add_argument("--hours", type=float, default=24)
+    p.add_argument("--installations", type=int, default=10_000, help="installations in the fleet (default: 10000)")
+    p.add_argument("--hours", type=float, default=24, help="simulated hours (default: 24)")
     p.add_argument("--profile", required=True, help="load profile YAML (see testpacks/sct/load-profile.yaml)")
     p.add_argument("--criteria", help="criteria YAML with sct_targets (response-time targets per SRV)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="report/sct")
+    p.add_argument("--seed", type=int, default=0, help="seed of the fleet (default: 0)")
+    p.add_argument("--out", default="report/sct", help="folder for the JSON summary and charts (default: report/sct)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_sct)
     add_verdict_command(sub)
@@ -133,10 +161,23 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # here, where a closed pipe can be told apart from our own errors
+        return code
+    except BrokenPipeError:
+        return _reader_went_away()
     except (SvtadInputError, StoreError) as exc:
         print(f"svtad: error: {exc}", file=sys.stderr)
         return 2
+
+
+def _reader_went_away() -> int:
+    """The output's reader stopped reading (``svtad packs --json | head``): stop quietly, as a command ended by
+    SIGPIPE does (status 128 + 13), with the rest of the output sent nowhere so that exit does not fail on it."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141
 
 
 if __name__ == "__main__":

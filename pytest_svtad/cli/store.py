@@ -23,6 +23,7 @@ from pytest_svtad.store import Store, default_url, store_url
 from pytest_svtad.store.campaign import phase_issues
 from pytest_svtad.store.existing import open_existing
 from pytest_svtad.store.issues import whoami
+from pytest_svtad.wording import counted, shortened
 
 # `issues show`: the record's stored fields in its order (agreements to count it in a phase get lines of their own),
 # then when the store first and last saw it and closed it
@@ -148,7 +149,7 @@ def issues_command(args: argparse.Namespace) -> int:
         for row in rows:
             print(f"{row['id']:<14} S{row['severity']} {row['status']:<9} {row['cause']:<12} {row['stage']:<10} "
                   f"{row['release'] or '-':<4} {row['campaign'] or '-':<12} {','.join(row['dmcs']) or '-':<20} "
-                  f"{row['title'][:80]}")
+                  f"{shortened(row['title'], 80)}")
         print(f"{len(rows)} Testing Issue{'s' if len(rows) != 1 else ''} in {store.name}")
         return 0
     who = args.by or whoami()
@@ -207,7 +208,8 @@ def workoff_command(args: argparse.Namespace) -> int:
         plan_id = store.record_work_off_plan(stage=stage, release=release, campaign=args.campaign, tcc_date=tcc,
                                              items=items)
         print(f"Work Off Plan #{plan_id} of {stage} {release or ''} campaign '{args.campaign}' recorded in "
-              f"{store.name}: {len(items)} items (12.6(h) checks them in the phases after it)", file=sys.stderr)
+              f"{store.name}: {counted(len(items), 'item')} (12.6(h) checks them in the phases after it)",
+              file=sys.stderr)
     text = _workoff_csv(items, tcc) if args.format == "csv" else _workoff_html(items, tcc, args.campaign,
                                                                                args.region.upper(), today)
     if args.output:
@@ -235,14 +237,16 @@ def add_store_commands(sub: Any) -> None:
     p = sub.add_parser("issues", help="Testing Issues in the store: list, show, set-severity, set-cause, "
                        "set-provider, close, reopen, exclude, count-in, record")
     p.add_argument("action", choices=["list", "show", "set-severity", "set-cause", "set-provider", "close",
-                                      "reopen", "exclude", "count-in", "record"])
-    p.add_argument("issue_id", nargs="?")
+                                      "reopen", "exclude", "count-in", "record"],
+                   help="what to do (list needs no issue id)")
+    p.add_argument("issue_id", nargs="?", help="the Testing Issue id, TI-... (every action but list)")
     p.add_argument("value", nargs="?", help="set-severity: 1-5; set-cause: dcc, device or undetermined; "
                    "set-provider: the DCC Service Provider; count-in: the stage to count it in (e.g. SIT)")
     p.add_argument("--campaign", help="the issue's campaign (list: filter; others: choose among phases)")
     p.add_argument("--stage", help="the issue's stage (list: filter; others: choose among phases; record: its phase)")
     p.add_argument("--release", help="the issue's Capability Release (as --stage)")
-    p.add_argument("--status", choices=["open", "closed", "excluded"])
+    p.add_argument("--status", choices=["open", "closed", "excluded"],
+                   help="list: only issues in this status (default: every status)")
     p.add_argument("--reason", help="why: goes into the issue's history (required to close)")
     p.add_argument("--by", help="who makes the change, for its history (default: the OS user)")
     p.add_argument("--rationale", help="for exclude: why the issue should not count (13.20)")
@@ -258,9 +262,9 @@ def add_store_commands(sub: Any) -> None:
     p.set_defaults(func=issues_command)
 
     p = sub.add_parser("workoff", help="Work Off Plan (15.1) of a campaign's open issues")
-    p.add_argument("--campaign", required=True)
+    p.add_argument("--campaign", required=True, help="the campaign whose open issues to plan")
     p.add_argument("--tcc-date", required=True, help="date of the Test Completion Certificate, YYYY-MM-DD")
-    p.add_argument("--format", choices=["csv", "html"], default="csv")
+    p.add_argument("--format", choices=["csv", "html"], default="csv", help="output format (default: csv)")
     p.add_argument("--region", default="ENG", help="bank holidays: ENG (England and Wales, default), WLS, SCT, NIR")
     p.add_argument("--today", help="date to judge lateness on (default today)")
     p.add_argument("--output", help="file to write (default standard output)")
@@ -271,8 +275,8 @@ def add_store_commands(sub: Any) -> None:
     p.set_defaults(func=workoff_command)
 
     p = sub.add_parser("weekly", help="weekly execution report (16.1-16.4) of a campaign, HTML with a trend chart")
-    p.add_argument("--campaign", required=True)
+    p.add_argument("--campaign", required=True, help="the campaign to report on")
     p.add_argument("--week", required=True, help="ISO week, e.g. 2026-W48")
-    p.add_argument("--output", default="report", help="directory for weekly-<week>.html and .png")
+    p.add_argument("--output", default="report", help="directory for weekly-<week>.html and .png (default: report)")
     store_arg(p)
     p.set_defaults(func=weekly_command)

@@ -9,6 +9,7 @@ from typing import Any
 
 from pytest_svtad.store import Store, default_url, store_url
 from pytest_svtad.store.fallback import import_fallback
+from pytest_svtad.wording import counted
 
 
 def _target(args: argparse.Namespace) -> str:
@@ -32,11 +33,14 @@ def import_command(args: argparse.Namespace) -> int:
         summary = import_fallback(store, Path(args.file))
     finally:
         store.close()
-    print(f"{args.file}: run {summary.run_id} in {store.name} {summary.action}: {summary.plan_added} plan entries, "
-          f"{summary.results_added} results, {summary.issues_recorded} Testing Issues added; status {summary.status}")
+    added = ", ".join((counted(summary.plan_added, "plan entry", "plan entries"),
+                       counted(summary.results_added, "result"),
+                       counted(summary.issues_recorded, "Testing Issue", "Testing Issues")))
+    print(f"{args.file}: run {summary.run_id} in {store.name} {summary.action}: {added} added; status "
+          f"{summary.status}")
     if summary.unreadable_lines:
-        print(f"note: {summary.unreadable_lines} unreadable lines skipped (a line cut short when the session was "
-              "killed is one)")
+        print(f"note: {counted(summary.unreadable_lines, 'unreadable line')} skipped (a line cut short when the "
+              "session was killed is one)")
     return 0
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_svtad.errors import SvtadInputError
+from pytest_svtad.reports.terminal import STATUS_LABEL
 
 INI_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
 
@@ -88,9 +89,10 @@ def verdict_command(args: argparse.Namespace) -> int:
     folder = Path(args.report) if args.report else IniKeys(Path.cwd()).path_of("report") or Path("report")
     path = folder / "verdict.json"
     verdict = read_verdict_file(path)
-    print(f"{verdict.stage} {verdict.release or ''}: {verdict.verdict.upper()}")
+    phase = " ".join(part for part in (verdict.stage, verdict.release) if part)
+    print(f"{phase}: {STATUS_LABEL.get(verdict.verdict, verdict.verdict).upper()}")  # as the terminal says it
     for criterion in verdict.criteria:
-        print(f"  [{criterion.status:^7}] {criterion.id:<21} {criterion.detail}")
+        print(f"  [{STATUS_LABEL.get(criterion.status, criterion.status):^7}] {criterion.id:<21} {criterion.detail}")
     if args.json:
         text = path.read_text(encoding="utf-8")
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -143,7 +145,8 @@ def add_verdict_command(sub: Any) -> None:
                        "store (--campaign) and write its reports; exit 0 when met, 1 when not")
     p.add_argument("report", nargs="?", help="report directory (default: the ini's svtad_report, else report/); "
                    "with --campaign, where to write the reports")
-    p.add_argument("--campaign")
+    p.add_argument("--campaign", help="compute the verdict of this campaign's runs from the store (default: none, "
+                   "read the report folder's verdict.json)")
     p.add_argument("--store", help="store URL or SQLite path (default: the ini's svtad_store, else "
                    ".svtad/svtad.db under the rootdir)")
     p.add_argument("--ttm", help="with --campaign: judge by this TTM (default: the one the runs used)")

@@ -1,7 +1,7 @@
 """Allure results that carry the SVTAD picture: labels and requirement links on every result, the environment,
 categories by Testing Issue severity, and one "SVTAD exit criteria" result whose status is the verdict.
 
-allure-pytest reads labels only from markers (LIBRARY-NOTES.md), so ``label_item`` adds them where items exist (on
+allure-pytest reads labels only from markers, so ``label_item`` adds them where items exist (on
 xdist workers); everything written once (environment, executor, categories, the verdict result, and a result for
 each planned test that never reported) is written by the controller after the session. Active only with
 ``--alluredir``.
@@ -76,6 +76,27 @@ def label_item(item: pytest.Item, entry: PlanEntry, settings: Settings) -> None:
         item.add_marker(pytest.mark.allure_label(value, label_type=label_type))
     for rid in entry.ttm:
         item.add_marker(requirement_link(rid, requirement_url(settings, rid)))
+
+
+class _Shown:
+    """A parameter value Allure shows as the given text (it shows a value as its ``repr``)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def show_dmc_parameter(config: pytest.Config, dmc_id: str) -> None:
+    """Name the running test's ``dmc`` parameter by its DMC id, as its node id does (``test_x[DMC-001]``):
+    allure-pytest would show the whole ``DmcProfile(...)``. Set during setup, before allure-pytest adds the
+    parameters it has not been given; nothing without --alluredir."""
+    if results_dir(config) is None:
+        return
+    import allure
+
+    allure.dynamic.parameter("dmc", _Shown(dmc_id))
 
 
 def attach_text(config: pytest.Config, name: str, text: str) -> None:

@@ -46,7 +46,7 @@ def _reason(report: pytest.TestReport) -> str:
 
 
 def merge_report(result: Result, report: pytest.TestReport) -> None:
-    """Fold one phase report into the test's result (DESIGN.md "Outcomes")."""
+    """Fold one phase report into the test's result (README, "How the verdict is computed")."""
     result.duration += float(getattr(report, "duration", 0.0) or 0.0)
     for name, value in report.user_properties:
         if name == PROP_EVIDENCE and value not in result.evidence:

@@ -31,6 +31,7 @@ def dmc(request: pytest.FixtureRequest) -> DmcProfile:
     if not isinstance(param, DmcProfile):
         raise pytest.UsageError(f"{request.node.nodeid}: the 'dmc' fixture has no DMC: select DMCs with "
                                 "--svtad-dmc and give profiles under device_profiles/ (or --svtad-profiles)")
+    allure.show_dmc_parameter(request.config, param.id)
     return param
 
 
@@ -186,9 +187,24 @@ def svtad_criteria(request: pytest.FixtureRequest) -> Criteria:
     return request.config.stash[SESSION_KEY].settings.criteria
 
 
+EVIDENCE_SLUG_MAX, EVIDENCE_SLUG_HEAD = 100, 60  # a folder name under 120 characters with its digest
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")
+
+
 def evidence_folder(report_dir: Path, nodeid: str) -> Path:
-    """One folder per test under ``<report>/evidence/``, named readably and uniquely."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", nodeid).strip("_")[-100:]
+    """One folder per test under ``<report>/evidence/``, named readably and uniquely: the node id, starting at a
+    folder or file name (leading folders are left out while it is too long), cut in the middle if the module and
+    test names alone are too long; the digest of the whole node id tells any two apart."""
+    path, sep, rest = nodeid.partition("::")
+    parts = path.split("/")
+    while len(parts) > 1 and len(_slug("/".join(parts) + sep + rest)) > EVIDENCE_SLUG_MAX:
+        parts = parts[1:]
+    slug = _slug("/".join(parts) + sep + rest)
+    if len(slug) > EVIDENCE_SLUG_MAX:
+        slug = slug[:EVIDENCE_SLUG_HEAD] + "~" + slug[-(EVIDENCE_SLUG_MAX - EVIDENCE_SLUG_HEAD - 1):]
     digest = hashlib.sha1(nodeid.encode("utf-8")).hexdigest()[:8]
     return report_dir / "evidence" / f"{slug}-{digest}"
 
@@ -225,12 +241,16 @@ class Evidence:
         return written.reference
 
     def text(self, name: str, content: str) -> str:
+        """Store ``content`` as UTF-8 in the file ``name``; returns its path under the report folder."""
         return self._store(name, content.encode("utf-8"))
 
     def bytes(self, name: str, content: bytes) -> str:
+        """Store ``content`` in the file ``name``; returns its path under the report folder."""
         return self._store(name, content)
 
     def file(self, path: str | Path, name: str | None = None) -> str:
+        """Store a copy of the file at ``path``, as ``name`` or its own name; returns its path under the report
+        folder."""
         source = Path(path)
         size = source.stat().st_size
         data, left_out = evidence_files.read_capped(source, self._max_bytes)  # a huge file is never read whole
@@ -239,7 +259,8 @@ class Evidence:
 
 @pytest.fixture
 def svtad_evidence(request: pytest.FixtureRequest) -> Evidence:
-
+    """Attach evidence to the test: ``text(name, content)``, ``bytes(name, content)``, ``file(path, name=None)``,
+    stored under ``<report>/evidence/`` and listed with the test's result."""
     session = request.config.stash.get(SESSION_KEY, None)
     report_dir = session.settings.report_dir if session is not None else None
     if session is None:

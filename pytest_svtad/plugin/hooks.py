@@ -33,12 +33,19 @@ from pytest_svtad.plugin.report_folder import claim_report_folder
 from pytest_svtad.plugin.session import SESSION_KEY, SvtadSession, read_plan_files, write_plan_file
 from pytest_svtad.plugin.signals import SigtermAsInterrupt
 from pytest_svtad.reports import terminal
+from pytest_svtad.wording import counted
 
 PLAN_DIR_KEY = "svtad_plan_dir"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     options.add_options(parser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    # node ids and the default store must not depend on whether a path option was given with '=' or a space
+    options.pin_rootdir(early_config)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -134,7 +141,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
         svtad.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
     result = yield
     if not svtad.is_worker and svtad.settings.gate and svtad.verdict is not None:
-        # --svtad-gate: the exit status is the verdict (DESIGN.md), set last so nothing overrides it
+        # --svtad-gate: the exit status is the verdict (README, Options), set last so nothing overrides it
         session.exitstatus = 0 if svtad.verdict.met else 1
     return result
 
@@ -147,8 +154,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     title = f"SVTAD exit criteria: {verdict.stage}" + (f" {verdict.release}" if verdict.release else "")
     terminalreporter.write_sep("=", title, bold=True)
     if svtad.not_applicable:
-        terminalreporter.write_line(f"{svtad.not_applicable} collected tests not planned here (not applicable to "
-                                    f"the selected DMCs, or not in stage {verdict.stage})")
+        terminalreporter.write_line(f"{counted(svtad.not_applicable, 'collected test')} not planned here (not "
+                                    f"applicable to the selected DMCs, or not in stage {verdict.stage})")
     report_dir = str(svtad.settings.report_dir) if svtad.settings.report_dir else None
     terminal.render(verdict, terminalreporter.write_line, report_dir)
 

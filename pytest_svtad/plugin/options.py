@@ -19,33 +19,46 @@ from pytest_svtad.urls import socket_url_problem
 
 # name -> (help, is_flag)
 OPTIONS: dict[str, tuple[str, bool]] = {
-    "stage": (f"Test Stage of this run: {', '.join(ak.STAGES)} (default SIT).", False),
-    "release": (f"Capability Release: {', '.join(ak.RELEASES)}.", False),
+    "stage": (f"Test Stage of this run: {', '.join(ak.STAGES)} (default: SIT).", False),
+    "release": (f"Capability Release: {', '.join(ak.RELEASES)} (default: none, the phase is the stage alone).",
+                False),
     "profiles": ("Device profiles directory with models/ and dmcs/ (default: device_profiles/ under the rootdir).",
                  False),
-    "dmc": ("DMC ids to test, comma-separated, or 'all' (default all).", False),
-    "ttm": ("Test Traceability Matrix: CSV (requirement_id,functional_group,title[,section,clause,severity]) "
-            "or YAML.", False),
-    "criteria": ("Criteria YAML overriding Appendix AK's numbers and giving the ones the seeds leave open.", False),
-    "report": ("Directory for verdict.json, results.jsonl, heatmap and issue log.", False),
-    "gate": ("Exit 0 exactly when the exit criteria are met, 1 when they are not.", True),
-    "store": ("Campaign store: a SQLAlchemy URL (sqlite:///path, postgresql+psycopg://...), or 'none'. "
-              "Default: sqlite under <rootdir>/.svtad/svtad.db.", False),
-    "campaign": ("Campaign name accumulating runs.", False),
-    "sut_version": ("Version of the system under test (the stage-exit version for regression).", False),
+    "dmc": ("DMC ids to test, comma-separated, or 'all' (default: all).", False),
+    "ttm": ("Test Traceability Matrix: CSV with the columns requirement_id,functional_group,title and optionally "
+            "section,clause,severity,stages, or YAML (a 'requirements' list of the same fields); 'stages' (e.g. "
+            "SIT;DMCT-SRVT) scopes a requirement to the stages whose packs must cover it, empty means every stage "
+            "(default: none, no traceability check).", False),
+    "criteria": ("Criteria YAML overriding Appendix AK's numbers and giving the ones the seeds leave open "
+                 "(default: none, Appendix AK's numbers only).", False),
+    "report": ("Directory for verdict.json, results.jsonl, heatmaps, the Testing Issue log, the Completion Report "
+               "and evidence/ (default: none, the verdict is printed only).", False),
+    "gate": ("Exit 0 exactly when the exit criteria are met, 1 when they are not (default: off, pytest's own exit "
+             "status).", True),
+    "store": ("Campaign store: a SQLAlchemy URL (sqlite:///path, postgresql+psycopg://...), or 'none' "
+              "(default: SQLite <rootdir>/.svtad/svtad.db).", False),
+    "campaign": ("Campaign name: the verdict covers every run of the campaign (default: none, this run alone).",
+                 False),
+    "sut_version": ("Version of the system under test, the stage-exit version for regression (default: none).",
+                    False),
     "exit_version": ("With --svtad-campaign: the stage-exit SUT version regression is counted on (default: the "
                      "newest run's).", False),
-    "seed": ("Seed for simulated installations (default 0).", False),
+    "seed": ("Seed for simulated installations (default: 0).", False),
     "link": ("Reach a DMC over a real-device link: DMC=URL (a serial device, socket://HOST:PORT, rfc2217://...), "
-             "comma-separated for several; overrides the profile's link url.", False),
+             "comma-separated for several; overrides the profile's link url (default: the profiles' links).", False),
     "evidence_max_bytes": ("Cap on each evidence file (transcripts, attachments), in bytes or with k/M/G (binary): "
-                           "bigger evidence keeps its head and tail and says so (default 10M).", False),
+                           "bigger evidence keeps its head and tail and says so (default: 10M).", False),
     "pdf": ("Also print completion-report.html and each dmct-<DMC>.html to PDF with headless Chromium "
-            "(SVTAD_CHROMIUM, or chromium/chrome on the PATH).", True),
+            "(SVTAD_CHROMIUM, or chromium/chrome on the PATH; default: off).", True),
     "completion_notes": ("The Completion Report's human sections, as YAML keys or Markdown '## ' headings: "
                          "recommended_further_tests (9.4(h)), lessons_learnt (9.4(i)), assurance_activities and "
-                         "open_issues_view (9.5).", False),
+                         "open_issues_view (9.5) (default: none, those sections say 'Not provided').", False),
 }
+
+
+METAVARS = {"profiles": "DIR", "dmc": "IDS", "ttm": "PATH", "criteria": "PATH", "report": "DIR", "store": "URL",
+            "campaign": "NAME", "sut_version": "V", "exit_version": "V", "seed": "N", "link": "DMC=URL",
+            "evidence_max_bytes": "SIZE", "completion_notes": "PATH"}
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -56,9 +69,35 @@ def add_options(parser: pytest.Parser) -> None:
             group.addoption(flag, action="store_true", default=None, dest=f"svtad_{name}", help=help_text)
             parser.addini(f"svtad_{name}", help_text, type="bool", default=False)
         else:
-            group.addoption(flag, action="store", default=None, dest=f"svtad_{name}", metavar=name.upper(),
-                            help=help_text)
+            group.addoption(flag, action="store", default=None, dest=f"svtad_{name}",
+                            metavar=METAVARS.get(name, name.upper()), help=help_text)
             parser.addini(f"svtad_{name}", help_text, default=None)
+
+
+def pin_rootdir(config: pytest.Config) -> None:
+    """Decide pytest's rootdir and ini file again, now that the plugins' options are known.
+
+    pytest decides them before it loads plugins, so the value of an option given with a space
+    (``--svtad-profiles /abs/path``) counts as a test path: the rootdir moves to a common ancestor, or to an ini
+    file found above that path, and with it the node ids, the Testing Issue ids and the default store. Deciding
+    again with the values taken out gives what ``--svtad-profiles=/abs/path`` gives. Runs before any conftest is
+    loaded (``pytest_load_initial_conftests``); ``--rootdir`` and ``-c`` are honoured as pytest honours them.
+    """
+    from _pytest.config.findpaths import determine_setup  # pytest's own rule, not a copy of it
+
+    ns = config.known_args_namespace
+    rootpath, inipath, inicfg, ignored = determine_setup(
+        inifile=ns.inifilename, override_ini=ns.override_ini, args=ns.file_or_dir,
+        rootdir_cmd_arg=ns.rootdir or None, invocation_dir=config.invocation_params.dir)
+    if rootpath == config.rootpath and inipath == config.inipath:
+        return
+    old_confcutdir = str(config.inipath.parent) if config.inipath else str(config.rootpath)
+    config._rootpath, config._inipath, config._inicfg = rootpath, inipath, inicfg
+    config._ignored_config_files = ignored
+    config._inicache.clear()
+    config._parser.extra_info.update(rootdir=str(rootpath), inifile=str(inipath))
+    if ns.confcutdir == old_confcutdir:  # pytest's default, derived from the rootdir it had decided
+        ns.confcutdir = str(inipath.parent) if inipath else str(rootpath)
 
 
 def _raw(config: pytest.Config, name: str) -> object:

@@ -69,10 +69,12 @@ class PackContents:
 
 
 def find_packs(root: Path) -> list[Pack]:
+    """The packs in ``root``: the folders under it with a ``pack.yaml``, or ``root`` itself when it is a pack."""
     if not root.is_dir():
         raise SvtadInputError(root, "test pack directory not found")
     packs = []
-    for manifest_path in sorted(root.glob("*/pack.yaml")):
+    manifests = [root / "pack.yaml"] if (root / "pack.yaml").is_file() else sorted(root.glob("*/pack.yaml"))
+    for manifest_path in manifests:
         located = load_yaml(manifest_path, "pack manifest")
         manifest = validate(located, PackManifest, "pack manifest")
         packs.append(Pack(manifest_path.parent.name, manifest_path.parent, manifest))

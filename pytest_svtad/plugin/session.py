@@ -29,6 +29,7 @@ from pytest_svtad.store import StoreError
 from pytest_svtad.store.campaign import read_phase, work_off_check
 from pytest_svtad.store.runs import criteria_as_json, ttm_as_json
 from pytest_svtad.store.sink import StoreSink, host_name
+from pytest_svtad.wording import counted
 
 TAGS_KEY = pytest.StashKey[Tags]()
 
@@ -221,7 +222,8 @@ class SvtadSession:
                 view = reading.view
                 plan, results, issues = view.plan, view.results, reading.issues
                 outputs.all_stored = True  # every result of the view came from the store
-                notes.append(f"campaign '{s.campaign}': {view.runs} runs of {s.stage} in {store.name}; each planned "
+                notes.append(f"campaign '{s.campaign}': {counted(view.runs, 'run')} of {s.stage} in {store.name}; "
+                             "each planned "
                              f"test's latest executed result; regression counted on SUT version "
                              f"{view.exit_version or '(unstated)'} only")
                 notes.extend(reading.notes)
@@ -257,7 +259,7 @@ class SvtadSession:
 
 
 def write_plan_file(directory: Path, worker_id: str, plan: dict[str, PlanEntry], meta: dict[str, Any]) -> None:
-    """A worker's plan for the controller (xdist sends nothing else early enough: see LIBRARY-NOTES)."""
+    """A worker's plan for the controller (xdist sends nothing else early enough: see docs/architecture.md)."""
     data = {"meta": meta, "plan": [entry.to_dict() for entry in plan.values()]}
     tmp = directory / f".{worker_id}.json.tmp"
     tmp.write_text(json.dumps(data), encoding="utf-8")

@@ -51,7 +51,7 @@ class DmctCompletion(BaseModel):
 
 class SctTarget(BaseModel):
     """Target response times for one SRV under load, in seconds. SEC Section H's numeric Target Response Times were
-    not found (DOMAIN.md): a criteria file gives them, and SCT tests without one fail as "not configured"."""
+    not found: a criteria file gives them, and SCT tests without one fail as "not configured"."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -30,6 +30,7 @@ from pytest_svtad.rules.issues import (
 )
 from pytest_svtad.rules.ttm import Traceability, Ttm, trace
 from pytest_svtad.rules.workoff import RecordedPlan
+from pytest_svtad.wording import counted
 
 MET, NOT_MET, MANUAL = "met", "not_met", "manual"
 VERDICT_SCHEMA = 2
@@ -163,7 +164,7 @@ def _functional_execution(stage: str, plan: Sequence[PlanEntry], counts: PlanCou
         unapproved = sorted({e.test_key for e in plan if e.descoped is not None and not e.regression
                              and not e.descoped.secretary_of_state_approved})
         if unapproved:
-            problems.append(f"{len(unapproved)} de-scoped tests without the Secretary of State's approval "
+            problems.append(f"{counted(len(unapproved), 'de-scoped test')} without the Secretary of State's approval "
                             f"(12.6(a); descoped(..., approved_by=...)): {_listing(unapproved)}")
     if problems:
         return Criterion(cid, NOT_MET, f"{detail}; " + "; ".join(problems))
@@ -218,7 +219,7 @@ def _regression(stage: str, regression: Counts, criteria: Criteria, sut_version:
               f"{regression.passed} passed, {regression.failed} failed (required {_pct(rule.execution_rate)} "
               f"executed, {_pct(rule.pass_rate)} passed, {source})")
     if regression.known_defects:
-        detail += (f" ({regression.known_defects} known defects, "
+        detail += (f" ({counted(regression.known_defects, 'known defect')}, "
                    + ("excused by the criteria file (MT-SIT alignment change 12)" if excused else
                       "not excused: set regression_allows_known_defects to apply MT-SIT alignment change 12")
                    + ")")
@@ -323,16 +324,18 @@ def _evidence(plan: Sequence[PlanEntry], results: Mapping[str, Result], outputs:
     if outputs.results_error:
         return Criterion(cid, NOT_MET, f"results could not be stored: {outputs.results_error}")
     if outputs.evidence_errors:
-        return Criterion(cid, NOT_MET, f"{len(outputs.evidence_errors)} evidence files could not be stored: "
+        return Criterion(cid, NOT_MET, f"{counted(len(outputs.evidence_errors), 'evidence file')} could not be stored: "
                          f"{_listing(list(outputs.evidence_errors), limit=3)}")
     if outputs.all_stored:
         executed_count = sum(1 for r in results.values() if r.outcome is not Outcome.NOT_RUN)
-        return Criterion(cid, MET, f"{executed_count} executed results stored with their evidence in the store")
+        return Criterion(cid, MET, f"{counted(executed_count, 'executed result')} stored with their evidence in the "
+                         "store")
     executed = [e.nodeid for e in plan if e.nodeid in results and results[e.nodeid].executed]
     missing = [nodeid for nodeid in executed if nodeid not in outputs.stored_results]
     if missing:
-        return Criterion(cid, NOT_MET, f"{len(missing)} executed tests have no stored result: {_listing(missing)}")
-    return Criterion(cid, MET, f"{len(executed)} executed results stored with their evidence "
+        return Criterion(cid, NOT_MET, f"{counted(len(missing), 'executed test')} without a stored result: "
+                         f"{_listing(missing)}")
+    return Criterion(cid, MET, f"{counted(len(executed), 'executed result')} stored with their evidence "
                      f"in {outputs.report_dir}/results.jsonl")
 
 
@@ -342,7 +345,8 @@ def _issue_logs(issues: list[TestingIssue], outputs: Outputs) -> Criterion:
         return Criterion(cid, NOT_MET, "no report directory (--svtad-report): no Testing Issue log written")
     if not outputs.issue_log_written:
         return Criterion(cid, NOT_MET, f"Testing Issue log not written: {outputs.issue_log_error or 'unknown error'}")
-    return Criterion(cid, MET, f"{len(issues)} Testing Issues logged in {outputs.report_dir}/testing-issues.csv")
+    return Criterion(cid, MET, f"{counted(len(issues), 'Testing Issue')} logged in "
+                     f"{outputs.report_dir}/testing-issues.csv")
 
 
 def _ttm_traceability(ttm: Ttm | None, traceability: Traceability) -> Criterion:

@@ -1,5 +1,5 @@
 """ZigBee Smart Energy frames for the HAN: IEEE 802.15.4 MAC (with FCS) / NWK / APS / ZCL, built and parsed with
-scapy (DOMAIN.md: profile 0x0109; Metering 0x0702, Price 0x0700, Basic 0x0000).
+scapy (the Smart Energy profile 0x0109; clusters Metering 0x0702, Price 0x0700, Basic 0x0000).
 
 The harness reads the HAN as an IHD or PPMID would: ZCL Read Attributes of the meters' Metering and Basic
 clusters, and Price cluster GetCurrentPrice / PublishPrice. Frames are unencrypted at NWK and APS: a lab adapter
@@ -42,7 +42,7 @@ GBP = 826
 def _scapy() -> Any:
     from scapy.config import conf
 
-    conf.dot15d4_protocol = "zigbee"  # type: ignore[assignment]  # before the layers bind (DOMAIN.md)
+    conf.dot15d4_protocol = "zigbee"  # type: ignore[assignment]  # before the layers bind
     from scapy.layers import dot15d4, zigbee
 
     return dot15d4, zigbee

@@ -20,6 +20,7 @@ from pytest_svtad.store.db import Store
 from pytest_svtad.store.fallback import incomplete_run_notes
 from pytest_svtad.store.issues import issue_from_row
 from pytest_svtad.store.runs import run_settings
+from pytest_svtad.wording import counted
 
 
 def load_campaign(store: Store, campaign: str, exit_version: str | None = None, *, stage: str | None = None,
@@ -123,7 +124,8 @@ def campaign_record(store: Store, campaign: str, stage: str, release: str | None
     runs = [run for run in store.runs(campaign) if run["stage"] == stage
             and (release is None or run["release"] == release)]
     stored = [run_settings(run) for run in runs]
-    notes = [f"campaign '{campaign}': {view.runs} runs of {stage} in {store.name}, read without running tests"]
+    notes = [f"campaign '{campaign}': {counted(view.runs, 'run')} of {stage} in {store.name}, read without running "
+             "tests"]
     if ttm is None:
         ttms = [s.ttm for s in stored if s.ttm is not None]
         ttm = ttms[-1] if ttms else ttm_default
