@@ -38,6 +38,13 @@ REQ-3,prepayment,Top up
 """
 
 
+def inner_run(pytester: pytest.Pytester, workers: int, *args: str) -> pytest.RunResult:
+    """An inner session in this process, under ``-n workers`` when workers is not 0: xdist's controller runs here
+    and its workers are real processes, so the session is the plugin under xdist as a user runs it, without a third
+    interpreter starting (and importing the plotting stack) for the controller."""
+    return pytester.runpytest_inprocess(*(["-n", str(workers)] if workers else []), *args)
+
+
 @dataclass
 class Run:
     outcome: pytest.RunResult
@@ -96,11 +103,7 @@ class Project:
         if report:
             argv += ["--svtad-report", "report"]
         argv += list(args)
-        if workers:
-            outcome = self.pytester.runpytest_subprocess("-n", str(workers), *argv)
-        else:
-            outcome = self.pytester.runpytest_inprocess(*argv)
-        return Run(outcome, self.pytester.path)
+        return Run(inner_run(self.pytester, workers, *argv), self.pytester.path)
 
 
 @pytest.fixture(params=[0, 2], ids=["n0", "n2"])
