@@ -122,6 +122,13 @@ def project_xdist(pytester: pytest.Pytester) -> Project:
     return Project(pytester, 2)
 
 
+@pytest.fixture(scope="module")
+def shared_runs() -> dict[Any, Run]:
+    """Inner sessions run once per module and shared by the tests that only read what they wrote (keyed by the
+    test module's choice: scenario and workers); a test that changes its project runs its own."""
+    return {}
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request, tmp_path):
     if request.param == "sqlite":
