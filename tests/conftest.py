@@ -11,11 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import psycopg  # noqa: F401
 import pytest
+import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401
 from sqlalchemy import create_engine, text
 
 # In-process pytester runs drop modules first imported inside them; numpy cannot be imported twice in one
-# process, so the heatmap's plotting stack is imported here, once, before any inner run.
+# process, so the heatmap's plotting stack is imported here, once, before any inner run. psycopg likewise: its C
+# part keeps the first import's exception classes, so a second import of the Python part would leave a refused
+# connection unrecognised by SQLAlchemy (an INTERNALERROR instead of the store fallback).
 matplotlib.use("Agg")
 import matplotlib.pyplot  # noqa: E402,F401
 
