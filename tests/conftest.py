@@ -11,11 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import psycopg  # noqa: F401
 import pytest
+import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401
 from sqlalchemy import create_engine, text
 
 # In-process pytester runs drop modules first imported inside them; numpy cannot be imported twice in one
-# process, so the heatmap's plotting stack is imported here, once, before any inner run.
+# process, so the heatmap's plotting stack is imported here, once, before any inner run. psycopg likewise: its C
+# part keeps the first import's exception classes, so a second import of the Python part would leave a refused
+# connection unrecognised by SQLAlchemy (an INTERNALERROR instead of the store fallback).
 matplotlib.use("Agg")
 import matplotlib.pyplot  # noqa: E402,F401
 
@@ -36,6 +40,13 @@ REQ-1,reads,Read registers
 REQ-2,supply,Supply control
 REQ-3,prepayment,Top up
 """
+
+
+def inner_run(pytester: pytest.Pytester, workers: int, *args: str) -> pytest.RunResult:
+    """An inner session in this process, under ``-n workers`` when workers is not 0: xdist's controller runs here
+    and its workers are real processes, so the session is the plugin under xdist as a user runs it, without a third
+    interpreter starting (and importing the plotting stack) for the controller."""
+    return pytester.runpytest_inprocess(*(["-n", str(workers)] if workers else []), *args)
 
 
 @dataclass
@@ -96,11 +107,7 @@ class Project:
         if report:
             argv += ["--svtad-report", "report"]
         argv += list(args)
-        if workers:
-            outcome = self.pytester.runpytest_subprocess("-n", str(workers), *argv)
-        else:
-            outcome = self.pytester.runpytest_inprocess(*argv)
-        return Run(outcome, self.pytester.path)
+        return Run(inner_run(self.pytester, workers, *argv), self.pytester.path)
 
 
 @pytest.fixture(params=[0, 2], ids=["n0", "n2"])
@@ -117,6 +124,13 @@ def project_single(pytester: pytest.Pytester) -> Project:
 @pytest.fixture
 def project_xdist(pytester: pytest.Pytester) -> Project:
     return Project(pytester, 2)
+
+
+@pytest.fixture(scope="module")
+def shared_runs() -> dict[Any, Run]:
+    """Inner sessions run once per module and shared by the tests that only read what they wrote (keyed by the
+    test module's choice: scenario and workers); a test that changes its project runs its own."""
+    return {}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

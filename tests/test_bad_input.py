@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401
 
@@ -113,7 +115,7 @@ def test_bad_option_is_a_usage_error(project_single, option, expected):
     assert expected in _usage_error(project_single.run(*option))
 
 
-@pytest.mark.parametrize(("marker", "expected"), [
+MISUSED = [
     ('ttm("REQ-99")', "test_read: ttm id 'REQ-99' is not in the TTM"),
     ('srv("99.9")', "@pytest.mark.srv('99.9'): not in the SRV catalogue"),
     ("severity(7)", "@pytest.mark.severity(n): n must be an integer 1-5, got 7"),
@@ -122,16 +124,38 @@ def test_bad_option_is_a_usage_error(project_single, option, expected):
      "@pytest.mark.descoped(reason, approval, approved_by=()): both a reason and the approval"),
     ('stages("XIT")', "@pytest.mark.stages(*names): unknown stage(s)"),
     ("regression(1)", "@pytest.mark.regression takes no arguments"),
-], ids=["unknown-ttm-id", "unknown-srv", "severity", "kind", "descoped", "stage", "regression-args"])
-def test_misused_marker_is_a_collection_error_naming_test(project, marker, expected):
-    project.tests(f"""
-        import pytest
+]
+MISUSED_SOURCE = """
+import pytest
 
-        @pytest.mark.{marker}
-        def test_read(dmc):
-            pass
-    """)
-    run = project.run()
+@pytest.mark.{marker}
+def test_read(dmc):
+    pass
+"""
+
+
+def collection_error_run(project, shared_runs: dict, source: str, markers: list[str], marker: str):
+    """One process: a session with this marker alone. Under xdist: one session for every marker of the list, each
+    in a folder of its own (a package, so every module keeps the name test_pack.py), run once and shared by the
+    test's parameters: each worker's collection errors must all reach the controller, each naming its test."""
+    if not project.workers:
+        project.tests(source.format(marker=marker))
+        return project.run()
+    key = (source, project.workers)
+    if key not in shared_runs:
+        for n, each in enumerate(markers):
+            folder = project.pytester.path / f"m{n}"
+            folder.mkdir()
+            (folder / "__init__.py").write_text("")
+            (folder / "test_pack.py").write_text(textwrap.dedent(source.format(marker=each)))
+        shared_runs[key] = project.run()
+    return shared_runs[key]
+
+
+@pytest.mark.parametrize(("marker", "expected"), MISUSED, ids=[
+    "unknown-ttm-id", "unknown-srv", "severity", "kind", "descoped", "stage", "regression-args"])
+def test_misused_marker_is_a_collection_error_naming_test(project, shared_runs, marker, expected):
+    run = collection_error_run(project, shared_runs, MISUSED_SOURCE, [m for m, _ in MISUSED], marker)
     assert run.ret in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.TESTS_FAILED), run.text
     assert "ERROR collecting" in run.text or "errors during collection" in run.text.lower()
     assert expected in run.text
@@ -275,23 +299,27 @@ def test_a_password_in_the_store_urls_query_is_never_printed_or_written(project)
 KNOWN_DEFECT = "@pytest.mark.known_defect(issue_id, cause=None, provider=None)"
 
 
-@pytest.mark.parametrize(("marker", "expected"), [
+EMPTY_STRINGS = [
     ('known_defect("")', f"{KNOWN_DEFECT}: expected non-empty strings, got ''"),
     ('known_defect("   ")', f"{KNOWN_DEFECT}: expected non-empty strings, got '   '"),
     ("known_defect(None)", f"{KNOWN_DEFECT}: expected non-empty strings, got None"),
     ('functional_group("")', "@pytest.mark.functional_group(name): expected non-empty strings, got ''"),
     ('functional_group(" ")', "@pytest.mark.functional_group(name): expected non-empty strings, got ' '"),
-], ids=["defect-empty", "defect-blank", "defect-none", "group-empty", "group-blank"])
-def test_empty_marker_strings_are_a_collection_error_naming_the_test(project, marker, expected):
-    project.tests(f"""
-        import pytest
+]
+EMPTY_STRINGS_SOURCE = """
+import pytest
 
-        @pytest.mark.ttm("REQ-1")
-        @pytest.mark.{marker}
-        def test_read(dmc):
-            pass
-    """)
-    run = project.run()
+@pytest.mark.ttm("REQ-1")
+@pytest.mark.{marker}
+def test_read(dmc):
+    pass
+"""
+
+
+@pytest.mark.parametrize(("marker", "expected"), EMPTY_STRINGS,
+                         ids=["defect-empty", "defect-blank", "defect-none", "group-empty", "group-blank"])
+def test_empty_marker_strings_are_a_collection_error_naming_the_test(project, shared_runs, marker, expected):
+    run = collection_error_run(project, shared_runs, EMPTY_STRINGS_SOURCE, [m for m, _ in EMPTY_STRINGS], marker)
     assert run.ret in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.TESTS_FAILED), run.text
     assert "errors during collection" in run.text.lower() or "ERROR collecting" in run.text
     assert f"test_pack.py::test_read: {expected}" in run.text

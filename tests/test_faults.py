@@ -217,6 +217,12 @@ def _start(pytester: pytest.Pytester, *args: str) -> subprocess.Popen[bytes]:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
+def _streamed(pytester: pytest.Pytester) -> int:
+    """Results the controller has streamed to results.jsonl so far."""
+    path = pytester.path / "report" / "results.jsonl"
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
 def _store_of(pytester: pytest.Pytester) -> str:
     return f"sqlite:///{pytester.path / 'store.db'}"
 
@@ -229,6 +235,8 @@ def test_sigterm_during_a_long_test_is_an_interrupted_session(pytester: pytest.P
                   "--svtad-campaign", "C", *xdist)
     try:
         _wait_for((pytester.path / "started").exists, "the long test")
+        # under xdist the long test can start on one worker before the other's quick results reach the controller
+        _wait_for(lambda: _streamed(pytester) >= 3, "the quick tests' results")
         os.killpg(proc.pid, signal.SIGTERM)  # what a CI timeout sends
         output = proc.communicate(timeout=60)[0].decode()
     finally:

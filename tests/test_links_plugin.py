@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import inner_run
 from pytest_svtad.smets1.profiles import load_profiles
 from simulators.emulator import Emulator, PtyPort
 from simulators.installation import Installation
@@ -34,8 +35,7 @@ def run(pytester: pytest.Pytester, workers: int, *extra: str) -> dict[str, str]:
     args = [*tests, "-p", "no:cacheprovider", "--svtad-stage", "DMCT-SRVT", "--svtad-ttm",
             str(ROOT / "testpacks" / "ttm" / "smets1-sit-sample.csv"), "--svtad-dmc", ",".join(DMCS),
             "--svtad-report", "report", "--svtad-store", str(pytester.path / "store.db"), *extra]
-    outcome = pytester.runpytest_subprocess("-n", str(workers), *args) if workers else \
-        pytester.runpytest_inprocess(*args)
+    outcome = inner_run(pytester, workers, *args)
     assert outcome.ret in (0, 1), outcome.stdout.str()
     rows = [json.loads(line) for line in (pytester.path / "report" / "results.jsonl").read_text().splitlines()]
     return {row["nodeid"]: row["outcome"] for row in rows}
@@ -98,7 +98,7 @@ def test_links_named_in_dmc_profiles_serial_and_zigbee(pytester, workers):
                 "--svtad-profiles", str(profiles_dir), "--svtad-dmc", "DMC-001,DMC-004", "--svtad-ttm",
                 str(ROOT / "testpacks" / "ttm" / "smets1-sit-sample.csv"), "--svtad-report", "report",
                 "--svtad-store", str(pytester.path / "store.db")]
-        outcome = pytester.runpytest_subprocess("-n", "2", *args) if workers else pytester.runpytest_inprocess(*args)
+        outcome = inner_run(pytester, workers, *args)
     finally:
         for emulator in emulators:
             emulator.stop()

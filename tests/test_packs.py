@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import inner_run
 from pytest_svtad.cli import main as svtad
 from pytest_svtad.plugin.packs import describe, find_packs
 
@@ -38,10 +39,7 @@ def run_packs(pytester: pytest.Pytester, names: list[str], workers: int) -> list
             "--svtad-store", own_store(pytester)]
     if pack.criteria_path:
         args += ["--svtad-criteria", str(pack.criteria_path)]
-    if workers:
-        outcome = pytester.runpytest_subprocess("-n", str(workers), *args)
-    else:
-        outcome = pytester.runpytest_inprocess(*args)
+    outcome = inner_run(pytester, workers, *args)
     assert outcome.ret in (0, 1), outcome.stdout.str()
     lines = (pytester.path / "report" / "results.jsonl").read_text().splitlines()
     return [json.loads(line) for line in lines]
@@ -114,7 +112,7 @@ def test_the_sct_pack_meets_its_sample_targets(pytester, monkeypatch, workers):
     args = [str(pack.folder), "-p", "no:cacheprovider", "--svtad-stage", "SCT", "--svtad-ttm", str(pack.ttm_path),
             "--svtad-criteria", str(pack.criteria_path), "--svtad-report", "report", "--svtad-store",
             own_store(pytester)]
-    outcome = pytester.runpytest_subprocess("-n", "2", *args) if workers else pytester.runpytest_inprocess(*args)
+    outcome = inner_run(pytester, workers, *args)
     assert outcome.ret == 0, outcome.stdout.str()
     verdict = json.loads((pytester.path / "report" / "verdict.json").read_text())
     assert verdict["verdict"] == "met" and verdict["ttm"]["requirements"] == 6

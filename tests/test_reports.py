@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import Run
 from pytest_svtad.reports.html import rate_colour, script_json
 
 KNOWN_RUN = """
@@ -42,7 +43,18 @@ def test_ppmid_display(dmc):
 
 
 def html(project, name: str) -> str:
-    return (project.pytester.path / "report" / name).read_text(encoding="utf-8")
+    root = project.path if isinstance(project, Run) else project.pytester.path
+    return (root / "report" / name).read_text(encoding="utf-8")
+
+
+def known_run_of_every_dmc(project, shared_runs) -> Run:
+    """KNOWN_RUN over every DMC, run once per test module and variant: the tests that only read its outputs share
+    it (in its first test's folder)."""
+    key = ("known-run-every-dmc", project.workers)
+    if key not in shared_runs:
+        project.tests(KNOWN_RUN)
+        shared_runs[key] = project.run("--svtad-dmc", "all")
+    return shared_runs[key]
 
 
 def embedded_data(page: str) -> dict:
@@ -50,11 +62,10 @@ def embedded_data(page: str) -> dict:
     return json.loads(raw)
 
 
-def test_heatmap_html_holds_the_cells_and_each_cell_its_tests(project):
-    project.tests(KNOWN_RUN)
-    run = project.run("--svtad-dmc", "all")
+def test_heatmap_html_holds_the_cells_and_each_cell_its_tests(project, shared_runs):
+    run = known_run_of_every_dmc(project, shared_runs)
     assert run.ret == 1
-    page = html(project, "heatmap.html")
+    page = html(run, "heatmap.html")
     assert "http://" not in page and "https://" not in page and "<link" not in page  # self-contained
     data = embedded_data(page)
     reads_b = data["cells"]["reads\tDMC-B"]
@@ -117,10 +128,8 @@ def test_test_names_requirement_titles_and_dmc_names_with_markup_are_escaped_in_
     assert "Read &lt;b onmouseover=alert(2)&gt;registers&lt;/b&gt;" in html(project_single, "heatmap.html")
 
 
-def test_completion_report_sections_against_a_known_run(project):
-    project.tests(KNOWN_RUN)
-    project.run("--svtad-dmc", "all")
-    page = html(project, "completion-report.html")
+def test_completion_report_sections_against_a_known_run(project, shared_runs):
+    page = html(known_run_of_every_dmc(project, shared_runs), "completion-report.html")
     for heading in ("9.5 Evaluation of each exit criterion", "(a) Planned testing", "(b) Tests run",
                     "(c) Why tests were not run", "(d) Failed tests", "(e) Testing Issues raised",
                     "(f) Outstanding Testing Issues", "(g) Test environment", "(h) Recommended further tests",
@@ -287,10 +296,9 @@ def test_dmct_completion_rule_from_the_criteria_file(project_single):
     assert "criteria file criteria.yaml" in page and str(criteria) not in page
 
 
-def test_no_dmct_reports_outside_the_dmct_stages(project_single):
-    project_single.tests(KNOWN_RUN)
-    project_single.run("--svtad-dmc", "all")
-    assert not list((project_single.pytester.path / "report").glob("dmct-*.html"))
+def test_no_dmct_reports_outside_the_dmct_stages(project_single, shared_runs):
+    run = known_run_of_every_dmc(project_single, shared_runs)
+    assert not list((run.path / "report").glob("dmct-*.html"))
 
 
 def allure_results(folder: Path) -> list[dict]:

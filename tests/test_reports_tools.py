@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_reports import KNOWN_RUN, MT_UNDER_MTAD
+from test_reports import KNOWN_RUN, MT_UNDER_MTAD, known_run_of_every_dmc
 
 CHROMIUM = os.environ.get("SVTAD_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 ALLURE = os.environ.get("SVTAD_ALLURE_CLI") or shutil.which("allure")
@@ -46,10 +46,8 @@ def page_errors(stderr: str) -> list[str]:
 
 
 @pytest.fixture
-def known_run(project_single):
-    project_single.tests(KNOWN_RUN)
-    project_single.run("--svtad-dmc", "all")
-    return project_single.pytester.path / "report"
+def known_run(project_single, shared_runs):
+    return known_run_of_every_dmc(project_single, shared_runs).path / "report"
 
 
 @pytest.mark.parametrize("name", ["heatmap.html", "completion-report.html"])
