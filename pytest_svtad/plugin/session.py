@@ -8,7 +8,7 @@ import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -25,11 +25,10 @@ from pytest_svtad.rules.appendix_ak import WORK_OFF_STAGES
 from pytest_svtad.rules.issues import raise_issues
 from pytest_svtad.rules.verdict import Outputs, Verdict, WorkOffCheck
 from pytest_svtad.smets1.profiles import DeviceKind, DmcProfile
-from pytest_svtad.store import StoreError
-from pytest_svtad.store.campaign import read_phase, work_off_check
-from pytest_svtad.store.runs import criteria_as_json, ttm_as_json
-from pytest_svtad.store.sink import StoreSink, host_name
 from pytest_svtad.wording import counted
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) is imported where it is used: an xdist worker never writes it
+    from pytest_svtad.store.sink import StoreSink
 
 TAGS_KEY = pytest.StashKey[Tags]()
 
@@ -153,6 +152,9 @@ class SvtadSession:
                 "stage": s.stage, "release": s.release, "sut_version": s.sut_version, "seed": s.seed,
             })
         if s.store is not None:
+            from pytest_svtad.store.runs import criteria_as_json, ttm_as_json
+            from pytest_svtad.store.sink import StoreSink, host_name
+
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
             fallback_dir = s.report_dir or Path(self.config.rootpath) / ".svtad"
             firmware = {dmc.id: s.profiles.firmware(dmc) for dmc in s.selected_dmcs} if s.profiles else {}
@@ -213,6 +215,9 @@ class SvtadSession:
             sink.flush(plan, results)
             sink.record_issues(issues)
         store = sink.store if sink is not None and sink.error is None else None
+        if store is not None:
+            from pytest_svtad.store import StoreError
+            from pytest_svtad.store.campaign import read_phase, work_off_check
         reading = None
         if s.campaign:
             if store is None:
