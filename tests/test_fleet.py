@@ -4,6 +4,7 @@ profile's one-line errors, and the svtad sct command."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,8 @@ def test_svtad_sct_writes_summary_and_charts_and_checks_targets(tmp_path, capsys
     for name in ("sct-response-times.png", "sct-throughput-queues.png", "sct-wan-bandwidth.png"):
         assert (tmp_path / name).stat().st_size > 5_000
     assert "WAN:" in out and "per hub" in out
+    srv_line = next(line for line in out.splitlines() if line.strip().startswith("SRV 4.1.1"))
+    assert re.search(r"I0 [\d,]+", srv_line) and "{" not in out, srv_line  # response codes in words, no dict repr
 
 
 def test_the_command_and_the_sct_pack_check_targets_with_the_same_rules():

@@ -81,7 +81,7 @@ def sct(args: argparse.Namespace) -> int:
     for srv, row in summary["response_times_s"].items():
         if "p95" in row:
             print(f"  SRV {srv:<7} p50 {row['p50']:6.2f} s  p95 {row['p95']:6.2f} s  p99 {row['p99']:6.2f} s  "
-                  f"max {row['max']:6.2f} s  {row['outcomes']}")
+                  f"max {row['max']:6.2f} s  {_outcomes(row['outcomes'])}")
     wan = summary["wan"]
     print(f"  WAN: {wan['total_bytes']:,} bytes in all; per hub mean {wan['per_hub_mean_bytes']:,.0f} B, "
           f"p99 {wan['per_hub_p99_bytes']:,.0f} B, max {wan['per_hub_max_bytes']:,} B; busiest hub-hour "
@@ -90,3 +90,8 @@ def sct(args: argparse.Namespace) -> int:
         print(f"  target: {line}")
     print(f"wrote {out / 'sct-summary.json'}, " + ", ".join(path.name for path in charts))
     return 1 if any(line.endswith(f": {sct_rules.NOT_MET}") for line in summary["targets"]) else 0
+
+
+def _outcomes(outcomes: dict[str, int]) -> str:
+    """Response codes and how often each came back, as people write it: "I0 1,041, E21 3"."""
+    return ", ".join(f"{code} {number:,}" for code, number in sorted(outcomes.items()))
