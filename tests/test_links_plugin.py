@@ -124,3 +124,21 @@ def test_tests_are_grouped_by_the_real_link_dmc_they_are_parametrized_with():
     assert dmc_of("m.py::test_x[a-DMC-001-b]", dmcs) == "DMC-001"
     assert dmc_of("m.py::test_x[DMC-002]", dmcs) is None
     assert dmc_of("m.py::test_x", dmcs) is None
+
+
+@pytest.mark.parametrize("dist", ["load", "worksteal", "loadscope", "loadfile"])
+def test_every_dist_mode_that_shares_tests_keeps_a_real_device_dmc_on_one_worker(pytester, dist):
+    config = pytester.parseconfigure(str(PACK), "-n", "2", "--dist", dist, "--svtad-store", "none",
+                                     "--svtad-link", "DMC-001=loop://")
+    from pytest_svtad.plugin.session import SESSION_KEY
+
+    session = config.stash[SESSION_KEY]
+    assert config.option.dist == "loadgroup" and session.real_link_dmcs == frozenset({"DMC-001"})
+    note = next(note for note in session.notes if note.startswith("--dist loadgroup"))
+    assert ("(was" in note) == (dist != "load") and "DMC-001" in note
+
+
+def test_dist_each_with_a_real_device_dmc_is_a_usage_error(pytester):
+    with pytest.raises(pytest.UsageError, match=r"--dist each runs every test on every worker.*DMC-001"):
+        pytester.parseconfigure(str(PACK), "-n", "2", "--dist", "each", "--svtad-store", "none",
+                                "--svtad-link", "DMC-001=loop://")

@@ -66,17 +66,29 @@ def pytest_configure(config: pytest.Config) -> None:
     gc.freeze()
 
 
+SHARED_DIST = ("load", "worksteal", "loadscope", "loadfile")  # modes that may put one DMC's tests on two workers
+
+
 def _one_worker_per_device(config: pytest.Config, session: SvtadSession) -> None:
-    """A real installation serves one test at a time: under xdist, ``--dist load`` becomes ``loadgroup`` with the
-    tests of each DMC on a real link as one group (``XdistHooks.pytest_xdist_make_scheduler``)."""
+    """A real installation serves one test at a time: under xdist, ``--dist load`` (or ``worksteal``, ``loadscope``,
+    ``loadfile``, which can also put one DMC's tests on two workers at once) becomes ``loadgroup`` with the tests of
+    each DMC on a real link as one group (``XdistHooks.pytest_xdist_make_scheduler``); ``--dist each``, which runs
+    every test on every worker, is refused."""
     if hasattr(config, "workerinput"):
         return
     real = [d.id for d in session.settings.selected_dmcs if d.link.kind != "sim" or d.id in session.settings.links]
-    if real and getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") == "load":
+    dist = getattr(config.option, "dist", "no")
+    if not real or not getattr(config.option, "numprocesses", None):
+        return
+    if dist == "each":
+        raise pytest.UsageError(f"--dist each runs every test on every worker, but DMCs on real-device links "
+                                f"({', '.join(real)}) serve one test at a time: use --dist load or loadgroup")
+    if dist in SHARED_DIST:
         config.option.dist = "loadgroup"
         session.real_link_dmcs = frozenset(real)
-        session.notes.append(f"--dist loadgroup: DMCs on real-device links ({', '.join(real)}) are tested by one "
-                             "worker each")
+        was = "" if dist == "load" else f" (was {dist})"
+        session.notes.append(f"--dist loadgroup{was}: DMCs on real-device links ({', '.join(real)}) are tested by "
+                             "one worker each")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
