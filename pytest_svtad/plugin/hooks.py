@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pytest_svtad.links.registry import kind_for
 from pytest_svtad.model import PlanEntry
 from pytest_svtad.plugin import options
 from pytest_svtad.plugin.fixtures import (  # noqa: F401  (fixtures)
@@ -76,7 +77,8 @@ def _one_worker_per_device(config: pytest.Config, session: SvtadSession) -> None
     every test on every worker, is refused."""
     if hasattr(config, "workerinput"):
         return
-    real = [d.id for d in session.settings.selected_dmcs if d.link.kind != "sim" or d.id in session.settings.links]
+    links = session.settings.links
+    real = [d.id for d in session.settings.selected_dmcs if kind_for(d, links.get(d.id)) != "sim"]
     dist = getattr(config.option, "dist", "no")
     if not real or not getattr(config.option, "numprocesses", None):
         return
