@@ -23,6 +23,15 @@ from sqlalchemy import create_engine, text
 matplotlib.use("Agg")
 import matplotlib.pyplot  # noqa: E402,F401
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite's own run under ``-n 2``: work stealing, so no worker idles at the end while the other still has a
+    queue of slow tests (xdist's ``load`` hands out fixed chunks). The inner sessions the tests run keep their own
+    ``--dist``: this conftest is not theirs."""
+    if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "worksteal"
+
+
 MODELS = {
     "esme": ("ESME-T1", "ESME", "1.0.0"),
     "gsme": ("GSME-T1", "GSME", "2.0.0"),
