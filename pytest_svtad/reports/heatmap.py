@@ -7,7 +7,6 @@ blank where nothing is planned.
 
 from __future__ import annotations
 
-import colorsys
 import csv
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,20 +33,6 @@ def write_csv(path: Path, cells: Mapping[tuple[str, str], Counts]) -> None:
             rate = c.pass_rate
             writer.writerow([group, dmc, c.planned, c.executed, c.passed, c.failed, c.not_run, c.descoped,
                              "" if rate is None else f"{rate:.4f}"])
-
-
-def pass_rate_hue(rate: float, line: float) -> float:
-    """Hue (degrees) of a pass rate against the pass-rate line (Table 13.1 row 1): red to orange under the line,
-    yellow-green to green from it, so a cell under the line never looks like a pass. Shared by PNG and HTML."""
-    rate = max(0.0, min(1.0, rate))
-    if rate < line:
-        return 45 * rate / line if line else 0.0
-    return 80 + 40 * ((rate - line) / (1 - line) if line < 1 else 1)
-
-
-def pass_rate_rgb(rate: float, line: float) -> tuple[float, float, float]:
-    """The colour of ``pass_rate_hue`` at the HTML heatmap's saturation (72%) and lightness (52%)."""
-    return colorsys.hls_to_rgb(pass_rate_hue(rate, line) / 360, 0.52, 0.72)
 
 
 # The cells' scale since issue 15 item 12: orange under the pass-rate line, blue from it (a diverging pair that

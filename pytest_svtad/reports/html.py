@@ -12,7 +12,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from pytest_svtad.reports.heatmap import hex_colour, pass_rate_colour, pass_rate_hue
+from pytest_svtad.reports.heatmap import hex_colour, pass_rate_colour
 
 _SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", 0x2028: "\\u2028",
                    0x2029: "\\u2029"}
@@ -42,14 +42,6 @@ def pct(rate: float | None) -> str:
 
 
 NOT_RUN_FILL = "#b0b0b0"
-
-
-def rate_colour(rate: float | None, threshold: float = 0.9) -> str:
-    """The red-to-green hue scale the heatmap used before ``rate_fill`` (not safe for colour-blind readers): kept
-    for callers of the function; no report uses it now."""
-    if rate is None:
-        return NOT_RUN_FILL
-    return f"hsl({pass_rate_hue(rate, threshold):.0f}, 72%, 52%)"
 
 
 def rate_fill(rate: float | None, threshold: float = 0.9) -> str:
