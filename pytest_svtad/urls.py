@@ -1,4 +1,5 @@
-"""URLs shown to people: a store URL without its credentials, and the check of a link's ``socket://`` address.
+"""Store and link URLs: a store URL as users write it (``default_url``, ``store_url``), shown without its
+credentials, and the check of a link's ``socket://`` address.
 
 Plain helpers (no pytest, no store): the plugin, the store, the sink and the ``svtad`` command all use them.
 """
@@ -6,6 +7,7 @@ Plain helpers (no pytest, no store): the plugin, the store, the sink and the ``s
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 MASK = "***"
@@ -65,3 +67,16 @@ def socket_url_problem(url: str) -> str | None:
     if not 1 <= port <= 65535:
         return f"port must be 1-65535, got '{given}' in '{url}'"
     return None
+
+
+def default_url(rootdir: Path) -> str:
+    return f"sqlite:///{rootdir / '.svtad' / 'svtad.db'}"
+
+
+def store_url(given: str, base: Path) -> str:
+    """A store URL as users write it: a SQLAlchemy URL, or a plain path (relative to ``base``) to an SQLite file."""
+    given = given.strip()
+    if "://" in given:
+        return given
+    path = Path(given).expanduser()
+    return f"sqlite:///{path if path.is_absolute() else (base / path).resolve()}"

@@ -163,7 +163,7 @@ def load_settings(config: pytest.Config) -> Settings:
 
 
 def _store_url(config: pytest.Config) -> str | None:
-    from pytest_svtad.store.db import default_url, store_url
+    from pytest_svtad.urls import default_url, store_url
 
     raw = _raw(config, "store")
     if raw is None:

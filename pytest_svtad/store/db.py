@@ -18,22 +18,9 @@ from pytest_svtad.store.issues import IssueRepository, StoreError
 from pytest_svtad.store.migrations import SCHEMA_VERSION, upgrade
 from pytest_svtad.store.results import BATCH, ResultRepository
 from pytest_svtad.store.runs import RunRepository, now
-from pytest_svtad.urls import mask_text, mask_url
+from pytest_svtad.urls import default_url, mask_text, mask_url, store_url
 
 __all__ = ["BATCH", "Store", "StoreError", "default_url", "now", "store_url"]
-
-
-def default_url(rootdir: Path) -> str:
-    return f"sqlite:///{rootdir / '.svtad' / 'svtad.db'}"
-
-
-def store_url(given: str, base: Path) -> str:
-    """A store URL as users write it: a SQLAlchemy URL, or a plain path (relative to ``base``) to an SQLite file."""
-    given = given.strip()
-    if "://" in given:
-        return given
-    path = Path(given).expanduser()
-    return f"sqlite:///{path if path.is_absolute() else (base / path).resolve()}"
 
 
 def _safe_url(url: str) -> str:
