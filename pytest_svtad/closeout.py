@@ -17,12 +17,11 @@ killed before its close-out keeps them; close-out only ends the run.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_svtad.model import NO_DMC
+from pytest_svtad.model import NO_DMC, result_line
 from pytest_svtad.record import RunRecord
 from pytest_svtad.reports import heatmap
 from pytest_svtad.reports.files import write_atomic, write_issue_log, write_verdict
@@ -72,11 +71,8 @@ def campaign_results(record: RunRecord) -> list[str]:
     if report_dir is None or not record.outputs.all_stored:
         return []
     common = {"stage": s.stage, "release": s.release, "sut_version": record.sut_version, "seed": s.seed}
-    lines = []
-    for entry in sorted(record.plan, key=lambda e: e.nodeid):
-        result = record.results.get(entry.nodeid)
-        if result is not None:
-            lines.append(json.dumps({**entry.to_dict(), **result.to_dict(), **common}, sort_keys=True, default=str))
+    lines = [result_line(entry, record.results[entry.nodeid], common)
+             for entry in sorted(record.plan, key=lambda e: e.nodeid) if entry.nodeid in record.results]
     try:
         report_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(report_dir / "results.jsonl", "".join(line + "\n" for line in lines))

@@ -5,6 +5,7 @@ Plain dataclasses with ``to_dict``/``from_dict`` so they cross xdist, files and 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -144,3 +145,9 @@ class Result:
         return {"nodeid": self.nodeid, "outcome": self.outcome.value, "error": self.error, "xfailed": self.xfailed,
                 "crashed": self.crashed, "reason": self.reason, "duration": self.duration,
                 "evidence": list(self.evidence)}
+
+
+def result_line(entry: PlanEntry, result: Result, common: dict[str, Any]) -> str:
+    """One line of ``results.jsonl``: the planned test's tags, its result and the run's fields (stage, release, SUT
+    version, seed); the same from a live session and from the store."""
+    return json.dumps({**entry.to_dict(), **result.to_dict(), **common}, sort_keys=True, default=str)

@@ -6,14 +6,13 @@ collects: the plan reaches it from the workers (see ``XdistHooks`` in ``pytest_s
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 import pytest
 
-from pytest_svtad.model import Outcome, PlanEntry, Result
+from pytest_svtad.model import Outcome, PlanEntry, Result, result_line
 
 # user_properties names: the plan's tags ride on every report too (junitxml shows them; a plan-less controller
 # can still attribute a result).
@@ -91,7 +90,7 @@ class ResultsLog:
     def write(self, entry: PlanEntry, result: Result) -> None:
         if self._handle is None or entry.nodeid in self.written:
             return
-        line = json.dumps({**entry.to_dict(), **result.to_dict(), **self.common}, sort_keys=True, default=str)
+        line = result_line(entry, result, self.common)
         try:
             self._handle.write(line + "\n")
             self._handle.flush()
