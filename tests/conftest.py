@@ -24,6 +24,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot  # noqa: E402,F401
 
 
+def billion_laughs(levels: int) -> str:
+    """YAML whose aliases expand 9 ** levels fold ("billion laughs"): a reader that expands aliases never ends."""
+    return "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(levels))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """The suite's own run under ``-n 2``: work stealing, so no worker idles at the end while the other still has a
     queue of slow tests (xdist's ``load`` hands out fixed chunks). The inner sessions the tests run keep their own

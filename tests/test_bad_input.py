@@ -7,6 +7,8 @@ import textwrap
 import pytest
 import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401
 
+from conftest import billion_laughs
+
 # In-process pytester runs drop modules first imported inside them: a PostgreSQL store URL in an inner run would
 # import SQLAlchemy's dialect a second time (SAWarnings in later tests), so it is imported here, once.
 
@@ -233,8 +235,7 @@ def test_every_yaml_data_file_refuses_anchors_and_aliases(tmp_path, kind, attack
     name, valid, read = _yaml_readers()[kind]
     text = {
         "recursive": "x: &loop [*loop]\n",
-        "billion-laughs": "a: &a ['lol','lol','lol','lol','lol','lol','lol','lol','lol']\n" + "".join(
-            f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(5)),
+        "billion-laughs": billion_laughs(5),
         "plain-anchor": "x: &name 1\n",
     }[attack]
     path = _prepare(tmp_path, name, text)

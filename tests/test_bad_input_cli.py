@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import billion_laughs
 from pytest_svtad.cli import main
 from pytest_svtad.rules.issues import TestingIssue
 from pytest_svtad.store import Store
@@ -197,8 +198,7 @@ def test_cli_commands_refuse_aliases_and_duplicate_keys_in_one_line(tmp_path, mo
     monkeypatch.chdir(tmp_path)
     text = {
         "recursive-alias": "name: &loop [*loop]\n",
-        "billion-laughs": "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
-            f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8)),
+        "billion-laughs": billion_laughs(8),
         "duplicate-key": "name: x\nname: y\n",
     }[attack]
     profiles = tmp_path / "device_profiles"
