@@ -10,6 +10,8 @@ table shape. ``SCHEMA_VERSION`` is the newest; a store newer than that is refuse
   and provider; Work Off Plans and issue history get their tables.
 - 2 -> 3: a run keeps the TTM and criteria it used (``ttm``, ``criteria``: JSON, null for the runs before), so a
   campaign's verdict read from the store judges by what its sessions judged by.
+- 3 -> 4 (``_add_schedule_and_gates``): the DMCT Schedule's versions (20.9-20.10) and the Entry Criteria sign-offs
+  (12.5(a), (b), (e)) get their tables; nothing existing changes.
 """
 
 from __future__ import annotations
@@ -42,15 +44,21 @@ from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.issues import TestingIssue, issue_id_for, stored_values
 from pytest_svtad.store import schema as t
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 RUN_COLUMNS_3 = ("ttm", "criteria")  # the run columns schema 3 added
+TABLES_4 = ("svtad_dmct_schedules", "svtad_entry_signoffs")  # the tables schema 4 added
 
 
 def legacy_metadata(version: int) -> MetaData:
     """The tables as version ``version`` had them (for the upgrade steps, and for tests that build old stores)."""
-    if version not in (1, 2):
+    if version not in (1, 2, 3):
         raise ValueError(f"no legacy schema {version}")
     old = MetaData()
+    if version == 3:  # every table of today but those schema 4 added
+        for table in t.metadata.sorted_tables:
+            if table.name not in TABLES_4:
+                table.to_metadata(old)
+        return old
     for table in (t.meta, t.results, *((t.plan_entries, t.issues, t.issue_events, t.work_off_plans)
                                        if version == 2 else ())):
         table.to_metadata(old)
@@ -175,7 +183,15 @@ def _upgrade_2_to_3(conn: Connection) -> None:
             conn.execute(text(f"ALTER TABLE svtad_runs ADD COLUMN {name} JSON"))
 
 
-STEPS: dict[int, Callable[[Connection], None]] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3}
+def _add_schedule_and_gates(conn: Connection) -> None:
+    """The DMCT Schedule and Entry Criteria sign-off tables (idempotent: a table already there is kept)."""
+    t.dmct_schedules.create(conn, checkfirst=True)
+    t.entry_signoffs.create(conn, checkfirst=True)
+    for index in t.entry_signoffs.indexes:
+        index.create(conn, checkfirst=True)
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3, 3: _add_schedule_and_gates}
 
 
 def upgrade(conn: Connection, found: int) -> None:
