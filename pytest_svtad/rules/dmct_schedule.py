@@ -50,7 +50,8 @@ class EpclPlan:
     def dates(self) -> str:
         if self.planned_start is None:
             return "no dates (covered by the dormant-only entry, 20.9)"
-        return f"{self.planned_start.isoformat()} to {self.planned_completion.isoformat() if self.planned_completion else '?'}"
+        end = self.planned_completion.isoformat() if self.planned_completion else "?"
+        return f"{self.planned_start.isoformat()} to {end}"
 
 
 @dataclass(frozen=True, slots=True)

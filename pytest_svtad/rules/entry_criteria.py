@@ -71,7 +71,8 @@ def check_signoff(signoff: SignOff) -> str | None:
     if not signoff.who.strip():
         return "who signed it off is required (--by)"
     if signoff.criterion in ("a", "e") and not signoff.reference.strip():
-        return f"12.5({signoff.criterion}) needs the reference of the {'test plan' if signoff.criterion == 'a' else 'approval to proceed certificate'} (--reference)"
+        document = "test plan" if signoff.criterion == "a" else "approval to proceed certificate"
+        return f"12.5({signoff.criterion}) needs the reference of the {document} (--reference)"
     if signoff.criterion == "b":
         if signoff.basis not in B_BASES:
             return f"12.5(b) needs a basis: one of {', '.join(B_BASES)}"
