@@ -263,8 +263,9 @@ class DmctRegister:
             raise DmctProcessError(f"DMC {dmc}: {supplier} did not include it in a submission (20.12); "
                                    f"submitted by: {', '.join(record.suppliers) or 'nobody'}")
         new, clause = rules.disagreement_outcome(dmc, record.reason)
-        keep: dict[str, Any] = {"reason": record.reason, "rationale": record.rationale, "equivalent": record.equivalent} \
-            if new is Status.REFERRED else {}
+        keep: dict[str, Any] = {}
+        if new is Status.REFERRED:  # the exclusion stands while the Secretary of State decides (20.12(b))
+            keep = {"reason": record.reason, "rationale": record.rationale, "equivalent": record.equivalent}
         return self.transition(dmc, new, why=f"{supplier} disagrees: {why}", on=on, who=who, clause=clause, **keep)
 
     # -- DMCT Testing Issues (20.19-20.25) and 20.18 --------------------------------------------------------------
