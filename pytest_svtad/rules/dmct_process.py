@@ -11,12 +11,28 @@ ones (20.2, 20.4, 20.21, 20.22, 20.28, 20.31); they are cited here by their plac
 
 from __future__ import annotations
 
-from collections.abc import Container
-from dataclasses import dataclass
+from collections.abc import Container, Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
 from pytest_svtad.rules.workoff import add_working_days, is_working_day
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """One Supplier Party's entry for one DMC (20.2), or its confirmation that the data is unchanged (20.3)."""
+
+    supplier: str
+    dmc: str
+    received: date
+    devices: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # kind -> {model, firmware}
+    quantity: int | None = None
+    epcl_entries: tuple[str, ...] = ()
+    unchanged: bool = False
+    missing: tuple[str, ...] = ()  # data the Supplier Party could not give: the DCC sources it (20.4)
+    submitted_only: bool = False
+    source: str = ""
 
 
 class DmctProcessError(ValueError):

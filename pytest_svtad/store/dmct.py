@@ -16,20 +16,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, insert, select, update
 
 from pytest_svtad.rules import dmct_process as rules
-from pytest_svtad.rules.dmct_process import DmctProcessError, Reason, RouteOutcome, Status
+from pytest_svtad.rules.dmct_process import DmctProcessError, Reason, RouteOutcome, Status, Submission
 from pytest_svtad.store import schema as t
 from pytest_svtad.store.issues import StoreError, whoami
 
 if TYPE_CHECKING:
     from pytest_svtad.store.db import Store
 
+__all__ = ["DmcRecord", "DmctRegister", "Submission", "counts_by_status", "exclusions_by_reason"]
 RETRIES = 50  # a transition re-read after a concurrent one; each retry re-checks legality
 
 
@@ -54,22 +55,6 @@ class DmcRecord:
     @property
     def reason_clause(self) -> str:
         return rules.REASONS[self.reason].clause if self.reason in rules.REASONS else ""
-
-
-@dataclass(frozen=True, slots=True)
-class Submission:
-    """One Supplier Party's entry for one DMC (20.2), or its confirmation that the data is unchanged (20.3)."""
-
-    supplier: str
-    dmc: str
-    received: date
-    devices: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # kind -> {model, firmware}
-    quantity: int | None = None
-    epcl_entries: tuple[str, ...] = ()
-    unchanged: bool = False
-    missing: tuple[str, ...] = ()  # data the Supplier Party could not give: the DCC sources it (20.4)
-    submitted_only: bool = False
-    source: str = ""
 
 
 def _day(value: date | None) -> date:
