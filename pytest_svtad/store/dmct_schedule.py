@@ -126,3 +126,55 @@ class ScheduleRepository:
         assert after.version is not None
         before = self.published(after.version - 1) if after.version > 1 else None
         return before, after, diff(before.schedule if before else None, after.schedule)
+
+
+@dataclass(slots=True)
+class PublishOutcome:
+    published: StoredSchedule
+    changes: list[Change]
+    moved: list[str]  # the DMCs moved to "scheduled" on the DMCT Status List
+    notes: list[str]
+
+
+def publish_schedule(store: Store, who: str | None = None) -> PublishOutcome:
+    """Publish the draft (20.10) and move each DMC it adds or changes to "scheduled" on the DMCT Status List
+    (20.8) through the register's transitions. Every DMC must be on the Status List and allowed to become
+    scheduled: that is checked for all of them before anything is published (a one-line error naming the DMC)."""
+    from pytest_svtad.rules.dmct_process import Status, check_transition
+    from pytest_svtad.store.dmct import DmctRegister
+
+    repository = ScheduleRepository(store)
+    draft = repository.draft()
+    if draft is None:
+        raise StoreError(f"no draft DMCT Schedule in store {store.name}: import one first "
+                         "(svtad dmct schedule import FILE)")
+    register = DmctRegister(store)
+    before = repository.published()
+    preview = diff(before.schedule if before else None, draft.schedule)
+    touched = sorted({change.dmc for change in preview if change.kind != "removed"})
+    testing = (Status.IN_TEST, Status.ISSUE_ROUTE)  # in test already: a schedule change does not move it back
+    statuses: dict[str, Status] = {}
+    for dmc in touched:
+        if not register.known(dmc):
+            raise StoreError(f"DMC {dmc} is not on the DMCT Status List in {store.name}: submit it first (20.2; "
+                             "svtad dmct submit)")
+        statuses[dmc] = register.dmc(dmc).status
+        if statuses[dmc] not in (Status.SCHEDULED, *testing):
+            check_transition(dmc, statuses[dmc], Status.SCHEDULED)  # DmctProcessError: one line naming the DMC
+    published, changes = repository.publish(who)
+    moved: list[str] = []
+    notes: list[str] = []
+    changed_text = {dmc: "; ".join(c.what for c in changes if c.dmc == dmc) for dmc in touched}
+    for dmc in touched:
+        if statuses[dmc] in testing:
+            notes.append(f"{dmc} is '{statuses[dmc].value}': its schedule changed ({changed_text[dmc]}), its status "
+                         "stays")
+            continue
+        register.transition(dmc, Status.SCHEDULED, who=who, clause="20.9",
+                            why=f"DMCT Schedule {published.label()}: {changed_text[dmc]}"[:1000])
+        moved.append(dmc)
+    for change in changes:
+        if change.kind == "removed":
+            notes.append(f"{change.dmc} left the DMCT Schedule: its status on the Status List stays as it is until "
+                         "changed (20.11: notify its Supplier Parties if it is excluded)")
+    return PublishOutcome(published, changes, moved, notes)
