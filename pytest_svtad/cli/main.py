@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_svtad import __version__
+from pytest_svtad.cli.dmct import add_dmct_command
 from pytest_svtad.cli.store import add_store_commands
 from pytest_svtad.cli.store_import import add_store_import_command
 from pytest_svtad.cli.verdict import add_verdict_command
@@ -151,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_verdict_command(sub)
     add_store_commands(sub)
     add_store_import_command(sub)
+    add_dmct_command(sub)
     return parser
 
 
