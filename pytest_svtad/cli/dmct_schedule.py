@@ -2,8 +2,7 @@
 
 Parsing and printing only: reading the file is ``files.dmct_schedule``, versions and publishing
 ``store.dmct_schedule``, the rules ``rules.dmct_schedule``. ``add_schedule_parser`` adds ``schedule`` to the
-subcommands of ``svtad dmct`` (``cli/dmct.py``); ``add_dmct_schedule_command`` registers ``svtad dmct`` with only
-``schedule`` where that module is absent.
+subcommands of ``svtad dmct`` (``cli/dmct.py``).
 """
 
 from __future__ import annotations
@@ -167,11 +166,5 @@ def add_schedule_parser(dmct_sub: Any) -> None:
                    "(default: device_profiles/ if present, else any id)")
     p.add_argument("--by", help="who imports or publishes (default: the OS user)")
     p.add_argument("--store", help="store URL or SQLite path (default .svtad/svtad.db here)")
-    p.set_defaults(func=schedule_command)
+    p.set_defaults(func=schedule_command, dmct_func=schedule_command)
 
-
-def add_dmct_schedule_command(sub: Any) -> None:
-    """``svtad dmct schedule ...`` where ``svtad dmct`` has no module of its own yet (the lead wires
-    ``add_schedule_parser`` into ``cli/dmct.py`` at merge)."""
-    p = sub.add_parser("dmct", help="the DMCT Process (Clause 20)")
-    add_schedule_parser(p.add_subparsers(dest="dmct_command", metavar="DMCT_COMMAND"))

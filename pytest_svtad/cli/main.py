@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_svtad import __version__
-from pytest_svtad.cli.dmct_schedule import add_dmct_schedule_command
+from pytest_svtad.cli.dmct import add_dmct_command
 from pytest_svtad.cli.gate import add_gate_command
 from pytest_svtad.cli.store import add_store_commands
 from pytest_svtad.cli.store_import import add_store_import_command
@@ -153,8 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_verdict_command(sub)
     add_store_commands(sub)
     add_store_import_command(sub)
+    add_dmct_command(sub)  # with `svtad dmct schedule` (cli/dmct_schedule.py)
     add_gate_command(sub)
-    add_dmct_schedule_command(sub)  # the lead: into cli/dmct.py's parser (add_schedule_parser) at merge
     return parser
 
 

@@ -263,27 +263,36 @@ def _first_of_month(day: date, months_on: int = 0) -> date:
 
 
 def first_submission_month(effective: date) -> date:
-    """20.2(i): the first *full* calendar month after the date Clause 20 comes into effect (a clause effective on
-    the 1st still makes that month only the first full month "that follows" if read strictly: we read "follows"
-    as after the effective date, so a month starting on the effective date is not one that follows it)."""
+    """20.2(i): the first full calendar month that follows the date Clause 20 comes into effect. Read as the
+    month after the effective date's month, also when the clause takes effect on a 1st (that month starts on the
+    date, it does not follow it)."""
     return _first_of_month(effective, 1)
 
 
-def submission_window(month: date, bank_holidays: Container[date]) -> SubmissionWindow:
-    """The window of the submission month starting ``month``: the month's first 5 Working Days (the start of the
-    month counted as its first day: "within 5 Working Days of the start"), and the latest date of the DCC's data
-    request, the 10th Working Day before the month (the 1st of the month not counted in the 10)."""
+def submission_window(month: date, bank_holidays: Container[date], *,
+                      submission_days: int = SUBMISSION_WORKING_DAYS,
+                      request_days: int = DATA_REQUEST_WORKING_DAYS) -> SubmissionWindow:
+    """The 20.2 window of the month starting ``month``.
+
+    - Submissions: "within 5 Working Days of the start of" the month is read as the month's first 5 Working Days
+      (the first Working Day of the month is day 1), so the window closes on the 5th.
+    - The DCC's data request: "a minimum of 10 Working Days in advance of the calendar month" is read as 10 whole
+      Working Days lying between the request and the month (neither the request's day nor the 1st counted), so
+      the latest request is the last Working Day before the 10th Working Day counted back from the month.
+    """
     first = _first_of_month(month)
     opens = first
     while not is_working_day(opens, bank_holidays):
         opens += timedelta(days=1)
-    closes = add_working_days(first - timedelta(days=1), SUBMISSION_WORKING_DAYS, bank_holidays)
-    request = first
-    counted = 0
-    while counted < DATA_REQUEST_WORKING_DAYS:
+    closes = add_working_days(first - timedelta(days=1), submission_days, bank_holidays)
+    request, counted = first, 0
+    while counted < request_days:
         request -= timedelta(days=1)
         if is_working_day(request, bank_holidays):
             counted += 1
+    request -= timedelta(days=1)
+    while not is_working_day(request, bank_holidays):
+        request -= timedelta(days=1)
     return SubmissionWindow(first, opens, closes, request)
 
 

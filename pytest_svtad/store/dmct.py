@@ -299,3 +299,23 @@ def exclusions_by_reason(records: Iterable[DmcRecord]) -> dict[str, int]:
         if record.status in (Status.EXCLUDED, Status.REFERRED) and record.reason in counts:
             counts[record.reason] += 1
     return counts
+
+
+# -- settings the seeds leave to the DCC: the date Clause 20 took effect (20.2) and the Working Day region ----------
+
+SETTING_KEYS = {"effective": "dmct_effective", "region": "dmct_region"}
+
+
+def read_settings(store: Store) -> dict[str, str]:
+    """The DMCT Process's recorded settings (``effective``: ISO date Clause 20 took effect; ``region``)."""
+    keys = {v: k for k, v in SETTING_KEYS.items()}
+    with store._reading("read the DMCT settings") as conn:
+        rows = conn.execute(select(t.meta).where(t.meta.c.key.in_(list(keys)))).mappings()
+        return {keys[row["key"]]: row["value"] for row in rows}
+
+
+def write_setting(store: Store, name: str, value: str) -> None:
+    key = SETTING_KEYS[name]
+    with store._writing("record a DMCT setting") as conn:
+        conn.execute(t.meta.delete().where(t.meta.c.key == key))
+        conn.execute(insert(t.meta).values(key=key, value=value))
