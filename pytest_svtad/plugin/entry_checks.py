@@ -14,6 +14,7 @@ stash (``ENTRY_KEY``).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,7 +61,8 @@ def read_firmware(settings: Settings) -> list[rules.FirmwareReading]:
             continue
         try:
             for kind, model in models.items():
-                readings.append(_read_one(link, dmc.id, kind.value, model.firmware))
+                reading = _read_one(link, dmc.id, kind.value, model.firmware)
+                readings.append(replace(reading, dormant=dmc.installation == "dormant"))
         finally:
             try:
                 link.close()

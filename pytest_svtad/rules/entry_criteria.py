@@ -105,10 +105,16 @@ class FirmwareReading:
     required: str
     reported: str | None
     error: str | None = None
+    dormant: bool = False  # a dormant installation: the DCC has no route to it before migration
 
     @property
     def ok(self) -> bool:
         return self.error is None and self.reported == self.required
+
+    @property
+    def unreachable_dormant(self) -> bool:
+        """Not read because the installation is dormant: the harness cannot check it, a person must."""
+        return self.dormant and self.reported is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +124,8 @@ class EntryItem:
     detail: str
 
     def line(self) -> str:
-        shown = {MET: "met", NOT_MET: "NOT MET", MANUAL: "not recorded"}[self.status]
+        shown = {MET: "met", NOT_MET: "NOT MET", MANUAL: "not recorded" if self.criterion in SIGNED_CRITERIA
+                 else "to confirm by hand"}[self.status]
         return f"12.5({self.criterion}) {shown}: {self.detail}"
 
 
@@ -158,7 +165,8 @@ class EntryAssessment:
 
 
 def item_word(item: EntryItem) -> str:
-    return {MET: "met", NOT_MET: "not met", MANUAL: "not recorded"}[item.status]
+    manual = "not recorded" if item.criterion in SIGNED_CRITERIA else "to confirm by hand"
+    return {MET: "met", NOT_MET: "not met", MANUAL: manual}[item.status]
 
 
 def phase_name(stage: str, release: str | None, campaign: str | None) -> str:
@@ -200,7 +208,14 @@ def firmware_item(readings: Sequence[FirmwareReading], dmcs: int) -> EntryItem:
         if dmcs == 0:
             return EntryItem("d", MET, f"no DMC selected: no device firmware to check; {rest}")
         return EntryItem("d", NOT_MET, f"no device of the {dmcs} selected DMCs could be read; {rest}")
-    wrong = [r for r in readings if not r.ok]
+    wrong = [r for r in readings if not r.ok and not r.unreachable_dormant]
+    unread = [r for r in readings if r.unreachable_dormant]
+    if not wrong and unread:
+        dmc_ids = sorted({r.dmc for r in unread})
+        return EntryItem("d", MANUAL, f"{len(unread)} devices of the dormant DMCs {', '.join(dmc_ids)} cannot be "
+                         "read before migration (no route through the DCC; SRV 11.2 unanswered): confirm their "
+                         f"firmware by hand (8.5(c)); the other {len(readings) - len(unread)} devices report the "
+                         f"firmware their profile requires; {rest}")
     if wrong:
         shown = [f"{r.dmc} {r.device} " + (f"not read ({r.error})" if r.error else
                                              f"reports {r.reported}, profile requires {r.required}")
