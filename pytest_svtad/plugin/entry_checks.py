@@ -137,7 +137,19 @@ def entry_for_record(config: pytest.Config, session: SvtadSession) -> rules.Entr
     one made now, at its end."""
     if ENTRY_KEY not in config.stash:
         config.stash[ENTRY_KEY] = assess(session.settings)
-    return config.stash[ENTRY_KEY]
+    assessment = config.stash[ENTRY_KEY]
+    sink = session.store_sink
+    if sink is not None and sink.store is not None and sink.error is None and sink.run_id is not None:
+        from pytest_svtad.store import StoreError
+        from pytest_svtad.store.gates import GateRepository
+
+        s = session.settings
+        try:  # kept with the run, so the campaign's verdict from the store says the same
+            GateRepository(sink.store).record_check(sink.run_id, assessment, stage=s.stage, release=s.release,
+                                                    campaign=s.campaign)
+        except StoreError as exc:
+            session.notes.append(f"Entry Criteria not kept with the run: {exc}")
+    return assessment
 
 
 def packs_run(rootdir: Path, nodeids: object) -> list[str]:

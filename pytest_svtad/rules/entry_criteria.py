@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 MET, NOT_MET, MANUAL = "met", "not_met", "manual"
 SIGNED_CRITERIA = ("a", "b", "e")  # 12.5's recorded sign-offs
@@ -159,9 +160,14 @@ class EntryAssessment:
         return (f"svtad: entry criteria not met for {self.phase}, tests not run (--svtad-gate): "
                 + "; ".join(item.line() for item in self.failed_checks))
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Any]:
         return {"phase": self.phase, "status": self.status, "where": self.where,
                 "items": [{"criterion": i.criterion, "status": i.status, "detail": i.detail} for i in self.items]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EntryAssessment:
+        return cls(str(data["phase"]), tuple(EntryItem(str(i["criterion"]), str(i["status"]), str(i["detail"]))
+                                             for i in data["items"]), str(data.get("where", "")))
 
 
 def item_word(item: EntryItem) -> str:

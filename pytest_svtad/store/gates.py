@@ -5,13 +5,14 @@ history says who did what when (``svtad gate history``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select
 
-from pytest_svtad.rules.entry_criteria import SIGNED_CRITERIA, SignOff, check_signoff
+from pytest_svtad.rules.entry_criteria import SIGNED_CRITERIA, EntryAssessment, SignOff, check_signoff
 from pytest_svtad.store import schema as t
 from pytest_svtad.store.db import Store
 from pytest_svtad.store.issues import StoreError
@@ -88,6 +89,24 @@ class GateRepository:
             standing[event.criterion] = SignOff(event.criterion, event.who, date.fromisoformat(event.signed_on),
                                                 event.reference, event.basis, event.details)
         return standing
+
+    def record_check(self, run_id: int, assessment: EntryAssessment, *, stage: str, release: str | None,
+                     campaign: str | None) -> None:
+        """The Entry Criteria a session found at its start, kept with its run (for ``svtad verdict --campaign``)."""
+        with self.store._writing("record the Entry Criteria of a run") as conn:
+            conn.execute(insert(t.entry_checks).values(run_id=run_id, phase_key=phase_key(stage, release, campaign),
+                                                       recorded_at=datetime.now(UTC),
+                                                       assessment=assessment.as_dict()))
+
+    def latest_check(self, run_ids: Sequence[int]) -> EntryAssessment | None:
+        """The Entry Criteria found by the newest of ``run_ids`` that recorded them (None: none did)."""
+        if not run_ids:
+            return None
+        with self.store._reading("read the Entry Criteria of runs") as conn:
+            row = conn.execute(select(t.entry_checks.c.assessment).where(t.entry_checks.c.run_id.in_(list(run_ids)))
+                               .order_by(t.entry_checks.c.run_id.desc(), t.entry_checks.c.id.desc())
+                               .limit(1)).first()
+        return EntryAssessment.from_dict(row[0]) if row is not None else None
 
     def phases(self) -> list[tuple[str, str | None, str | None]]:
         """Every phase with a sign-off row, for listings."""

@@ -13,7 +13,8 @@ table shape. ``SCHEMA_VERSION`` is the newest; a store newer than that is refuse
 - 3 -> 4 (``_add_dmct_process``): the DMCT Process's tables (Status List, transitions, submissions, Testing Issue
   routes; Clause 20), created only where missing.
 - 4 -> 5 (``_add_schedule_and_gates``): the DMCT Schedule's versions (20.9-20.10) and the Entry Criteria
-  sign-offs (12.5(a), (b), (e)) get their tables; nothing existing changes.
+  sign-offs (12.5(a), (b), (e)) get their tables, and so do the Entry Criteria each session found at its start;
+  nothing existing changes.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from pytest_svtad.store import schema as t
 SCHEMA_VERSION = 5
 RUN_COLUMNS_3 = ("ttm", "criteria")  # the run columns schema 3 added
 DMCT_TABLES_4 = ("svtad_dmct_dmcs", "svtad_dmct_events", "svtad_dmct_submissions", "svtad_dmct_routes")
-TABLES_5 = ("svtad_dmct_schedules", "svtad_entry_signoffs")  # the tables schema 5 added
+TABLES_5 = ("svtad_dmct_schedules", "svtad_entry_signoffs", "svtad_entry_checks")  # the tables schema 5 added
 
 
 def legacy_metadata(version: int) -> MetaData:
@@ -196,7 +197,8 @@ def _add_schedule_and_gates(conn: Connection) -> None:
     """The DMCT Schedule and Entry Criteria sign-off tables (idempotent: a table already there is kept)."""
     t.dmct_schedules.create(conn, checkfirst=True)
     t.entry_signoffs.create(conn, checkfirst=True)
-    for index in t.entry_signoffs.indexes:
+    t.entry_checks.create(conn, checkfirst=True)
+    for index in (*t.entry_signoffs.indexes, *t.entry_checks.indexes):
         index.create(conn, checkfirst=True)
 
 

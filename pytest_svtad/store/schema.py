@@ -170,6 +170,16 @@ entry_signoffs = Table(
 
 UniqueConstraint(meta.c.key)
 
+# The Entry Criteria each session found at its start (12.5; schema 5), for ``svtad verdict --campaign``.
+entry_checks = Table(
+    "svtad_entry_checks", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, nullable=False, index=True),
+    Column("phase_key", String(400), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("assessment", JSON, nullable=False),  # rules.entry_criteria.EntryAssessment.as_dict()
+)
+
 # The DMCT Process (Clause 20, schema 4; pytest_svtad.store.dmct). One row per DMC on the DMCT Status List (20.8):
 # its current status and a version bumped by every transition (a transition whose version moved on is re-read and
 # re-checked, so two processes never lose one); every transition is an event (when, who, why); submissions are
