@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, insert
+from sqlalchemy import create_engine, insert, inspect, select
 
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.files.calendar import bank_holidays
@@ -18,6 +18,7 @@ from pytest_svtad.files.dmct_submissions import load_submissions
 from pytest_svtad.rules import dmct_process as rules
 from pytest_svtad.rules.dmct_process import DmctProcessError, Status, Submission
 from pytest_svtad.store import SCHEMA_VERSION, Store
+from pytest_svtad.store import schema as t
 from pytest_svtad.store.dmct import DmctRegister, counts_by_status, exclusions_by_reason
 from pytest_svtad.store.migrations import DMCT_TABLES_4, legacy_metadata
 
@@ -235,6 +236,17 @@ def test_routes_end_or_exclude_the_dmc_and_devices_unavailable_is_a_state(tmp_pa
 
 
 def _hammer(url: str, dmc: str, who: str, times: int) -> None:
+    """One process's transitions, each with a pause between reading the DMC and writing it (the legality check),
+    so the two processes' read-modify-write cycles overlap."""
+    import time
+
+    check = rules.check_transition
+
+    def slow_check(*args: object) -> None:
+        check(*args)  # type: ignore[arg-type]
+        time.sleep(0.01)
+
+    rules.check_transition = slow_check  # type: ignore[assignment]  # in the forked child only
     register = DmctRegister(Store(url))
     for i in range(times):
         register.transition(dmc, Status.SCHEDULED, why=f"{who} revision {i}", who=who, clause="20.9")
@@ -255,7 +267,10 @@ def test_two_processes_editing_one_dmc_never_lose_a_transition(store_url):
     trail = register.history("DMC-001")
     assert sorted(e["why"] for e in trail if e["who"] in ("p1", "p2")) == sorted(
         f"{who} revision {i}" for who in ("p1", "p2") for i in range(12))
-    assert register.dmc("DMC-001").version == len(trail) == 4 + 24  # 2 on submit, considered, v1, then 24
+    with register.store.engine.connect() as conn:  # the row's own version: one bump per transition, none lost
+        version = conn.execute(select(t.dmct_dmcs.c.version).where(t.dmct_dmcs.c.dmc == "DMC-001")).scalar()
+    assert version == len(trail) == 4 + 24  # 2 on submit, considered, v1, then 24
+    assert all(later["old"] == earlier["new"] for earlier, later in zip(trail, trail[1:], strict=False))
 
 
 def test_a_schema_3_store_gains_the_dmct_tables(tmp_path):
