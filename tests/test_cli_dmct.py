@@ -225,8 +225,8 @@ def test_dashboard_and_weekly_report_show_dmct_progress_in_chromium(tmp_path, ca
     assert "Acme" not in weekly  # 16.1: anonymised
 
 
-def test_the_dmct_report_shows_each_testing_issue_s_route_and_resolution(project_single, tmp_path):
-    store_path = project_single.pytester.path / "store.db"
+def test_the_dmct_report_shows_each_testing_issue_s_route_and_resolution(project):
+    store_path = project.pytester.path / "store.db"
     register = DmctRegister(Store(f"sqlite:///{store_path}"))
     register.submit(Submission("Acme", "DMC-B", date(2026, 11, 2), devices={"ESME": {"model": "E", "firmware": "1"}},
                                quantity=1, epcl_entries=("EPCL-B",)), window=None)
@@ -237,7 +237,7 @@ def test_the_dmct_report_shows_each_testing_issue_s_route_and_resolution(project
     register.transition("DMC-B", Status.IN_TEST, why="re-run (20.20(a))", on=date(2026, 11, 4))
     register.record_route("DMC-B", "TI-OLD", "d", outcome=rules.route_outcome("d", draft_published=True),
                           device_change=None, resolution="SEC draft published", on=date(2026, 11, 5))
-    project_single.tests("""
+    project.tests("""
         import pytest
 
         @pytest.mark.ttm("REQ-1")
@@ -245,7 +245,7 @@ def test_the_dmct_report_shows_each_testing_issue_s_route_and_resolution(project
         def test_read(dmc):
             assert False, "no response"
     """)
-    run = project_single.run("--svtad-dmc", "DMC-B", "--svtad-stage", "DMCT-SRVT", "--svtad-store", str(store_path))
+    run = project.run("--svtad-dmc", "DMC-B", "--svtad-stage", "DMCT-SRVT", "--svtad-store", str(store_path))
     page = (run.path / "report" / "dmct-DMC-B.html").read_text()
     assert "route (a) 20.20(a): change the DCC Internal Systems" in page
     assert "resolution: head-end fix 4.2 deployed" in page
