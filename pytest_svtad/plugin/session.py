@@ -21,7 +21,7 @@ from pytest_svtad.plugin.options import Settings
 from pytest_svtad.plugin.report_folder import ReportFolderLock
 from pytest_svtad.plugin.signals import SigtermAsInterrupt
 from pytest_svtad.record import RecordSettings, RunRecord
-from pytest_svtad.rules.appendix_ak import WORK_OFF_STAGES
+from pytest_svtad.rules.appendix_ak import DMCT_STAGES, WORK_OFF_STAGES
 from pytest_svtad.rules.issues import raise_issues
 from pytest_svtad.rules.verdict import Outputs, Verdict, WorkOffCheck
 from pytest_svtad.smets1.profiles import DeviceKind, DmcProfile
@@ -240,6 +240,13 @@ class SvtadSession:
                 notes.append(f"preceding Work Off Plans not read: {exc}")
         dmc_ids = sorted({e.dmc for e in plan if e.dmc} | {d.id for d in s.selected_dmcs}) \
             if any(e.dmc for e in plan) else []
+        dmct_routes: dict[str, list[dict[str, Any]]] = {}
+        if store is not None and s.stage in DMCT_STAGES:  # the routes of its Testing Issues, for 20.29(e)
+            from pytest_svtad.store.dmct import routes_by_dmc
+            try:
+                dmct_routes = routes_by_dmc(store, [d.id for d in s.selected_dmcs])
+            except StoreError as exc:
+                notes.append(f"DMCT Testing Issue routes not read: {exc}")
         settings = RecordSettings(stage=s.stage, release=s.release, criteria=s.criteria, ttm=s.ttm,
                                   report_dir=s.report_dir, sut_version=s.sut_version, seed=s.seed,
                                   campaign=s.campaign, profiles=s.profiles, completion_notes=s.completion_notes,
@@ -250,6 +257,7 @@ class SvtadSession:
                          other_dmct_stage=reading.other_dmct_stage if reading else None,
                          dmct_issues=reading.dmct_issues if reading else [],
                          dmct_where=f"campaign '{s.campaign}'" if reading else "this session",
+                         dmct_routes=dmct_routes,
                          notes=[*self.notes, *notes, *entry_checks.schedule_notes(self.config, self)],
                          started=self.started, session_nodeids=frozenset(self.collector.plan),
                          entry=entry_checks.entry_for_record(self.config, self))

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from pytest_svtad.rules import dmct_process as rules
 from pytest_svtad.rules.dmct_process import DmctProcessError, Reason, RouteOutcome, Status, Submission
@@ -31,7 +32,12 @@ if TYPE_CHECKING:
     from pytest_svtad.store.db import Store
 
 __all__ = ["DmcRecord", "DmctRegister", "Submission", "counts_by_status", "exclusions_by_reason"]
-RETRIES = 50  # a transition re-read after a concurrent one; each retry re-checks legality
+RETRIES = 50
+
+
+class _Raced(Exception):
+    """Another process put the DMC on the list between our read and our insert: the transaction is rolled back
+    and the transition retried (a transition re-read after a concurrent one re-checks its legality)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +84,16 @@ class DmctRegister:
             raise DmctProcessError(f"DMC {dmc}: a transition needs a reason (why)")
         day, by = _day(on), who or whoami()
         for attempt in range(RETRIES):
-            with self.store._writing("record a DMCT transition") as conn:
-                if self._try(conn, dmc, new, why=why, day=day, who=by, clause=clause, details=details or {},
-                             values=values):
-                    break
+            try:
+                with self.store._writing("record a DMCT transition") as conn:
+                    done = self._try(conn, dmc, new, why=why, day=day, who=by, clause=clause,
+                                     details=details or {}, values=values)
+                    if not done:
+                        conn.rollback()
+            except _Raced:  # two first transitions of one DMC: the loser re-reads the winner's row
+                done = False
+            if done:
+                break
             time.sleep(0.005 * (attempt + 1))
         else:
             raise StoreError(f"DMC {dmc}: the transition to '{new.value}' kept meeting concurrent changes; retry")
@@ -100,9 +112,13 @@ class DmctRegister:
         if new is not Status.EXCLUDED and new is not Status.REFERRED and "reason" not in columns:
             columns.update(reason=None, rationale="", equivalent="", sos_decision="")
         if row is None:
-            conn.execute(insert(t.dmct_dmcs).values(dmc=dmc, status=new.value, version=1, since=day.isoformat(),
-                                                    **{"rationale": "", "equivalent": "", "sos_decision": "",
-                                                       "epcl_entries": [], "devices": {}, **columns}))
+            try:  # the transaction's first write: on a clash the whole transaction rolls back and is retried
+                conn.execute(insert(t.dmct_dmcs).values(
+                    dmc=dmc, status=new.value, version=1, since=day.isoformat(),
+                    **{"rationale": "", "equivalent": "", "sos_decision": "", "epcl_entries": [], "devices": {},
+                       **columns}))
+            except IntegrityError:
+                raise _Raced() from None
         else:
             hit = conn.execute(update(t.dmct_dmcs).where(and_(
                 t.dmct_dmcs.c.dmc == dmc, t.dmct_dmcs.c.version == row["version"])).values(
@@ -319,3 +335,24 @@ def write_setting(store: Store, name: str, value: str) -> None:
     with store._writing("record a DMCT setting") as conn:
         conn.execute(t.meta.delete().where(t.meta.c.key == key))
         conn.execute(insert(t.meta).values(key=key, value=value))
+
+
+def events_between(store: Store, first: date, last: date) -> list[dict[str, Any]]:
+    """Every DMCT transition that took effect from ``first`` to ``last`` (inclusive), oldest first."""
+    query = select(t.dmct_events).where(and_(t.dmct_events.c.on_date >= first.isoformat(),
+                                             t.dmct_events.c.on_date <= last.isoformat())).order_by(t.dmct_events.c.id)
+    with store._reading("read DMCT transitions") as conn:
+        return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def routes_by_dmc(store: Store, dmcs: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """The routes recorded for each DMC's DMCT Testing Issues, oldest first, for its DMCT Report (20.29(e))."""
+    wanted = sorted(set(dmcs))
+    query = select(t.dmct_routes).where(t.dmct_routes.c.dmc.in_(wanted)).order_by(t.dmct_routes.c.id)
+    with store._reading("read DMCT Testing Issue routes") as conn:
+        rows = [dict(row) for row in conn.execute(query).mappings()]
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        out.setdefault(row["dmc"], []).append({key: row[key] for key in (
+            "issue_id", "route", "device_change", "clause", "consequence", "resolution", "on_date", "who")})
+    return out
