@@ -18,6 +18,7 @@ from pytest_svtad.files.datafiles import CompletionNotes
 from pytest_svtad.model import PlanEntry, Result
 from pytest_svtad.rules.counts import Counts
 from pytest_svtad.rules.criteria import Criteria
+from pytest_svtad.rules.entry_criteria import EntryAssessment
 from pytest_svtad.rules.issues import TestingIssue
 from pytest_svtad.rules.ttm import Ttm
 from pytest_svtad.rules.verdict import Outputs, Verdict, WorkOffCheck
@@ -62,6 +63,7 @@ class RunRecord:
     notes: list[str] = field(default_factory=list)  # said in the verdict's notes, after the rules' own
     started: float = field(default_factory=time.time)
     session_nodeids: frozenset[str] | None = None  # this session's tests, when plan and results cover a campaign
+    entry: EntryAssessment | None = None  # the Entry Criteria at the session's start (12.5); None: not assessed
     verdict: Verdict | None = None  # set once, by close_out
 
     @property

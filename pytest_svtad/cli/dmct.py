@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pytest_svtad.cli.dmct_schedule import add_schedule_parser
 from pytest_svtad.cli.input import output_folder, plan_date, write_output_file
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.files.calendar import REGIONS, bank_holidays
@@ -253,9 +254,14 @@ def _notices(args: argparse.Namespace) -> int:
 
 
 def schedule_bars(register: DmctRegister) -> tuple[list[dash.TimelineBar], str]:
-    """The DMCT Schedule's planned dates for the timeline. The schedule's tables belong to the DMCT Schedule
-    (branch h-dmct-schedule, issue 17 item 4); until it is merged, none."""
-    return [], "the DMCT Schedule is not recorded in this store (svtad dmct schedule)"
+    """The latest published DMCT Schedule's planned dates for the timeline (``reports.dmct_schedule``)."""
+    from pytest_svtad.reports.dmct_schedule import timeline_bars
+    from pytest_svtad.store.dmct_schedule import ScheduleRepository
+
+    published = ScheduleRepository(register.store).published()
+    if published is None:
+        return [], "no DMCT Schedule published in this store (svtad dmct schedule import FILE, then publish)"
+    return timeline_bars(published.schedule), f"DMCT Schedule {published.label()}"
 
 
 def _dashboard(args: argparse.Namespace) -> int:
@@ -362,6 +368,7 @@ def add_dmct_command(sub: Any) -> None:
                 "schedule timeline, Testing Issue routes")
     p.add_argument("--out", required=True, help="the HTML file to write")
     p.add_argument("--as-of", help="the Status List of this date (default: now)")
+    add_schedule_parser(cmds)  # svtad dmct schedule (cli/dmct_schedule.py)
 
 
 __all__ = ["StoreError", "add_dmct_command", "run"]

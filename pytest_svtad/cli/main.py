@@ -15,6 +15,7 @@ from typing import Any
 
 from pytest_svtad import __version__
 from pytest_svtad.cli.dmct import add_dmct_command
+from pytest_svtad.cli.gate import add_gate_command
 from pytest_svtad.cli.store import add_store_commands
 from pytest_svtad.cli.store_import import add_store_import_command
 from pytest_svtad.cli.verdict import add_verdict_command
@@ -152,7 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_verdict_command(sub)
     add_store_commands(sub)
     add_store_import_command(sub)
-    add_dmct_command(sub)
+    add_dmct_command(sub)  # with `svtad dmct schedule` (cli/dmct_schedule.py)
+    add_gate_command(sub)
     return parser
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from pytest_svtad.closeout import Sink, close_out, html_reports
 from pytest_svtad.model import PlanEntry
-from pytest_svtad.plugin import publish
+from pytest_svtad.plugin import entry_checks, publish
 from pytest_svtad.plugin.collector import PROP_TAGS, ResultCollector, ResultsLog, plain_nodeid
 from pytest_svtad.plugin.markers import MARKERS, MarkerError, Tags, read_tags
 from pytest_svtad.plugin.options import Settings
@@ -258,8 +258,9 @@ class SvtadSession:
                          dmct_issues=reading.dmct_issues if reading else [],
                          dmct_where=f"campaign '{s.campaign}'" if reading else "this session",
                          dmct_routes=dmct_routes,
-                         notes=[*self.notes, *notes], started=self.started,
-                         session_nodeids=frozenset(self.collector.plan))
+                         notes=[*self.notes, *notes, *entry_checks.schedule_notes(self.config, self)],
+                         started=self.started, session_nodeids=frozenset(self.collector.plan),
+                         entry=entry_checks.entry_for_record(self.config, self))
 
     def _end_of_run(self, record: RunRecord) -> list[str]:
         """The store's sink at close-out: the run ends with its verdict; where it went if not to the store."""
