@@ -79,6 +79,10 @@ def _import(args: argparse.Namespace) -> int:
     effective = plan_date(args.effective, "--effective") if args.effective else None
     region = _region(args.region) if args.region else None
     register = _register(args, create=True)
+    for sub in submissions:  # 20.3 needs data to refer to: checked for every line before any is recorded
+        if sub.unchanged and not register.submissions(dmc=sub.dmc, supplier=sub.supplier):
+            raise SvtadInputError(sub.source, f"{sub.supplier} confirms DMC {sub.dmc} unchanged (20.3) but has "
+                                  "submitted no data for it before")
     if effective:
         write_setting(register.store, "effective", effective.isoformat())
     if region:

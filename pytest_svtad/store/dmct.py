@@ -227,17 +227,20 @@ class DmctRegister:
         why = (f"{sub.supplier}: data unchanged since its last submission" if sub.unchanged
                else f"{sub.supplier}: submission" + (f" ({sub.source})" if sub.source else ""))
         merged = sorted(set(epcl) | set(self._epcl(sub.dmc)))
-        if current is None or current in rules.RESUBMITTABLE or current in (
-                Status.SUBMITTED, Status.DATA_MISSING, Status.DATA_COMPLETE, Status.CONSIDERED):
-            if current is not Status.SUBMITTED:
-                self.transition(sub.dmc, Status.SUBMITTED, why=why, on=sub.received, who=who, clause=clause,
-                                submitted_only=sub.submitted_only, epcl_entries=merged, devices=devices)
+        if current is None or current in rules.RESUBMITTABLE:
+            self.transition(sub.dmc, Status.SUBMITTED, why=why, on=sub.received, who=who, clause=clause,
+                            submitted_only=sub.submitted_only, epcl_entries=merged, devices=devices)
+            current = Status.SUBMITTED
+        if current is Status.SUBMITTED:
             if sub.missing:
                 return self.transition(sub.dmc, Status.DATA_MISSING, on=sub.received, who=who, clause="20.4",
                                        why="the DCC must source: " + ", ".join(sub.missing))
             return self.transition(sub.dmc, Status.DATA_COMPLETE, on=sub.received, who=who, clause=clause,
                                    why="all data provided")
-        return self.dmc(sub.dmc)  # already further on: the submission is kept, the status stands
+        if current is Status.DATA_MISSING and not sub.missing:  # another Supplier Party gave what was missing
+            return self.transition(sub.dmc, Status.DATA_COMPLETE, on=sub.received, who=who, clause=clause,
+                                   why=f"{why}: all data provided", epcl_entries=merged)
+        return self.dmc(sub.dmc)  # complete already or further on: the submission is kept, the status stands
 
     def _epcl(self, dmc: str) -> list[str]:
         with self.store._reading("read the DMCT Status List") as conn:
