@@ -359,3 +359,42 @@ def routes_by_dmc(store: Store, dmcs: Iterable[str]) -> dict[str, list[dict[str,
         out.setdefault(row["dmc"], []).append({key: row[key] for key in (
             "issue_id", "route", "device_change", "clause", "consequence", "resolution", "on_date", "who")})
     return out
+
+
+def record_dmct_run(store: Store, *, stage: str, run: str, dmc_ids: Iterable[str],
+                    completed: Mapping[str, str]) -> list[str]:
+    """A DMCT session's mark on the Status List: each scheduled DMC it ran goes to "in test" (testing commenced,
+    20.13; 20.18 applies from here), and one whose DMCT testing the assessment finds complete (``completed``: DMC ->
+    the recommendation, 20.26) goes to "completed". Silent for a store with no Status List; otherwise the notes say
+    what moved and which DMCs it could not record. Failure (20.30) stays a DCC decision (``svtad dmct transition``)."""
+    register = DmctRegister(store)
+    listed = {record.dmc: record for record in register.status_list()}
+    if not listed:
+        return []
+    who = f"svtad session ({run})"
+    moved, skipped, unlisted = [], [], []
+    for dmc in sorted(set(dmc_ids)):
+        record = listed.get(dmc)
+        if record is None:
+            unlisted.append(dmc)
+            continue
+        status = record.status
+        try:
+            if status is Status.SCHEDULED:
+                status = register.transition(dmc, Status.IN_TEST, why=f"{stage} {run}: testing commenced",
+                                             who=who, clause="20.13").status
+                moved.append(f"{dmc} in test")
+            if dmc in completed and status is Status.IN_TEST:
+                status = register.transition(dmc, Status.COMPLETED, why=f"{stage} {run}: {completed[dmc]}",
+                                             who=who, clause="20.26, 20.29").status
+                moved.append(f"{dmc} completed")
+        except DmctProcessError as exc:
+            skipped.append(str(exc))
+            continue
+        if status not in (Status.IN_TEST, Status.ISSUE_ROUTE, Status.COMPLETED):
+            skipped.append(f"{dmc} is '{status.value}', not scheduled or in test")
+    notes = [f"DMCT Status List: {', '.join(moved)}"] if moved else []
+    notes += [f"DMCT Status List: this run not recorded for {reason}" for reason in skipped]
+    if unlisted:
+        notes.append(f"DMCT Status List: {', '.join(unlisted)} not on it (svtad dmct import): this run not recorded")
+    return notes
