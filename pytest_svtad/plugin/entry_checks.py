@@ -90,6 +90,10 @@ def signoffs(settings: Settings) -> tuple[dict[str, rules.SignOff], str]:
     """The sign-offs that stand for the session's phase, and where they were read (or why not)."""
     if settings.store is None:
         return {}, "no store (--svtad-store none)"
+    from pytest_svtad.urls import mask_url
+
+    if settings.store.startswith("sqlite:///") and not Path(settings.store.removeprefix("sqlite:///")).is_file():
+        return {}, mask_url(settings.store)  # a store not created yet holds no sign-off: not opened (nor created)
     from pytest_svtad.store import StoreError
     from pytest_svtad.store.db import Store
     from pytest_svtad.store.gates import GateRepository
@@ -185,8 +189,10 @@ def schedule_notes(config: pytest.Config, session: SvtadSession) -> list[str]:
     from pytest_svtad.store.db import Store
     from pytest_svtad.store.dmct_schedule import ScheduleRepository
 
+    sink = session.store_sink
+    shared = sink.store if sink is not None and sink.error is None else None
     try:
-        store = Store(s.store)
+        store = shared or Store(s.store)
     except StoreError as exc:
         return [f"WARNING: DMCT Schedule not read: {exc}"]
     try:
@@ -194,6 +200,7 @@ def schedule_notes(config: pytest.Config, session: SvtadSession) -> list[str]:
     except StoreError as exc:
         return [f"WARNING: DMCT Schedule not read: {exc}"]
     finally:
-        store.close()
+        if store is not shared:
+            store.close()
     version = published.label() if published else f"store {store.name}"
     return check_packs(s.stage, dmcs, packs, published.schedule if published else None, version).notes()
