@@ -232,11 +232,11 @@ def test_the_dmct_report_shows_each_testing_issue_s_route_and_resolution(project
                                quantity=1, epcl_entries=("EPCL-B",)), window=None)
     for status in (Status.CONSIDERED, Status.SCHEDULED, Status.IN_TEST):
         register.transition("DMC-B", status, why="on", on=date(2026, 11, 3))
-    register.record_route("DMC-B", "TI-77", "a", outcome=rules.route_outcome("a"), device_change=None,
-                          resolution="head-end fix 4.2 deployed", on=date(2026, 11, 4))
-    register.transition("DMC-B", Status.IN_TEST, why="re-run (20.20(a))", on=date(2026, 11, 4))
     register.record_route("DMC-B", "TI-OLD", "d", outcome=rules.route_outcome("d", draft_published=True),
-                          device_change=None, resolution="SEC draft published", on=date(2026, 11, 5))
+                          device_change=None, resolution="SEC draft published", on=date(2026, 11, 4))
+    register.record_route("DMC-B", "TI-77", "a", outcome=rules.route_outcome("a"), device_change=None,
+                          resolution="head-end fix 4.2 deployed", on=date(2026, 11, 5))
+    assert register.dmc("DMC-B").status is Status.SCHEDULED  # 20.20: re-run the test pack
     project.tests("""
         import pytest
 
@@ -250,3 +250,18 @@ def test_the_dmct_report_shows_each_testing_issue_s_route_and_resolution(project
     assert "route (a) 20.20(a): change the DCC Internal Systems" in page
     assert "resolution: head-end fix 4.2 deployed" in page
     assert "<td>TI-OLD</td><td>(d)</td><td>20.25(a)</td>" in page and "SEC draft published" in page
+    assert register.dmc("DMC-B").status is Status.IN_TEST  # the DMCT run: testing commenced (20.13)
+    assert "DMCT Status List: DMC-B in test" in run.verdict()["notes"]
+
+
+def test_dashboard_draws_a_timeline_bar_per_planned_entry_with_its_dates_escaped():
+    from pytest_svtad.reports.dmct_dashboard import TimelineBar, dashboard_html
+
+    bars = [TimelineBar("DMC-1", "EPCL-<i>1</i>", date(2027, 3, 1), date(2027, 4, 30)),
+            TimelineBar("DMC-2", "EPCL-2", date(2027, 5, 3), date(2027, 6, 11), label="dormant only (20.9)")]
+    page = dashboard_html([], as_of=date(2027, 2, 1), timeline=bars)
+    assert page.count('<rect class="plan"') == 2 and 'id="timeline-empty"' not in page
+    assert "DMC-1 · EPCL-&lt;i&gt;1&lt;/i&gt;" in page and "<i>1</i>" not in page
+    assert "<title>DMC-2 EPCL-2: 2027-05-03 to 2027-06-11 (dormant only (20.9))</title>" in page
+    assert [label in page for label in ("Mar 2027", "Apr 2027", "May 2027", "Jun 2027")] == [True] * 4
+    assert "0 DMCs on the DMCT Status List" in page

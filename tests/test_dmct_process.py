@@ -19,7 +19,7 @@ from pytest_svtad.rules import dmct_process as rules
 from pytest_svtad.rules.dmct_process import DmctProcessError, Status, Submission
 from pytest_svtad.store import SCHEMA_VERSION, Store
 from pytest_svtad.store import schema as t
-from pytest_svtad.store.dmct import DmctRegister, counts_by_status, exclusions_by_reason
+from pytest_svtad.store.dmct import DmctRegister, counts_by_status, exclusions_by_reason, record_dmct_run
 from pytest_svtad.store.migrations import DMCT_TABLES_4, legacy_metadata
 
 HOLIDAYS = bank_holidays(date(2025, 1, 1), date(2028, 12, 31))  # England and Wales
@@ -289,3 +289,21 @@ def test_a_schema_3_store_gains_the_dmct_tables(tmp_path):
             SCHEMA_VERSION)
     _submit(DmctRegister(store), "DMC-001", "Acme", date(2027, 1, 5))
     assert Path(url.removeprefix("sqlite:///")).is_file()
+
+
+def test_a_dmct_run_moves_scheduled_dmcs_into_test_and_completed_ones_to_completed(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    register = DmctRegister(store)
+    assert record_dmct_run(store, stage="DMCT-SRVT", run="run 1", dmc_ids=["DMC-1"], completed={}) == []  # no list
+    for dmc in ("DMC-1", "DMC-2", "DMC-3"):
+        _submit(register, dmc, "Acme", date(2026, 11, 2))
+    for dmc in ("DMC-1", "DMC-2"):
+        register.transition(dmc, Status.CONSIDERED, why="ok", on=date(2026, 11, 3))
+        register.transition(dmc, Status.SCHEDULED, why="v1", on=date(2026, 11, 3))
+    notes = record_dmct_run(store, stage="DMCT-SRVT", run="run 7", dmc_ids=["DMC-1", "DMC-2", "DMC-3", "DMC-9"],
+                            completed={"DMC-2": "recommend EPCL entry E2 in a DMCT Report (20.26)"})
+    assert notes == ["DMCT Status List: DMC-1 in test, DMC-2 in test, DMC-2 completed",
+                     "DMCT Status List: this run not recorded for DMC-3 is 'data complete', not scheduled or in test",
+                     "DMCT Status List: DMC-9 not on it (svtad dmct import): this run not recorded"]
+    assert register.dmc("DMC-1").status is Status.IN_TEST and register.dmc("DMC-2").status is Status.COMPLETED
+    assert register.history("DMC-2")[-1]["who"] == "svtad session (run 7)"

@@ -79,6 +79,10 @@ def _import(args: argparse.Namespace) -> int:
     effective = plan_date(args.effective, "--effective") if args.effective else None
     region = _region(args.region) if args.region else None
     register = _register(args, create=True)
+    for sub in submissions:  # 20.3 needs data to refer to: checked for every line before any is recorded
+        if sub.unchanged and not register.submissions(dmc=sub.dmc, supplier=sub.supplier):
+            raise SvtadInputError(sub.source, f"{sub.supplier} confirms DMC {sub.dmc} unchanged (20.3) but has "
+                                  "submitted no data for it before")
     if effective:
         write_setting(register.store, "effective", effective.isoformat())
     if region:
@@ -321,15 +325,15 @@ def add_dmct_command(sub: Any) -> None:
     p.add_argument("--csv", help="also write the list as CSV to this file")
     p.add_argument("--html", help="also write the list as HTML to this file")
     p = command("history", _history, "one DMC's transitions (date, who, why) and Testing Issue routes")
-    p.add_argument("dmc")
+    p.add_argument("dmc", help="the DMC id, as on the DMCT Status List")
     p = command("source", _source, "the DCC sourced the missing data (20.4), or could not (--unsourced, 20.5)",
                 change=True)
-    p.add_argument("dmc")
+    p.add_argument("dmc", help="the DMC id, as on the DMCT Status List")
     p.add_argument("--why", required=True, help="what was sourced from whom, or why it could not be")
     p.add_argument("--unsourced", action="store_true", help="the DCC could not source it: exclude (20.5)")
     p = command("consider", _consider, "20.6: include the DMC for scheduling, or exclude it for one of (a)-(f)",
                 change=True)
-    p.add_argument("dmc")
+    p.add_argument("dmc", help="the DMC id, as on the DMCT Status List")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--include", action="store_true", help="none of 20.6(a)-(f) applies: to be scheduled")
     which.add_argument("--reason", help="a, b, c, d, e or f (20.6)")
@@ -341,17 +345,17 @@ def add_dmct_command(sub: Any) -> None:
     p.add_argument("--out", required=True, help="folder for the notice files")
     p.add_argument("--as-of", help="the Status List of this date (default: now)")
     p = command("disagree", _disagree, "a Supplier Party disagrees with an exclusion (20.12)", change=True)
-    p.add_argument("dmc")
+    p.add_argument("dmc", help="the DMC id, as on the DMCT Status List")
     p.add_argument("--supplier", required=True, help="the Supplier Party (it must have submitted the DMC)")
     p.add_argument("--why", required=True, help="the supplier's grounds")
     p = command("transition", _transition, "move a DMC to a status (checked against the process)", change=True)
-    p.add_argument("dmc")
+    p.add_argument("dmc", help="the DMC id, as on the DMCT Status List")
     p.add_argument("status", help="one of: " + ", ".join(s.value for s in Status))
     p.add_argument("--why", required=True, help="why, for the history")
     p.add_argument("--clause", help="the clause it follows, for the history")
     p = command("route", _route, "the route (a)-(d) chosen for a DMCT Testing Issue and its consequence "
                 "(20.19-20.25)", change=True)
-    p.add_argument("dmc")
+    p.add_argument("dmc", help="the DMC id, as on the DMCT Status List")
     p.add_argument("--issue", required=True, help="the Testing Issue id")
     p.add_argument("--route", required=True, help="a, b, c or d (20.19)")
     p.add_argument("--device-change", choices=rules.DEVICE_CHANGES, help="(c): firmware, configuration or both")
@@ -362,7 +366,7 @@ def add_dmct_command(sub: Any) -> None:
     p.add_argument("--resolution", help="how the issue was resolved, for the DMCT Report (20.29(e))")
     p = command("unavailable", _unavailable, "testing commenced but devices are no longer available (20.18)",
                 change=True)
-    p.add_argument("dmc")
+    p.add_argument("dmc", help="the DMC id, as on the DMCT Status List")
     p.add_argument("--why", required=True, help="which devices, why")
     p = command("dashboard", _dashboard, "the HTML dashboard: counts per status, exclusions by reason, the "
                 "schedule timeline, Testing Issue routes")

@@ -267,9 +267,27 @@ class SvtadSession:
         sink = self.store_sink
         if sink is None:
             return []
+        dmct_notes = self._dmct_status(record, sink.store) if sink.error is None else []
         sink.end(interrupted=record.interrupted, verdict="met" if record.judged().met else "not_met")
         sink.close()
-        return sink.notes()  # known after end
+        return [*dmct_notes, *sink.notes()]  # the sink's notes are known after end
+
+    def _dmct_status(self, record: RunRecord, store: Any) -> list[str]:
+        """A DMCT run moves its scheduled DMCs to "in test", and completed ones to "completed" (store.dmct)."""
+        if self.settings.stage not in DMCT_STAGES or store is None or record.interrupted:
+            return []
+        from pytest_svtad.rules.dmct_process import DmctProcessError
+        from pytest_svtad.store import StoreError
+        from pytest_svtad.store.dmct import record_dmct_run
+
+        verdict = record.judged()
+        completed = {dmc: a.recommendation for dmc, a in (verdict.dmct or {}).items() if a.completed}
+        run = f"run {self.store_sink.run_id}" if self.store_sink and self.store_sink.run_id else "session"
+        try:
+            return record_dmct_run(store, stage=self.settings.stage, run=run, dmc_ids=record.dmc_ids,
+                                   completed=completed)
+        except (StoreError, DmctProcessError) as exc:
+            return [f"DMCT Status List not updated: {exc}"]
 
 
 def write_plan_file(directory: Path, worker_id: str, plan: dict[str, PlanEntry], meta: dict[str, Any]) -> None:

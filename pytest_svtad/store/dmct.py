@@ -227,17 +227,20 @@ class DmctRegister:
         why = (f"{sub.supplier}: data unchanged since its last submission" if sub.unchanged
                else f"{sub.supplier}: submission" + (f" ({sub.source})" if sub.source else ""))
         merged = sorted(set(epcl) | set(self._epcl(sub.dmc)))
-        if current is None or current in rules.RESUBMITTABLE or current in (
-                Status.SUBMITTED, Status.DATA_MISSING, Status.DATA_COMPLETE, Status.CONSIDERED):
-            if current is not Status.SUBMITTED:
-                self.transition(sub.dmc, Status.SUBMITTED, why=why, on=sub.received, who=who, clause=clause,
-                                submitted_only=sub.submitted_only, epcl_entries=merged, devices=devices)
+        if current is None or current in rules.RESUBMITTABLE:
+            self.transition(sub.dmc, Status.SUBMITTED, why=why, on=sub.received, who=who, clause=clause,
+                            submitted_only=sub.submitted_only, epcl_entries=merged, devices=devices)
+            current = Status.SUBMITTED
+        if current is Status.SUBMITTED:
             if sub.missing:
                 return self.transition(sub.dmc, Status.DATA_MISSING, on=sub.received, who=who, clause="20.4",
                                        why="the DCC must source: " + ", ".join(sub.missing))
             return self.transition(sub.dmc, Status.DATA_COMPLETE, on=sub.received, who=who, clause=clause,
                                    why="all data provided")
-        return self.dmc(sub.dmc)  # already further on: the submission is kept, the status stands
+        if current is Status.DATA_MISSING and not sub.missing:  # another Supplier Party gave what was missing
+            return self.transition(sub.dmc, Status.DATA_COMPLETE, on=sub.received, who=who, clause=clause,
+                                   why=f"{why}: all data provided", epcl_entries=merged)
+        return self.dmc(sub.dmc)  # complete already or further on: the submission is kept, the status stands
 
     def _epcl(self, dmc: str) -> list[str]:
         with self.store._reading("read the DMCT Status List") as conn:
@@ -356,3 +359,42 @@ def routes_by_dmc(store: Store, dmcs: Iterable[str]) -> dict[str, list[dict[str,
         out.setdefault(row["dmc"], []).append({key: row[key] for key in (
             "issue_id", "route", "device_change", "clause", "consequence", "resolution", "on_date", "who")})
     return out
+
+
+def record_dmct_run(store: Store, *, stage: str, run: str, dmc_ids: Iterable[str],
+                    completed: Mapping[str, str]) -> list[str]:
+    """A DMCT session's mark on the Status List: each scheduled DMC it ran goes to "in test" (testing commenced,
+    20.13; 20.18 applies from here), and one whose DMCT testing the assessment finds complete (``completed``: DMC ->
+    the recommendation, 20.26) goes to "completed". Silent for a store with no Status List; otherwise the notes say
+    what moved and which DMCs it could not record. Failure (20.30) stays a DCC decision (``svtad dmct transition``)."""
+    register = DmctRegister(store)
+    listed = {record.dmc: record for record in register.status_list()}
+    if not listed:
+        return []
+    who = f"svtad session ({run})"
+    moved, skipped, unlisted = [], [], []
+    for dmc in sorted(set(dmc_ids)):
+        record = listed.get(dmc)
+        if record is None:
+            unlisted.append(dmc)
+            continue
+        status = record.status
+        try:
+            if status is Status.SCHEDULED:
+                status = register.transition(dmc, Status.IN_TEST, why=f"{stage} {run}: testing commenced",
+                                             who=who, clause="20.13").status
+                moved.append(f"{dmc} in test")
+            if dmc in completed and status is Status.IN_TEST:
+                status = register.transition(dmc, Status.COMPLETED, why=f"{stage} {run}: {completed[dmc]}",
+                                             who=who, clause="20.26, 20.29").status
+                moved.append(f"{dmc} completed")
+        except DmctProcessError as exc:
+            skipped.append(str(exc))
+            continue
+        if status not in (Status.IN_TEST, Status.ISSUE_ROUTE, Status.COMPLETED):
+            skipped.append(f"{dmc} is '{status.value}', not scheduled or in test")
+    notes = [f"DMCT Status List: {', '.join(moved)}"] if moved else []
+    notes += [f"DMCT Status List: this run not recorded for {reason}" for reason in skipped]
+    if unlisted:
+        notes.append(f"DMCT Status List: {', '.join(unlisted)} not on it (svtad dmct import): this run not recorded")
+    return notes
