@@ -213,3 +213,12 @@ def test_a_dmct_session_says_whether_each_dmc_ran_its_scheduled_pack(project_sin
                for n in notes)
     assert any(n.startswith("WARNING: DMCT Schedule: DMC-C is not on the published DMCT Schedule") for n in notes)
     assert "note: WARNING: DMCT Schedule: DMC-B DMCT-SRVT pack mismatch" in run.text
+
+
+def test_the_example_schedule_of_the_docs_is_valid_for_the_sample_profiles() -> None:
+    from pytest_svtad.smets1.profiles import load_profiles
+
+    root = Path(__file__).resolve().parent.parent
+    schedule = load_schedule(root / "docs" / "examples" / "dmct-schedule.csv",
+                             set(load_profiles(root / "device_profiles").dmcs))
+    assert schedule.dmcs["DMC-003"].dormant_only_suffices and not schedule.dmcs["DMC-003"].packs["DMCT-SRVT"].standard
