@@ -132,7 +132,8 @@ def gate_command(args: argparse.Namespace) -> int:
 def add_gate_command(sub: Any) -> None:
     p = sub.add_parser("gate", help="Entry Criteria (12.5) of a Test Phase: sign off (a) test plan, (b) precursor "
                        "Test Completion Certificates or a 5.7 overlap, (e) approval to proceed; show, history")
-    p.add_argument("action", choices=["sign", "withdraw", "show", "history"])
+    p.add_argument("action", choices=["sign", "withdraw", "show", "history"],
+                   help="sign or withdraw a sign-off; show the five criteria of the phase; history of its sign-offs")
     p.add_argument("criterion", nargs="?", choices=list(rules.SIGNED_CRITERIA),
                    help="sign / withdraw: a, b or e ((c) and (d) are checked by the harness)")
     p.add_argument("--stage", required=True, help=f"the Test Phase's stage: {', '.join(ak.STAGES)}")
