@@ -213,3 +213,32 @@ def test_a_dmct_session_says_whether_each_dmc_ran_its_scheduled_pack(project_sin
                for n in notes)
     assert any(n.startswith("WARNING: DMCT Schedule: DMC-C is not on the published DMCT Schedule") for n in notes)
     assert "note: WARNING: DMCT Schedule: DMC-B DMCT-SRVT pack mismatch" in run.text
+
+
+def test_the_example_schedule_of_the_docs_is_valid_for_the_sample_profiles() -> None:
+    from pytest_svtad.smets1.profiles import load_profiles
+
+    root = Path(__file__).resolve().parent.parent
+    schedule = load_schedule(root / "docs" / "examples" / "dmct-schedule.csv",
+                             set(load_profiles(root / "device_profiles").dmcs))
+    assert schedule.dmcs["DMC-003"].dormant_only_suffices and not schedule.dmcs["DMC-003"].packs["DMCT-SRVT"].standard
+
+
+def test_two_publishers_at_once_publish_the_draft_once(store_url: str, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = Store(store_url)
+    _register(store, "DMC-A", "DMC-B")
+    ScheduleRepository(store).import_draft(load_schedule(_write(tmp_path, CSV)), "schedule.csv")
+
+    def publish(who: str) -> str:
+        try:
+            return f"v{publish_schedule(Store(store_url), who).published.version}"
+        except StoreError as exc:
+            return str(exc)
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(publish, ["jo", "kim"]))
+    assert outcomes[1] == "v1" and "no draft" in outcomes[0]
+    assert [v.version for v in ScheduleRepository(store).versions()] == [1]
+    assert DmctRegister(store).dmc("DMC-A").status is Status.SCHEDULED

@@ -64,8 +64,8 @@ def render(verdict: Verdict, write_line: Callable[..., None], report_dir: str | 
         markup = {"green": True} if criterion.status == MET else {"red": True} if criterion.status != MANUAL else {
             "yellow": True}
         write_line(f"[{label:^7}] {criterion.id:<21} {criterion.detail}  ({criterion.clause})", **markup)
-    for note in verdict.notes:
-        write_line(f"note: {note}")
+    for note in verdict.notes:  # a warning (a DMCT run's pack not the scheduled one, ...) stands out
+        write_line(f"note: {note}", **({"yellow": True, "bold": True} if note.startswith("WARNING") else {}))
     failed = [c for c in verdict.criteria if c.status == "not_met"]
     if verdict.met:
         text = "EXIT CRITERIA MET"
