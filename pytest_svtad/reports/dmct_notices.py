@@ -18,8 +18,9 @@ Clause 20 is known.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from datetime import date
 
 from pytest_svtad.rules import dmct_process as rules
@@ -29,10 +30,14 @@ from pytest_svtad.store.dmct import DmcRecord
 DEVICES_UNAVAILABLE_RECIPIENTS = ("all Supplier Parties", "the SEC Panel", "the Authority", "the Secretary of State")
 
 
-def notice_file_name(supplier: str) -> str:
-    """A file name for a supplier's notice that cannot leave the folder or collide by case alone."""
+def notice_file_name(supplier: str, taken: Container[str] = ()) -> str:
+    """A file name for a supplier's notice that cannot leave the folder; two suppliers whose names reduce to the
+    same name (``Acme Energy``, ``ACME-energy``) get it told apart by a digest of the full name."""
     slug = re.sub(r"[^A-Za-z0-9]+", "-", supplier).strip("-").lower()[:80] or "supplier"
-    return f"dmct-notice-{slug}.txt"
+    name = f"dmct-notice-{slug}.txt"
+    if name in taken:
+        name = f"dmct-notice-{slug}-{hashlib.sha256(supplier.encode()).hexdigest()[:8]}.txt"
+    return name
 
 
 def _excluded(record: DmcRecord) -> bool:
