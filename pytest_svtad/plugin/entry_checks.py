@@ -14,6 +14,7 @@ stash (``ENTRY_KEY``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_svtad.links import LinkError, open_link
+from pytest_svtad.links import DeviceLink, LinkError, open_link
 from pytest_svtad.links.registry import seed_for_test
 from pytest_svtad.rules import entry_criteria as rules
 from pytest_svtad.rules.appendix_ak import DMCT_STAGES
@@ -71,9 +72,9 @@ def read_firmware(settings: Settings) -> list[rules.FirmwareReading]:
     return readings
 
 
-def _read_one(link: object, dmc: str, kind: str, required: str) -> rules.FirmwareReading:
+def _read_one(link: DeviceLink, dmc: str, kind: str, required: str) -> rules.FirmwareReading:
     try:
-        response = link.request(FIRMWARE_SRV, device=kind)  # type: ignore[attr-defined]
+        response = link.request(FIRMWARE_SRV, device=kind)
     except Exception as exc:  # noqa: BLE001 - whatever a device does, the check reports it, not the session
         return rules.FirmwareReading(dmc, kind, required, None, f"{type(exc).__name__}: {exc}"[:200])
     if not response.ok:
@@ -156,11 +157,11 @@ def entry_for_record(config: pytest.Config, session: SvtadSession) -> rules.Entr
     return assessment
 
 
-def packs_run(rootdir: Path, nodeids: object) -> list[str]:
+def packs_run(rootdir: Path, nodeids: Iterable[str]) -> list[str]:
     """The packs (folders with a ``pack.yaml``, by folder name, as ``svtad packs`` names them) the tests are in."""
     folders: set[Path] = set()
-    for nodeid in nodeids:  # type: ignore[attr-defined]
-        folders.add((rootdir / str(nodeid).split("::", 1)[0]).parent)
+    for nodeid in nodeids:
+        folders.add((rootdir / nodeid.split("::", 1)[0]).parent)
     found: set[str] = set()
     for folder in folders:
         current = folder
