@@ -123,10 +123,15 @@ def test_the_dmct_process_from_the_command_line(dmct):
     out = run("route", "DMC-003", "--issue", "TI-9", "--route", "c", "--device-change", "firmware",
               "--sos-agreed", "yes", "--resolution", "firmware 2.2 required", "--on", "2027-02-10")
     assert "20.23(a)" in out and "now ended" in out
+    run("transition", "DMC-005", "scheduled", "--why", "CHs sourced after all", "--on", "2027-02-06")
+    run("transition", "DMC-005", "in test", "--why", "started", "--on", "2027-02-07")
+    run("transition", "DMC-005", "failed", "--why", "3 of 40 SRVs failed: TI-4, TI-5", "--on", "2027-02-08")
     run("notices", "--out", str(tmp_path / "n"))
     notice = (tmp_path / "n" / "dmct-notice-devices-unavailable.txt").read_text()
     assert "20.18" in notice and "the Secretary of State" in notice and "DMC-001 (since 2027-02-05)" in notice
     assert "DMC-003" not in (tmp_path / "n" / "dmct-notice-acme-energy.txt").read_text()  # ended, not excluded
+    beta = (tmp_path / "n" / "dmct-notice-beta-power.txt").read_text()
+    assert "failed testing" in beta and "- DMC-005 (since 2027-02-08): 3 of 40 SRVs failed: TI-4, TI-5" in beta
     out = run("status")
     assert "DMC-001        devices unavailable" in out and "DMC-004        referred" in out
     assert "DMC-003        ended" in out

@@ -307,3 +307,12 @@ def test_a_dmct_run_moves_scheduled_dmcs_into_test_and_completed_ones_to_complet
                      "DMCT Status List: DMC-9 not on it (svtad dmct import): this run not recorded"]
     assert register.dmc("DMC-1").status is Status.IN_TEST and register.dmc("DMC-2").status is Status.COMPLETED
     assert register.history("DMC-2")[-1]["who"] == "svtad session (run 7)"
+
+
+def test_notice_file_names_stay_in_the_folder_and_apart():
+    from pytest_svtad.reports.dmct_notices import notice_file_name
+
+    assert notice_file_name("../../etc/passwd") == "dmct-notice-etc-passwd.txt"
+    first = notice_file_name("Acme Energy")
+    second = notice_file_name("ACME-energy", {first})
+    assert first == "dmct-notice-acme-energy.txt" and second.startswith("dmct-notice-acme-energy-") and second != first

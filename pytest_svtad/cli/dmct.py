@@ -243,8 +243,11 @@ def _notices(args: argparse.Namespace) -> int:
     out = output_folder(Path(args.out), "--out")
     texts = notices.supplier_notices(records, as_of=as_of,
                                      next_submission=_next_submission(register, as_of or datetime.now(UTC).date()))
+    taken: set[str] = set()
     for supplier, text in texts.items():
-        path = out / notices.notice_file_name(supplier)
+        name = notices.notice_file_name(supplier, taken)
+        taken.add(name)
+        path = out / name
         write_output_file(path, text, "--out")
         print(f"{supplier}: {path}")
     gone = notices.devices_unavailable_notice(records, as_of=as_of)

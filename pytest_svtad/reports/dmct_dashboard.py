@@ -81,9 +81,8 @@ def _timeline_svg(bars: Sequence[TimelineBar]) -> dict[str, Any] | None:
     width, left, row = 900, 220, 22
     scale = (width - left - 20) / span
     months, month = [], date(first.year, first.month, 1)
-    while month <= last:
-        if month >= first:
-            months.append({"x": left + (month - first).days * scale, "label": month.strftime("%b %Y")})
+    while month <= last:  # the first month labelled at the axis' start, the others where they begin
+        months.append({"x": left + max((month - first).days, 0) * scale, "label": month.strftime("%b %Y")})
         month = date(month.year + (month.month // 12), month.month % 12 + 1, 1)
     rows = [{"y": 30 + i * row, "x": left + (b.start - first).days * scale,
              "w": max((b.end - b.start).days * scale, 3), "label": f"{b.dmc} · {b.epcl_entry}",

@@ -6,6 +6,9 @@
   excluded for (f) (not economic to test, the Secretary of State agreeing, 20.7), for unsourced data (20.5) or for a
   configuration change (20.23(b)-(c)) is listed in a section of its own with its clause, since those clauses also
   call for the Supplier Party to be told (20.5) or to evidence the change (20.23).
+- 20.30: to each Supplier Party that submitted a DMC that failed testing, the reasons for the failure (the
+  ``why`` of its "failed" transition). 20.30 names the suppliers of the last submission before testing commenced
+  and of any after; every supplier that submitted the DMC is told (a superset).
 - 20.18: when a DMC in test no longer has enough devices, to all Supplier Parties, the Panel, the Authority and the
   Secretary of State.
 
@@ -15,8 +18,9 @@ Clause 20 is known.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from datetime import date
 
 from pytest_svtad.rules import dmct_process as rules
@@ -26,10 +30,14 @@ from pytest_svtad.store.dmct import DmcRecord
 DEVICES_UNAVAILABLE_RECIPIENTS = ("all Supplier Parties", "the SEC Panel", "the Authority", "the Secretary of State")
 
 
-def notice_file_name(supplier: str) -> str:
-    """A file name for a supplier's notice that cannot leave the folder or collide by case alone."""
+def notice_file_name(supplier: str, taken: Container[str] = ()) -> str:
+    """A file name for a supplier's notice that cannot leave the folder; two suppliers whose names reduce to the
+    same name (``Acme Energy``, ``ACME-energy``) get it told apart by a digest of the full name."""
     slug = re.sub(r"[^A-Za-z0-9]+", "-", supplier).strip("-").lower()[:80] or "supplier"
-    return f"dmct-notice-{slug}.txt"
+    name = f"dmct-notice-{slug}.txt"
+    if name in taken:
+        name = f"dmct-notice-{slug}-{hashlib.sha256(supplier.encode()).hexdigest()[:8]}.txt"
+    return name
 
 
 def _excluded(record: DmcRecord) -> bool:
@@ -52,14 +60,17 @@ def _item(record: DmcRecord) -> list[str]:
 
 def supplier_notices(records: Sequence[DmcRecord], *, as_of: date | None,
                      next_submission: date | None) -> dict[str, str]:
-    """Per Supplier Party, the text of its exclusion notice; suppliers with no excluded DMC get none."""
+    """Per Supplier Party, the text of its notice (20.11 exclusions, 20.30 failures); suppliers with neither get
+    none."""
     by_supplier: dict[str, list[DmcRecord]] = {}
     for record in records:
-        if _excluded(record):
+        if _excluded(record) or record.status is Status.FAILED:
             for supplier in record.suppliers:
                 by_supplier.setdefault(supplier, []).append(record)
     notices = {}
     for supplier, excluded in sorted(by_supplier.items()):
+        failed = [r for r in excluded if r.status is Status.FAILED]
+        excluded = [r for r in excluded if r.status is not Status.FAILED]
         listed = [r for r in excluded if rules.REASONS[r.reason or ""].in_notice]
         others = [r for r in excluded if not rules.REASONS[r.reason or ""].in_notice]
         lines = [f"DMCT Process: exclusion notice to {supplier}",
@@ -77,6 +88,10 @@ def supplier_notices(records: Sequence[DmcRecord], *, as_of: date | None,
             lines.append("DMCs you submitted that are excluded from the DMCT Process on other grounds:")
             for record in others:
                 lines.extend(_item(record))
+            lines.append("")
+        if failed:
+            lines.append("DMCs you submitted that failed testing: no EPCL entry is proposed; the reasons (20.30):")
+            lines.extend(f"- {r.dmc} (since {r.since.isoformat()}): {r.why}" for r in failed)
             lines.append("")
         lines.append("A DMC excluded under 20.5 or 20.23(b)-(c) may be included in a later submission (20.2/20.3); "
                      "you may disagree with an exclusion under 20.6(c) or 20.6(d) (20.12).")

@@ -64,7 +64,8 @@ RESUBMITTABLE = frozenset({Status.EXCLUDED, Status.DEVICES_UNAVAILABLE})
 ALLOWED: dict[Status, frozenset[Status]] = {
     Status.SUBMITTED: frozenset({Status.DATA_MISSING, Status.DATA_COMPLETE, Status.SUBMITTED}),
     Status.DATA_MISSING: frozenset({Status.DATA_COMPLETE, Status.EXCLUDED, Status.SUBMITTED}),
-    Status.DATA_COMPLETE: frozenset({Status.CONSIDERED, Status.EXCLUDED, Status.SUBMITTED}),
+    # data complete -> scheduled: considered (20.6, nothing applies) and scheduled in one step (20.9)
+    Status.DATA_COMPLETE: frozenset({Status.CONSIDERED, Status.SCHEDULED, Status.EXCLUDED, Status.SUBMITTED}),
     Status.CONSIDERED: frozenset({Status.SCHEDULED, Status.EXCLUDED, Status.SUBMITTED}),
     Status.SCHEDULED: frozenset({Status.IN_TEST, Status.EXCLUDED, Status.SCHEDULED, Status.SUBMITTED}),
     Status.IN_TEST: frozenset({Status.ISSUE_ROUTE, Status.COMPLETED, Status.FAILED, Status.DEVICES_UNAVAILABLE,

@@ -149,12 +149,14 @@ class DmctRegister:
         with the suppliers that submitted it by then."""
         query = select(t.dmct_events).order_by(t.dmct_events.c.id)
         subs = select(t.dmct_submissions.c.dmc, t.dmct_submissions.c.supplier, t.dmct_submissions.c.received)
+        current = select(t.dmct_dmcs)
         if dmcs is not None:
             query = query.where(t.dmct_events.c.dmc.in_(list(dmcs)))
             subs = subs.where(t.dmct_submissions.c.dmc.in_(list(dmcs)))
+            current = current.where(t.dmct_dmcs.c.dmc.in_(list(dmcs)))
         with self.store._reading("read the DMCT Status List") as conn:
             events = [dict(row) for row in conn.execute(query).mappings()]
-            rows = {row["dmc"]: dict(row) for row in conn.execute(select(t.dmct_dmcs)).mappings()}
+            rows = {row["dmc"]: dict(row) for row in conn.execute(current).mappings()}
             submissions = [dict(row) for row in conn.execute(subs).mappings()]
         cutoff = as_of.isoformat() if as_of else None
         state: dict[str, dict[str, Any]] = {}
