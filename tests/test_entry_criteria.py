@@ -124,7 +124,7 @@ def test_sign_offs_belong_to_their_phase_and_a_withdrawal_is_history_not_deletio
     store.close()
 
 
-def test_a_schema_4_store_is_upgraded_with_the_schedule_and_sign_off_tables(store_url: str) -> None:
+def test_a_store_of_the_previous_schema_gains_the_schedule_and_sign_off_tables(store_url: str) -> None:
     from sqlalchemy import create_engine, insert, inspect
 
     from pytest_svtad.store.migrations import legacy_metadata
