@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_svtad import __version__
+from pytest_svtad.cli.emulate_duis import add_duis_options
 from pytest_svtad.cli.store import add_store_commands
 from pytest_svtad.cli.store_import import add_store_import_command
 from pytest_svtad.cli.verdict import add_verdict_command
@@ -137,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--line-rate", type=int, help="pace bytes as a serial line of this many bits/s (e.g. 115200)")
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: until interrupted)")
     p.add_argument("--verbose", action="store_true", help="print each request handled")
+    add_duis_options(p)
     p.set_defaults(func=_emulate)
     p = sub.add_parser("sct", help="System Capacity Testing: a simulated fleet under a load profile; response times, "
                        "throughput, queues and WAN bandwidth (JSON summary and PNG charts)")

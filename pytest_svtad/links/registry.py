@@ -58,7 +58,9 @@ def kinds() -> tuple[str, ...]:
 
 def kind_for(dmc: DmcProfile, url: str | None = None) -> str:
     """The link kind a DMC is reached by: the profile's; ``--svtad-link`` on a DMC profiled as simulated selects
-    the serial link."""
+    the serial link, or the duis link for a ``duis+http(s)://`` URL."""
+    if url is not None and url.lower().startswith("duis+"):
+        return "duis"
     return "serial" if dmc.link.kind == "sim" and url is not None else dmc.link.kind
 
 

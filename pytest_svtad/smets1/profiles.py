@@ -6,6 +6,8 @@ and its SMSO (SVTAD glossary; SEC F2.10A for the EPCL the DMC aims at).
 
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -87,13 +89,32 @@ class DeviceModel(_Strict):
     notes: str = ""
 
 
-class LinkSpec(_Strict):
-    """How the harness reaches the installation: the in-process simulator by default."""
+EUI64_PATTERN = r"^[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){7}$"  # hyphenated, as DUIS writes device and user ids
 
-    kind: Literal["sim", "serial", "zigbee"] = "sim"
+
+class LinkSpec(_Strict):
+    """How the harness reaches the installation: the in-process simulator by default.
+
+    ``duis`` (a DCC User Interface, real or ``svtad emulate --duis``): ``url`` is the DUIS base URL (``http(s)://``;
+    the endpoints ``/api/v1/serviceS|T|D`` are under it), ``user_id`` the User's EUI-64 (the requests' originator),
+    ``key``/``cert`` the User's signing key and certificate (PEM paths; none: requests go unsigned, which only an
+    emulator started with ``--no-verify`` accepts), ``dcc_cert`` the certificate responses are verified against
+    (none: not verified), ``receiver_host``/``receiver_port`` where the link's receiver listens for the responses
+    and alerts the DCC posts (port 0: a free port, announced with each request; no port: the link polls the
+    emulator's ``GET /responses/<RequestID>`` instead), ``response_timeout_s`` how long a request waits for its
+    response before the test fails. Relative paths are relative to the working directory."""
+
+    kind: Literal["sim", "serial", "zigbee", "duis"] = "sim"
     url: str | None = None
     baudrate: int = 115200
     timeout_s: float = Field(default=5.0, gt=0)
+    user_id: str | None = Field(default=None, pattern=EUI64_PATTERN)
+    key: Path | None = None
+    cert: Path | None = None
+    dcc_cert: Path | None = None
+    receiver_host: str = "127.0.0.1"
+    receiver_port: int | None = Field(default=None, ge=0, le=65535)
+    response_timeout_s: float = Field(default=30.0, gt=0)
 
     @field_validator("url")
     @classmethod
@@ -142,6 +163,8 @@ class DmcProfile(_Strict):
     household: Household = Household()
     migration: MigrationSpec = MigrationSpec()
     secrets: dict[DeviceKind, DeviceSecrets] = {}
+    # each device's EUI-64 (hyphenated), as a DUIS request names it; a device without one gets ``derived_eui64``
+    eui64: dict[DeviceKind, str] = {}
     notes: str = ""
 
     @field_validator("devices")
@@ -151,13 +174,36 @@ class DmcProfile(_Strict):
             raise ValueError(f"at least one device expected (kinds: {KIND_NAMES})")
         return value
 
+    @field_validator("eui64")
+    @classmethod
+    def _eui64_form(cls, value: dict[DeviceKind, str]) -> dict[DeviceKind, str]:
+        for kind, eui in value.items():
+            if not re.fullmatch(EUI64_PATTERN, eui):
+                raise ValueError(f"eui64.{kind.value}: expected a hyphenated EUI-64 like 00-DB-12-34-56-78-90-A3, "
+                                 f"got '{eui}'")
+        return {kind: eui.upper() for kind, eui in value.items()}
+
     @property
     def kinds(self) -> frozenset[DeviceKind]:
         return frozenset(self.devices)
 
+    def device_eui64(self, kind: DeviceKind | str) -> str:
+        """The EUI-64 of this DMC's device of ``kind``: the profile's, else ``derived_eui64``."""
+        kind = DeviceKind(kind)
+        return self.eui64.get(kind) or derived_eui64(self.id, kind)
+
     def lacks(self, kind: str) -> str:
         """The message for a request to a device kind this DMC does not have."""
         return f"{self.id} has no {kind} (its devices: {', '.join(k.value for k in self.devices)})"
+
+
+def derived_eui64(dmc_id: str, kind: DeviceKind | str) -> str:
+    """A stable EUI-64 for a device whose profile gives none: the first 8 bytes of SHA-256 of ``"<DMC id>/<kind>"``
+    with the locally-administered bit set and the multicast bit clear (IEEE 802: not a real manufacturer's id), so
+    the harness and ``svtad emulate --duis`` agree on it without configuration."""
+    digest = bytearray(hashlib.sha256(f"{dmc_id}/{DeviceKind(kind).value}".encode()).digest()[:8])
+    digest[0] = (digest[0] | 0x02) & 0xFE
+    return "-".join(f"{byte:02X}" for byte in digest)
 
 
 class Profiles:

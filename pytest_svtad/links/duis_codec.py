@@ -1,0 +1,101 @@
+"""What the duis link needs of the DUIS codec (``pytest_svtad.smets1.duis``), with the User's keys: requests
+encoded and signed, pre-commands checked and signed, responses and alerts verified (when a DCC certificate is
+given) and decoded. Every codec or signing failure becomes a ``LinkError`` naming what was being read; the
+receiver's ``classify`` lets the codec's own error through (the receiver answers it with a 400).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytest_svtad.links.duis_receiver import Received, request_key
+from pytest_svtad.links.errors import LinkError
+from pytest_svtad.smets1 import duis
+from pytest_svtad.smets1.messages import Alert, ServiceRequest, ServiceResponse
+from pytest_svtad.smets1.profiles import DmcProfile
+
+# the User the harness acts as when a profile names none: the sample User id of DCC's reference test data (as the
+# simulated head-end's RequestIDs use it); a real DCC needs the User's own, in link.user_id
+DEFAULT_USER_ID = "90-B3-D5-1F-30-01-00-00"
+
+
+class DuisCodec:
+    def __init__(self, dmc: DmcProfile, key: Path | None, cert: Path | None, dcc_cert: Path | None) -> None:
+        self.dmc_id = dmc.id
+        self.user_id = (dmc.link.user_id or DEFAULT_USER_ID).upper()
+        self.dcc_id = duis.DCC_ID
+        if (key is None) != (cert is None):
+            raise LinkError(f"DMC '{dmc.id}': signing needs both link.key and link.cert (got only "
+                            f"{'link.key' if key is not None else 'link.cert'})")
+        self._key = _read(dmc.id, "link.key", key)
+        self._cert = _read(dmc.id, "link.cert", cert)
+        self._dcc_cert = _read(dmc.id, "link.dcc_cert", dcc_cert)
+
+    @property
+    def signs(self) -> bool:
+        return self._key is not None
+
+    @property
+    def verifies(self) -> bool:
+        return self._dcc_cert is not None
+
+    def _sign(self, xml: bytes) -> bytes:
+        if self._key is None or self._cert is None:
+            return xml
+        try:
+            return duis.sign(xml, self._key, self._cert)
+        except duis.DuisError as exc:
+            raise LinkError(f"DMC '{self.dmc_id}': cannot sign the request with link.key/link.cert: "
+                            f"{exc.message}") from None
+
+    def request(self, request: ServiceRequest, target: str, counter: int) -> bytes:
+        try:
+            xml = duis.encode_request(request, originator=self.user_id, target=target, counter=counter)
+        except duis.DuisError as exc:
+            raise LinkError(f"{self.dmc_id}: SRV {request.srv}: the request cannot be written as DUIS: "
+                            f"{exc.message}") from None
+        return self._sign(xml)
+
+    def signed_pre_command(self, xml: bytes, request: ServiceRequest) -> bytes:
+        """The pre-command the DCC returned for a critical request, checked to be that request's, signed."""
+        try:
+            decoded = duis.decode_request(self._verified(xml))
+        except duis.DuisError as exc:
+            raise LinkError(f"{self.dmc_id}: SRV {request.srv}: the DCC's transform of {request.request_id} is not "
+                            f"a pre-command ({exc.code}: {exc.message}); the transcript is in the test's evidence") \
+                from None
+        if request_key(decoded.request_id) != request_key(request.request_id) or decoded.command_variant != 5:
+            raise LinkError(f"{self.dmc_id}: SRV {request.srv}: the DCC returned a pre-command for "
+                            f"{decoded.request_id} cv={decoded.command_variant}, expected {request.request_id} cv=5")
+        return self._sign(xml)
+
+    def _verified(self, xml: bytes) -> bytes:
+        if self._dcc_cert is None:
+            return xml
+        return duis.verify(xml, [self._dcc_cert])
+
+    def response(self, xml: bytes, what: str) -> ServiceResponse:
+        try:
+            return duis.decode_response(self._verified(xml))
+        except duis.DuisError as exc:
+            raise LinkError(f"{self.dmc_id}: {what} is not a DUIS response the harness can accept ({exc.code}: "
+                            f"{exc.message}); the transcript is in the test's evidence") from None
+
+    def classify(self, xml: bytes) -> Received:
+        """A document the DCC posted to the receiver: a response (keyed by its request) or an alert. The codec's
+        ``DuisError`` passes through (the receiver refuses the post with it)."""
+        checked = self._verified(xml)
+        if duis.is_alert(checked):
+            alert: Alert = duis.decode_alert(checked)
+            return Received("alert", alert)
+        response = duis.decode_response(checked)
+        return Received("response", response, request_key(response.request_id))
+
+
+def _read(dmc_id: str, field: str, path: Path | None) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise LinkError(f"DMC '{dmc_id}': {field} {path} cannot be read: {exc.strerror or exc}") from None

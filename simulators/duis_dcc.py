@@ -1,0 +1,317 @@
+"""The simulated DCC behind a DCC User Interface (``svtad emulate --duis``): DUIS XML over HTTP, served the way DCC
+Boxed serves it, over the simulated installations of one or more DMCs.
+
+Endpoints: ``POST /api/v1/serviceS`` (command variants 1/3/5/7), ``/api/v1/serviceT`` (4: the critical request is
+transformed and its pre-command returned for the User to sign and send back as variant 5), ``/api/v1/serviceD``
+(2/6/8). A request is checked (signature unless ``verify`` is off, DUIS form, endpoint against variant, a RequestID
+never seen before), routed by its target EUI-64 to a DMC's device (``DmcProfile.device_eui64``; ``any_device``: an
+unknown id goes to the device of the SRV's kind) and run on that installation. A device request is answered ``I99``
+at once and its response POSTed afterwards; a DCC-only request (variant 8) is answered with its response.
+
+Where responses and alerts go: ``receiver`` if given (the User's receive URL, as configured in a DCC), else the URL
+the request names in the ``X-Svtad-Reply-To`` header (the harness's extension, not DUIS), else nowhere: they are
+kept and served at ``GET /responses/<RequestID>`` and ``GET /alerts/<n>`` (n from 0) for polling.
+
+Harness conventions, not DUIS (no public source gives the SMETS1 form): the pre-command ``serviceT`` returns is the
+request itself, its CommandVariant set to 5 and its signature removed; bad input the DUIS codec cannot give an
+E-code for (no readable RequestID) is HTTP 400 with a one-line text body. Nothing sent is trusted: the DUIS codec's
+hardened parser reads it, a body over ``MAX_BODY_BYTES`` is refused, and no request crashes the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from lxml import etree
+
+from pytest_svtad.smets1 import duis
+from pytest_svtad.smets1.http_server import MAX_BODY_BYTES, BackgroundServer
+from pytest_svtad.smets1.messages import Alert, ServiceResponse
+from pytest_svtad.smets1.profiles import DeviceKind
+from simulators.errors import RequestError
+from simulators.installation import Installation
+
+VARIANTS = {"serviceS": (1, 3, 5, 7), "serviceT": (4,), "serviceD": (2, 6, 8)}
+REPLY_TO_HEADER = "X-Svtad-Reply-To"
+POST_TIMEOUT_S = 5.0
+TICK_S = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a target EUI-64 leads: one DMC's installation and one of its devices (None: the DCC itself)."""
+
+    dmc_id: str
+    kind: DeviceKind | None
+
+
+class DuisRefusal(Exception):
+    """A request refused before it reaches an installation: HTTP ``status`` and a response code or text."""
+
+    def __init__(self, status: int, message: str, code: str | None = None, request_id: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+
+
+class DuisDcc:
+    """``installations``: DMC id -> its simulated installation. ``trusted``: the Users' certificates (PEM) requests
+    must be signed with (None: not verified, ``--no-verify``)."""
+
+    def __init__(self, installations: Mapping[str, Installation], *, trusted: list[bytes] | None = None,
+                 receiver: str | None = None, any_device: bool = False, speed: float = 0.0,
+                 log: Callable[[str], None] | None = None) -> None:
+        if not installations:
+            raise ValueError("a simulated DCC serves at least one installation")
+        self.installations = dict(installations)
+        self.trusted = trusted
+        self.receiver = receiver
+        self.any_device = any_device
+        self.speed = speed
+        self.log = log or (lambda _line: None)
+        self.requests = 0
+        self.routes: dict[str, Route] = {}
+        for dmc_id, installation in self.installations.items():
+            for kind in installation.devices:
+                self.routes[installation.dmc.device_eui64(kind)] = Route(dmc_id, DeviceKind(kind))
+        self._seen: set[str] = set()
+        self._kept: dict[str, bytes] = {}  # RequestID (upper case) -> response XML, for polling
+        self._alerts_kept: list[bytes] = []
+        self._sent_alerts = {dmc_id: 0 for dmc_id in self.installations}
+        self._reply_to: dict[str, str | None] = {dmc_id: None for dmc_id in self.installations}
+        self._lock = threading.Lock()  # the installations are not thread-safe; requests are served one at a time
+        self._last = time.monotonic()
+        self._server: BackgroundServer | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._ticker: asyncio.Task[None] | None = None
+
+    # --- running ------------------------------------------------------------------------------------------------
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> DuisDcc:
+        app = web.Application(client_max_size=MAX_BODY_BYTES)
+        app.router.add_post("/api/v1/{service}", self._service)
+        app.router.add_get("/responses/{request_id}", self._polled_response)
+        app.router.add_get("/alerts/{index}", self._polled_alert)
+        app.on_startup.append(self._started)
+        app.on_cleanup.append(self._stopping)
+        self._server = BackgroundServer(app, host, port, name="svtad-duis-dcc")
+        return self
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() first"
+        return self._server.url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+
+    async def _started(self, _app: web.Application) -> None:
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=POST_TIMEOUT_S))
+        self._ticker = asyncio.get_running_loop().create_task(self._tick())
+
+    async def _stopping(self, _app: web.Application) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+        if self._session is not None:
+            await self._session.close()
+
+    async def _tick(self) -> None:
+        """The installations' clocks follow the wall clock at ``speed``; alerts they raise are delivered."""
+        while True:
+            await asyncio.sleep(TICK_S)
+            with self._lock:
+                self._follow_wall_clock()
+            await self._push_alerts()
+
+    def _follow_wall_clock(self) -> None:
+        now = time.monotonic()
+        elapsed, self._last = now - self._last, now
+        if self.speed > 0 and elapsed > 0:
+            for installation in self.installations.values():
+                installation.advance(minutes=elapsed * self.speed / 60)
+
+    # --- requests -----------------------------------------------------------------------------------------------
+
+    async def _service(self, http: web.Request) -> web.Response:
+        service = http.match_info["service"]
+        if service not in VARIANTS:
+            return _text(404, f"no DUIS endpoint /api/v1/{service} (serviceS, serviceT, serviceD)")
+        body = await http.read()
+        reply_to = self.receiver or http.headers.get(REPLY_TO_HEADER) or None
+        try:
+            return await self._handle(service, body, reply_to)
+        except DuisRefusal as refusal:
+            self.log(f"{service}: refused: {refusal}")
+            if refusal.code and refusal.request_id:
+                return _xml(refusal.status, duis.encode_response(
+                    ServiceResponse(request_id=refusal.request_id, srv="", code=refusal.code, detail=str(refusal))))
+            return _text(refusal.status, str(refusal))
+
+    async def _handle(self, service: str, body: bytes, reply_to: str | None) -> web.Response:
+        decoded = self._decode(body)
+        request_id = decoded.request_id
+        variant = decoded.command_variant
+        if variant not in VARIANTS[service]:
+            raise DuisRefusal(400, f"command variant {variant} is not served by /api/v1/{service} (it serves "
+                              f"{', '.join(map(str, VARIANTS[service]))})", duis.error_code("bad_command_variant"),
+                              request_id)
+        key = request_id.upper()
+        if key in self._seen:
+            raise DuisRefusal(400, f"RequestID {request_id} was already used (a User's counters must increase)",
+                              duis.error_code("duplicate_request_id"), request_id)
+        self._seen.add(key)
+        route = self._route(decoded)
+        self.requests += 1
+        if variant == 4:  # transform: the pre-command for the User to sign, sent back as variant 5 (not DUIS's form)
+            self.log(f"{request_id} {decoded.request.srv}: transformed (cv 4)")
+            self._seen.discard(key)  # the signed pre-command comes back under the same RequestID
+            return _xml(200, pre_command(body))
+        if route.dmc_id:
+            self._reply_to[route.dmc_id] = reply_to
+        with self._lock:
+            self._follow_wall_clock()
+            response, refused = self._run(route, decoded)
+        self.log(f"{request_id} {decoded.request.srv} -> {response.code}")
+        xml = duis.encode_response(response)
+        entry = self.installations[route.dmc_id].catalogue.get(decoded.request.srv)
+        if refused or variant == 8 or (entry is not None and entry.non_device):
+            return _xml(200, xml)  # the DCC answers at once: a DCC-only request, or one it refuses
+        asyncio.get_running_loop().create_task(self._deliver(request_id, xml, reply_to))
+        return _xml(200, duis.encode_response(ServiceResponse(request_id=request_id, srv=decoded.request.srv,
+                                                              code="I99", device=response.device)))
+
+    def _decode(self, body: bytes) -> Any:
+        try:
+            checked = body if self.trusted is None else duis.verify(body, self.trusted)
+        except duis.DuisError as exc:
+            raise DuisRefusal(400, f"signature not accepted: {exc.message}", exc.code, _request_id_of(body)) from None
+        try:
+            return duis.decode_request(checked if isinstance(checked, bytes) else body)
+        except duis.DuisError as exc:
+            raise DuisRefusal(400, exc.message, exc.code, _request_id_of(body)) from None
+
+    def _route(self, decoded: Any) -> Route:
+        target = str(decoded.target).upper()
+        route = self.routes.get(target)
+        if route is not None:
+            return route
+        srv = decoded.request.srv
+        if self.any_device:
+            for dmc_id, installation in self.installations.items():
+                entry = installation.catalogue.get(srv)
+                kind = entry.default_device(DeviceKind(k) for k in installation.devices) if entry else None
+                if kind is not None or (entry is not None and entry.non_device):
+                    return Route(dmc_id, kind)
+        if len(self.installations) == 1 and _non_device(self, srv):
+            return Route(next(iter(self.installations)), None)
+        known = ", ".join(f"{eui} ({r.dmc_id} {r.kind.value if r.kind else 'DCC'})" for eui, r in self.routes.items())
+        raise DuisRefusal(400, f"no device {target} at this DCC (devices: {known}; --any-device routes unknown ids)",
+                          duis.error_code("unknown_device"), decoded.request_id)
+
+    def _run(self, route: Route, decoded: Any) -> tuple[ServiceResponse, bool]:
+        """The installation's response, and whether the request was refused before reaching the device."""
+        installation = self.installations[route.dmc_id]
+        request = decoded.request
+        params = dict(request.params)
+        if request.execution_time is not None:
+            params["execution_time"] = request.execution_time
+        kind = request.device or (route.kind.value if route.kind else None)
+        try:
+            response = installation.request(request.srv, device=kind or None, **params)
+        except RequestError as exc:
+            return ServiceResponse(request_id=decoded.request_id, srv=request.srv, code=duis.error_code("bad_value"),
+                                   device=kind or "", detail=str(exc)), True
+        return replace(response, request_id=decoded.request_id), False
+
+    # --- delivery -----------------------------------------------------------------------------------------------
+
+    async def _deliver(self, request_id: str, xml: bytes, reply_to: str | None) -> None:
+        if reply_to is None or not await self._post(reply_to, xml, f"response to {request_id}"):
+            self._kept[request_id.upper()] = xml
+
+    async def _push_alerts(self) -> None:
+        for dmc_id, installation in self.installations.items():
+            with self._lock:
+                alerts = installation.alerts()[self._sent_alerts[dmc_id]:]
+                self._sent_alerts[dmc_id] += len(alerts)
+            for alert in alerts:
+                xml = duis.encode_alert(self._eui_alert(installation, alert))
+                reply_to = self._reply_to[dmc_id]
+                if reply_to is None or not await self._post(reply_to, xml, f"alert {alert.code}"):
+                    self._alerts_kept.append(xml)
+
+    def _eui_alert(self, installation: Installation, alert: Alert) -> Alert:
+        """The alert as the DCC sends it: from the device's EUI-64 as the User knows it."""
+        kind = alert.device if alert.device in installation.devices else None
+        return replace(alert, device=installation.dmc.device_eui64(kind)) if kind else alert
+
+    async def _post(self, url: str, xml: bytes, what: str) -> bool:
+        assert self._session is not None
+        try:
+            async with self._session.post(url, data=xml, headers={"Content-Type": "application/xml"}) as answer:
+                if answer.status in (200, 202, 204):
+                    return True
+                self.log(f"{what}: the receiver at {url} answered HTTP {answer.status}: kept for polling")
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            self.log(f"{what}: cannot post to {url} ({type(exc).__name__}: {exc}): kept for polling")
+        return False
+
+    # --- polling ------------------------------------------------------------------------------------------------
+
+    async def _polled_response(self, http: web.Request) -> web.Response:
+        xml = self._kept.pop(http.match_info["request_id"].upper(), None)
+        return _xml(200, xml) if xml is not None else _text(404, "no response (yet) for that RequestID")
+
+    async def _polled_alert(self, http: web.Request) -> web.Response:
+        try:
+            index = int(http.match_info["index"])
+        except ValueError:
+            return _text(400, "expected /alerts/<n>, n a number from 0")
+        if 0 <= index < len(self._alerts_kept):
+            return _xml(200, self._alerts_kept[index])
+        return _text(404, "no alert with that number (yet)")
+
+
+def pre_command(request_xml: bytes) -> bytes:
+    """The pre-command of a critical request as this DCC returns it (a harness convention, see the module): the
+    request with CommandVariant 5 and no signature, for the User to sign."""
+    root = etree.fromstring(request_xml, duis.hardened_parser())
+    for element in root.iter():
+        name = etree.QName(element).localname if isinstance(element.tag, str) else ""
+        if name == "CommandVariant":
+            element.text = "5"
+        elif name == "Signature":
+            parent = element.getparent()
+            if parent is not None:
+                parent.remove(element)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+def _non_device(dcc: DuisDcc, srv: str) -> bool:
+    entry = next(iter(dcc.installations.values())).catalogue.get(srv)
+    return entry is not None and entry.non_device
+
+
+def _request_id_of(body: bytes) -> str | None:
+    """The RequestID of a request the codec refused, if one can be read (for an E-code response addressed to it)."""
+    try:
+        return duis.request_id_of(body)
+    except duis.DuisError:
+        return None
+
+
+def _xml(status: int, xml: bytes) -> web.Response:
+    return web.Response(status=status, body=xml, content_type="application/xml")
+
+
+def _text(status: int, message: str) -> web.Response:
+    return web.Response(status=status, text=message.replace("\n", " ") + "\n")
