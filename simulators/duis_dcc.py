@@ -32,6 +32,9 @@ from aiohttp import web
 from lxml import etree
 
 from pytest_svtad.smets1 import duis
+from pytest_svtad.smets1.duis.errors import error_code
+from pytest_svtad.smets1.duis.tree import opt_text
+from pytest_svtad.smets1.duis.xml import child, local, parse
 from pytest_svtad.smets1.http_server import MAX_BODY_BYTES, BackgroundServer
 from pytest_svtad.smets1.messages import Alert, ServiceResponse
 from pytest_svtad.smets1.profiles import DeviceKind
@@ -40,6 +43,13 @@ from simulators.installation import Installation
 
 VARIANTS = {"serviceS": (1, 3, 5, 7), "serviceT": (4,), "serviceD": (2, 6, 8)}
 REPLY_TO_HEADER = "X-Svtad-Reply-To"
+# a request for a device this DCC does not know: "Device does not exist in the Smart Metering Inventory", as
+# srv_catalogue.yaml's response_codes give it (a third-party summary of DUIS, to be confirmed)
+UNKNOWN_DEVICE_CODE = "E19"
+# who a DCC alert (N-code, no device) is from, and who alerts go to before any User has sent a request: harness
+# placeholders (DCC's own EUI-64 is not in any public source we read; the User is DCC's reference test data's)
+DCC_ID = "00-00-00-00-00-00-00-00"
+DEFAULT_USER_ID = "90-B3-D5-1F-30-01-00-00"
 POST_TIMEOUT_S = 5.0
 TICK_S = 0.05
 
@@ -87,6 +97,8 @@ class DuisDcc:
         self._alerts_kept: list[bytes] = []
         self._sent_alerts = {dmc_id: 0 for dmc_id in self.installations}
         self._reply_to: dict[str, str | None] = {dmc_id: None for dmc_id in self.installations}
+        self._user: dict[str, str] = {}  # DMC id -> the User (EUI-64) whose request it served last
+        self._alert_counter = 0
         self._lock = threading.Lock()  # the installations are not thread-safe; requests are served one at a time
         self._last = time.monotonic()
         self._server: BackgroundServer | None = None
@@ -99,6 +111,7 @@ class DuisDcc:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
         app.router.add_post("/api/v1/{service}", self._service)
         app.router.add_get("/responses/{request_id}", self._polled_response)
+        app.router.add_get("/alerts", self._alert_count)
         app.router.add_get("/alerts/{index}", self._polled_alert)
         app.on_startup.append(self._started)
         app.on_cleanup.append(self._stopping)
@@ -155,6 +168,9 @@ class DuisDcc:
                 return _xml(refusal.status, duis.encode_response(
                     ServiceResponse(request_id=refusal.request_id, srv="", code=refusal.code, detail=str(refusal))))
             return _text(refusal.status, str(refusal))
+        except Exception as exc:  # noqa: BLE001 - a defect of ours: one line to the User and the log, no traceback
+            self.log(f"{service}: internal error: {type(exc).__name__}: {exc}")
+            return _text(500, f"internal error of the simulated DCC: {type(exc).__name__}: {exc}")
 
     async def _handle(self, service: str, body: bytes, reply_to: str | None) -> web.Response:
         decoded = self._decode(body)
@@ -162,12 +178,12 @@ class DuisDcc:
         variant = decoded.command_variant
         if variant not in VARIANTS[service]:
             raise DuisRefusal(400, f"command variant {variant} is not served by /api/v1/{service} (it serves "
-                              f"{', '.join(map(str, VARIANTS[service]))})", duis.error_code("bad_command_variant"),
+                              f"{', '.join(map(str, VARIANTS[service]))})", error_code("bad_command_variant"),
                               request_id)
         key = request_id.upper()
         if key in self._seen:
             raise DuisRefusal(400, f"RequestID {request_id} was already used (a User's counters must increase)",
-                              duis.error_code("duplicate_request_id"), request_id)
+                              error_code("duplicate_request_id"), request_id)
         self._seen.add(key)
         route = self._route(decoded)
         self.requests += 1
@@ -175,8 +191,8 @@ class DuisDcc:
             self.log(f"{request_id} {decoded.request.srv}: transformed (cv 4)")
             self._seen.discard(key)  # the signed pre-command comes back under the same RequestID
             return _xml(200, pre_command(body))
-        if route.dmc_id:
-            self._reply_to[route.dmc_id] = reply_to
+        self._reply_to[route.dmc_id] = reply_to
+        self._user[route.dmc_id] = decoded.originator
         with self._lock:
             self._follow_wall_clock()
             response, refused = self._run(route, decoded)
@@ -189,15 +205,23 @@ class DuisDcc:
         return _xml(200, duis.encode_response(ServiceResponse(request_id=request_id, srv=decoded.request.srv,
                                                               code="I99", device=response.device)))
 
-    def _decode(self, body: bytes) -> Any:
+    def _decode(self, body: bytes) -> duis.DecodedRequest:
+        if self.trusted is not None:
+            from pytest_svtad.smets1.duis import signing
+
+            try:
+                signing.verify(body, self.trusted)
+            except duis.DuisError as exc:
+                raise DuisRefusal(400, f"signature not accepted: {exc.message}", exc.code,
+                                  _request_id_of(body)) from None
         try:
-            checked = body if self.trusted is None else duis.verify(body, self.trusted)
-        except duis.DuisError as exc:
-            raise DuisRefusal(400, f"signature not accepted: {exc.message}", exc.code, _request_id_of(body)) from None
-        try:
-            return duis.decode_request(checked if isinstance(checked, bytes) else body)
+            return duis.decode_request(body, resolve_device=self._kind_of)
         except duis.DuisError as exc:
             raise DuisRefusal(400, exc.message, exc.code, _request_id_of(body)) from None
+
+    def _kind_of(self, eui: str) -> str | None:
+        route = self.routes.get(eui.upper())
+        return route.kind.value if route is not None and route.kind is not None else None
 
     def _route(self, decoded: Any) -> Route:
         target = str(decoded.target).upper()
@@ -215,7 +239,7 @@ class DuisDcc:
             return Route(next(iter(self.installations)), None)
         known = ", ".join(f"{eui} ({r.dmc_id} {r.kind.value if r.kind else 'DCC'})" for eui, r in self.routes.items())
         raise DuisRefusal(400, f"no device {target} at this DCC (devices: {known}; --any-device routes unknown ids)",
-                          duis.error_code("unknown_device"), decoded.request_id)
+                          UNKNOWN_DEVICE_CODE, decoded.request_id)
 
     def _run(self, route: Route, decoded: Any) -> tuple[ServiceResponse, bool]:
         """The installation's response, and whether the request was refused before reaching the device."""
@@ -228,7 +252,7 @@ class DuisDcc:
         try:
             response = installation.request(request.srv, device=kind or None, **params)
         except RequestError as exc:
-            return ServiceResponse(request_id=decoded.request_id, srv=request.srv, code=duis.error_code("bad_value"),
+            return ServiceResponse(request_id=decoded.request_id, srv=request.srv, code=error_code("bad_value"),
                                    device=kind or "", detail=str(exc)), True
         return replace(response, request_id=decoded.request_id), False
 
@@ -244,15 +268,20 @@ class DuisDcc:
                 alerts = installation.alerts()[self._sent_alerts[dmc_id]:]
                 self._sent_alerts[dmc_id] += len(alerts)
             for alert in alerts:
-                xml = duis.encode_alert(self._eui_alert(installation, alert))
+                xml = self._alert_xml(installation, alert)
                 reply_to = self._reply_to[dmc_id]
                 if reply_to is None or not await self._post(reply_to, xml, f"alert {alert.code}"):
                     self._alerts_kept.append(xml)
 
-    def _eui_alert(self, installation: Installation, alert: Alert) -> Alert:
-        """The alert as the DCC sends it: from the device's EUI-64 as the User knows it."""
+    def _alert_xml(self, installation: Installation, alert: Alert) -> bytes:
+        """The alert as the DCC sends it: from the device's EUI-64 as the User knows it, to the User who last sent
+        this installation a request, numbered by the DCC's own counter."""
         kind = alert.device if alert.device in installation.devices else None
-        return replace(alert, device=installation.dmc.device_eui64(kind)) if kind else alert
+        device = installation.dmc.device_eui64(kind) if kind else DCC_ID
+        self._alert_counter += 1
+        user = self._user.get(installation.dmc.id) or DEFAULT_USER_ID
+        return duis.encode_alert(replace(alert, device=device), originator=device, target=user,
+                                 counter=self._alert_counter)
 
     async def _post(self, url: str, xml: bytes, what: str) -> bool:
         assert self._session is not None
@@ -271,6 +300,9 @@ class DuisDcc:
         xml = self._kept.pop(http.match_info["request_id"].upper(), None)
         return _xml(200, xml) if xml is not None else _text(404, "no response (yet) for that RequestID")
 
+    async def _alert_count(self, _http: web.Request) -> web.Response:
+        return web.Response(text=str(len(self._alerts_kept)))
+
     async def _polled_alert(self, http: web.Request) -> web.Response:
         try:
             index = int(http.match_info["index"])
@@ -284,9 +316,9 @@ class DuisDcc:
 def pre_command(request_xml: bytes) -> bytes:
     """The pre-command of a critical request as this DCC returns it (a harness convention, see the module): the
     request with CommandVariant 5 and no signature, for the User to sign."""
-    root = etree.fromstring(request_xml, duis.hardened_parser())
-    for element in root.iter():
-        name = etree.QName(element).localname if isinstance(element.tag, str) else ""
+    root = parse(request_xml, what="DUIS request")
+    for element in list(root.iter()):
+        name = local(element)
         if name == "CommandVariant":
             element.text = "5"
         elif name == "Signature":
@@ -304,7 +336,9 @@ def _non_device(dcc: DuisDcc, srv: str) -> bool:
 def _request_id_of(body: bytes) -> str | None:
     """The RequestID of a request the codec refused, if one can be read (for an E-code response addressed to it)."""
     try:
-        return duis.request_id_of(body)
+        header = child(parse(body), "Header")
+        found = opt_text(header, "RequestID") if header is not None else None
+        return str(duis.parse_request_id(found)) if found else None
     except duis.DuisError:
         return None
 

@@ -26,7 +26,7 @@ def add_duis_options(p: argparse.ArgumentParser) -> None:
                    "and GET /alerts/<n>)")
     g.add_argument("--no-verify", action="store_true",
                    help="accept unsigned requests and placeholder signatures (default: verify each request against "
-                   "the certificate in its DMC profile's link.cert)")
+                   "the certificate in its DMC profile's duis.cert)")
     g.add_argument("--any-device", action="store_true",
                    help="route a request for an unknown device EUI-64 to the DMC's device of the SRV's kind (for "
                    "public sample requests; default: refused)")
@@ -44,18 +44,18 @@ def _dmcs(given: str, profiles: Profiles) -> list[DmcProfile]:
 
 
 def _trusted(dmcs: list[DmcProfile]) -> list[bytes]:
-    """The Users' certificates requests are verified against: each DMC profile's ``link.cert``."""
+    """The Users' certificates requests are verified against: each DMC profile's ``duis.cert``."""
     found: list[bytes] = []
     for dmc in dmcs:
-        if dmc.link.cert is None:
-            raise SvtadInputError("--no-verify", f"DMC '{dmc.id}' names no link.cert to verify its requests' "
+        cert = dmc.duis.cert if dmc.duis is not None else None
+        if cert is None:
+            raise SvtadInputError("--no-verify", f"DMC '{dmc.id}' names no duis.cert to verify its requests' "
                                   "signatures against: give one in its profile, or accept unsigned requests with "
                                   "--no-verify")
         try:
-            found.append(Path(dmc.link.cert).read_bytes())
+            found.append(Path(cert).read_bytes())
         except OSError as exc:
-            raise SvtadInputError(dmc.link.cert, f"DMC '{dmc.id}': link.cert cannot be read: "
-                                  f"{exc.strerror or exc}") from None
+            raise SvtadInputError(cert, f"DMC '{dmc.id}': duis.cert cannot be read: {exc.strerror or exc}") from None
     return found
 
 

@@ -20,16 +20,21 @@ DEFAULT_USER_ID = "90-B3-D5-1F-30-01-00-00"
 
 
 class DuisCodec:
-    def __init__(self, dmc: DmcProfile, key: Path | None, cert: Path | None, dcc_cert: Path | None) -> None:
+    """The codec with the credentials of the DMC profile's ``duis`` section (none: the default User, unsigned
+    requests, responses not verified)."""
+
+    def __init__(self, dmc: DmcProfile) -> None:
+        credentials = dmc.duis
+        key, cert, dcc_cert = (credentials.key, credentials.cert, credentials.dcc_cert) if credentials else (None,) * 3
         self.dmc_id = dmc.id
-        self.user_id = (dmc.link.user_id or DEFAULT_USER_ID).upper()
-        self.dcc_id = duis.DCC_ID
+        self.user_id = (credentials.user_id if credentials else DEFAULT_USER_ID).upper()
+        self.default_user = credentials is None
         if (key is None) != (cert is None):
-            raise LinkError(f"DMC '{dmc.id}': signing needs both link.key and link.cert (got only "
-                            f"{'link.key' if key is not None else 'link.cert'})")
-        self._key = _read(dmc.id, "link.key", key)
-        self._cert = _read(dmc.id, "link.cert", cert)
-        self._dcc_cert = _read(dmc.id, "link.dcc_cert", dcc_cert)
+            raise LinkError(f"DMC '{dmc.id}': signing needs both duis.key and duis.cert (got only "
+                            f"{'duis.key' if key is not None else 'duis.cert'})")
+        self._key = _read(dmc.id, "duis.key", key)
+        self._cert = _read(dmc.id, "duis.cert", cert)
+        self._dcc_cert = _read(dmc.id, "duis.dcc_cert", dcc_cert)
 
     @property
     def signs(self) -> bool:
@@ -43,14 +48,17 @@ class DuisCodec:
         if self._key is None or self._cert is None:
             return xml
         try:
-            return duis.sign(xml, self._key, self._cert)
+            from pytest_svtad.smets1.duis import signing
+
+            return signing.sign(xml, self._key, self._cert)
         except duis.DuisError as exc:
-            raise LinkError(f"DMC '{self.dmc_id}': cannot sign the request with link.key/link.cert: "
+            raise LinkError(f"DMC '{self.dmc_id}': cannot sign the request with duis.key/duis.cert: "
                             f"{exc.message}") from None
 
-    def request(self, request: ServiceRequest, target: str, counter: int) -> bytes:
+    def request(self, request: ServiceRequest, target: str, counter: int, device_ids: dict[str, str]) -> bytes:
         try:
-            xml = duis.encode_request(request, originator=self.user_id, target=target, counter=counter)
+            xml = duis.encode_request(request, originator=self.user_id, target=target, counter=counter,
+                                      device_ids=device_ids)
         except duis.DuisError as exc:
             raise LinkError(f"{self.dmc_id}: SRV {request.srv}: the request cannot be written as DUIS: "
                             f"{exc.message}") from None
@@ -59,7 +67,7 @@ class DuisCodec:
     def signed_pre_command(self, xml: bytes, request: ServiceRequest) -> bytes:
         """The pre-command the DCC returned for a critical request, checked to be that request's, signed."""
         try:
-            decoded = duis.decode_request(self._verified(xml))
+            decoded = duis.decode_request(self._verified(xml), check_variant=False)
         except duis.DuisError as exc:
             raise LinkError(f"{self.dmc_id}: SRV {request.srv}: the DCC's transform of {request.request_id} is not "
                             f"a pre-command ({exc.code}: {exc.message}); the transcript is in the test's evidence") \
@@ -72,7 +80,10 @@ class DuisCodec:
     def _verified(self, xml: bytes) -> bytes:
         if self._dcc_cert is None:
             return xml
-        return duis.verify(xml, [self._dcc_cert])
+        from pytest_svtad.smets1.duis import signing
+
+        signing.verify(xml, [self._dcc_cert])
+        return xml
 
     def response(self, xml: bytes, what: str) -> ServiceResponse:
         try:

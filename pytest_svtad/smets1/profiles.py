@@ -89,29 +89,20 @@ class DeviceModel(_Strict):
     notes: str = ""
 
 
-EUI64_PATTERN = r"^[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){7}$"  # hyphenated, as DUIS writes device and user ids
-
-
 class LinkSpec(_Strict):
     """How the harness reaches the installation: the in-process simulator by default.
 
     ``duis`` (a DCC User Interface, real or ``svtad emulate --duis``): ``url`` is the DUIS base URL (``http(s)://``;
-    the endpoints ``/api/v1/serviceS|T|D`` are under it), ``user_id`` the User's EUI-64 (the requests' originator),
-    ``key``/``cert`` the User's signing key and certificate (PEM paths; none: requests go unsigned, which only an
-    emulator started with ``--no-verify`` accepts), ``dcc_cert`` the certificate responses are verified against
-    (none: not verified), ``receiver_host``/``receiver_port`` where the link's receiver listens for the responses
-    and alerts the DCC posts (port 0: a free port, announced with each request; no port: the link polls the
-    emulator's ``GET /responses/<RequestID>`` instead), ``response_timeout_s`` how long a request waits for its
-    response before the test fails. Relative paths are relative to the working directory."""
+    the endpoints ``/api/v1/serviceS|T|D`` are under it), ``receiver_host``/``receiver_port`` where the link's
+    receiver listens for the responses and alerts the DCC posts (port 0: a free port, announced with each request;
+    no port: the link polls the emulator's ``GET /responses/<RequestID>`` instead), ``response_timeout_s`` how long
+    a request waits for its response before the test fails. Who the User is and what it signs with are the
+    profile's ``duis`` credentials (``DuisCredentials``)."""
 
     kind: Literal["sim", "serial", "zigbee", "duis"] = "sim"
     url: str | None = None
     baudrate: int = 115200
     timeout_s: float = Field(default=5.0, gt=0)
-    user_id: str | None = Field(default=None, pattern=EUI64_PATTERN)
-    key: Path | None = None
-    cert: Path | None = None
-    dcc_cert: Path | None = None
     receiver_host: str = "127.0.0.1"
     receiver_port: int | None = Field(default=None, ge=0, le=65535)
     response_timeout_s: float = Field(default=30.0, gt=0)
@@ -149,6 +140,20 @@ class DeviceSecrets(_Strict):
     link_key: SecretStr | None = None
 
 
+EUI64_PATTERN = r"^[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){7}$"
+
+
+class DuisCredentials(_Strict):
+    """Who the harness is on a DUIS interface and what it signs with (pytest_svtad/smets1/duis/signing.py):
+    the User's EUI-64 (the RequestID originator), its EC P-256 private key and certificate, and the DCC's
+    certificate that responses are verified against. Paths are files; keys are never committed (docs/duis.md)."""
+
+    user_id: str = Field(pattern=EUI64_PATTERN)
+    key: Path | None = None
+    cert: Path | None = None
+    dcc_cert: Path | None = None
+
+
 class DmcProfile(_Strict):
     """A Device Model Combination as tested: one SMETS1 installation type of one set of device models."""
 
@@ -165,6 +170,7 @@ class DmcProfile(_Strict):
     secrets: dict[DeviceKind, DeviceSecrets] = {}
     # each device's EUI-64 (hyphenated), as a DUIS request names it; a device without one gets ``derived_eui64``
     eui64: dict[DeviceKind, str] = {}
+    duis: DuisCredentials | None = None
     notes: str = ""
 
     @field_validator("devices")
