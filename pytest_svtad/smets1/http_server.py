@@ -35,7 +35,7 @@ class BackgroundServer:
         try:
             self.port = self.call(self._start(host, port))
         except BaseException:
-            self._halt()
+            self.stop()  # what started (the app's startup hooks) is cleaned up before the error goes up
             raise
 
     async def _start(self, host: str, port: int) -> int:
