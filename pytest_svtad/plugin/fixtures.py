@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import pytest
 
-from pytest_svtad.links import LinkError, capabilities, open_link, supports
+from pytest_svtad.links import LinkError, capabilities, known_state, open_link, supports
 from pytest_svtad.links.protocol import ConsumerAction, FaultInjection, HanAccess, Migration, SimulatedTime
 from pytest_svtad.links.registry import kind_for, seed_for_test
 from pytest_svtad.plugin import allure
@@ -56,12 +56,16 @@ def smets1(request: pytest.FixtureRequest, dmc: DmcProfile, svtad_evidence: Evid
     """
     settings = request.config.stash[SESSION_KEY].settings
     assert settings.profiles is not None  # a DMC exists, so profiles were loaded
+    seed = seed_for_test(settings.seed, request.node.nodeid)
     try:
-        link = open_link(dmc, settings.profiles.device_models(dmc), seed_for_test(settings.seed, request.node.nodeid),
-                         url=settings.links.get(dmc.id))
+        link = open_link(dmc, settings.profiles.device_models(dmc), seed, url=settings.links.get(dmc.id))
     except LinkError as exc:
         pytest.fail(f"{dmc.id}: {exc}", pytrace=False)
     try:
+        try:  # every test starts from the known state (links/known_state.py), or fails in setup saying why not
+            known_state.establish(link, seed)
+        except LinkError as exc:
+            pytest.fail(f"{dmc.id}: the known state at the test's start was not reached: {exc}", pytrace=False)
         yield link
     finally:
         try:
