@@ -109,8 +109,9 @@ def dormant(smets1: Any) -> Any:
 def migrated(dormant: Any) -> Any:
     """A dormant installation after a successful migration (the simulator migrates it; a real link cannot)."""
     if not supports(dormant, Migration):
+        where = getattr(dormant, "kind", dormant.dmc.link.kind)  # the link's own kind, not the profile's
         pytest.fail(f"{dormant.dmc.id}: migrating an installation needs a simulated link (Migration); "
-                    f"{dormant.dmc.id} is on {dormant.dmc.link.kind}: give the migrated installation as 'installation'",
+                    f"{dormant.dmc.id} is on a {where} link: give the migrated installation as 'installation'",
                     pytrace=False)
     _migrate(dormant, "DMCT", "")
     return dormant

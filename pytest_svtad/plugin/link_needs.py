@@ -121,6 +121,14 @@ def _scan(code: Any, link_names: frozenset[str]) -> tuple[tuple[frozenset[type],
         return ()
     uses: list[tuple[frozenset[type], str]] = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("getattr", "hasattr") \
+                and len(node.args) >= 2 and isinstance(node.args[0], ast.Name) and node.args[0].id in link_names \
+                and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
+            capability = capability_of(node.args[1].value)
+            if capability is not None:  # getattr(installation, "han", None): the power, looked for
+                uses.append((frozenset({capability}), f"uses {node.func.id}({node.args[0].id}, "
+                                                       f"{node.args[1].value!r})"))
+            continue
         if not isinstance(node, ast.Attribute):
             continue
         owner = node.value
