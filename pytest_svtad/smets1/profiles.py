@@ -89,6 +89,23 @@ class DeviceModel(_Strict):
     notes: str = ""
 
 
+class KnownStateRequest(_Strict):
+    """One SRV sent at each test's start to restore the known state (on every link kind, the simulator too)."""
+
+    srv: str = Field(min_length=1)
+    device: DeviceKind | None = None
+    params: dict[str, Any] = {}
+
+
+class KnownState(_Strict):
+    """Where each test starts (docs/device-link-protocol.md, Known state): the device end's reset (the RESET
+    frame; the emulator and adapters that can), then these SRVs in order, each to answer I0; the alerts before are
+    forgotten. The seeds say nothing of it: a lab lists what its devices need."""
+
+    reset: bool = True
+    requests: tuple[KnownStateRequest, ...] = ()
+
+
 class LinkSpec(_Strict):
     """How the harness reaches the installation: the in-process simulator by default.
 
@@ -106,6 +123,7 @@ class LinkSpec(_Strict):
     receiver_host: str = "127.0.0.1"
     receiver_port: int | None = Field(default=None, ge=0, le=65535)
     response_timeout_s: float = Field(default=30.0, gt=0)
+    known_state: KnownState = KnownState()
 
     @field_validator("url")
     @classmethod

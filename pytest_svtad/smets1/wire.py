@@ -38,6 +38,8 @@ class FrameType(IntEnum):
     ALERT = 0x03  # device -> harness, unsolicited (sequence 0)
     ERROR = 0x04  # device -> harness: the request could not be handled (payload {"error": ...})
     HELLO = 0x05  # harness -> device: identify; answered with HELLO {"dmc", "devices", "protocol"}
+    RESET = 0x06  # harness -> device: bring the installation to its known state (payload {"seed"}); answered
+    # with RESET (same sequence) once it is there, or ERROR when the device end cannot
     ZIGBEE = 0x10  # either way: one raw IEEE 802.15.4 frame (with FCS) for or from the HAN radio
 
 
@@ -236,3 +238,17 @@ def read_error(frame: Frame) -> str:
     """The message of an ERROR frame (payload ``{"error": text}``)."""
     error = loads(frame.payload).get("error")
     return error if isinstance(error, str) and error.strip() else "device reported an error"
+
+
+def reset_frame(seed: int, seq: int) -> Frame:
+    """The harness asks for the known state at a test's start; ``seed`` is the test's (a simulated device end
+    builds its installation from it, as the in-process simulator does; a real one ignores it)."""
+    return Frame(FrameType.RESET, seq, dumps({"seed": seed}))
+
+
+def read_reset(frame: Frame) -> int:
+    """The seed of a RESET request (0 when absent); anything but a non-negative integer is a ``WireError``."""
+    seed = loads(frame.payload).get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise WireError(f"RESET payload: field 'seed': expected a non-negative integer, got {seed!r}")
+    return seed
