@@ -21,6 +21,7 @@ hardened parser reads it, a body over ``MAX_BODY_BYTES`` is refused, and no requ
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -111,6 +112,7 @@ class DuisDcc:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
         app.router.add_post("/api/v1/{service}", self._service)
         app.router.add_get("/responses/{request_id}", self._polled_response)
+        app.router.add_post("/svtad/reset", self._reset)
         app.router.add_get("/alerts", self._alert_count)
         app.router.add_get("/alerts/{index}", self._polled_alert)
         app.on_startup.append(self._started)
@@ -201,7 +203,10 @@ class DuisDcc:
         entry = self.installations[route.dmc_id].catalogue.get(decoded.request.srv)
         if refused or variant == 8 or (entry is not None and entry.non_device):
             return _xml(200, xml)  # the DCC answers at once: a DCC-only request, or one it refuses
-        asyncio.get_running_loop().create_task(self._deliver(request_id, xml, reply_to))
+        if reply_to is None:  # kept for polling before the acknowledgement goes: the first poll finds it
+            self._kept[request_id.upper()] = xml
+        else:
+            asyncio.get_running_loop().create_task(self._deliver(request_id, xml, reply_to))
         return _xml(200, duis.encode_response(ServiceResponse(request_id=request_id, srv=decoded.request.srv,
                                                               code="I99", device=response.device)))
 
@@ -293,6 +298,30 @@ class DuisDcc:
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             self.log(f"{what}: cannot post to {url} ({type(exc).__name__}: {exc}): kept for polling")
         return False
+
+    # --- known state (an svtad extension, not DUIS) ---------------------------------------------------------------
+
+    async def _reset(self, http: web.Request) -> web.Response:
+        """``{"devices": [EUI-64, ...], "seed": N}``: the DMC those devices belong to gets a fresh installation
+        built from its profile and ``seed``, as the in-process simulator builds one per test."""
+        try:
+            given = json.loads(await http.read())
+            devices, seed = given["devices"], given["seed"]
+            if not isinstance(devices, list) or isinstance(seed, bool) or not isinstance(seed, int):
+                raise TypeError("devices must be a list of EUI-64s and seed an integer")
+        except (ValueError, KeyError, TypeError) as exc:
+            return _text(400, f"expected JSON {{\"devices\": [EUI-64, ...], \"seed\": N}}: {exc}")
+        routes = {self.routes[str(eui).upper()].dmc_id for eui in devices if str(eui).upper() in self.routes}
+        if len(routes) != 1:
+            return _text(404, f"the devices {devices} are not those of one DMC at this DCC")
+        dmc_id = routes.pop()
+        with self._lock:
+            old = self.installations[dmc_id]
+            models = {DeviceKind(kind): device.model for kind, device in old.devices.items()}
+            self.installations[dmc_id] = Installation(old.dmc, models, seed=seed)
+            self._sent_alerts[dmc_id] = 0
+        self.log(f"{dmc_id}: reset (seed {seed})")
+        return _text(200, f"{dmc_id} reset to a fresh installation (seed {seed})")
 
     # --- polling ------------------------------------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ session. Every XML document sent and received is in the transcript, in full, for
 
 from __future__ import annotations
 
+import functools
+import ssl
 import threading
 import time
 from collections.abc import Mapping
@@ -25,7 +27,7 @@ from urllib.parse import quote
 
 from pytest_svtad.links import duis_receiver
 from pytest_svtad.links.errors import LinkError
-from pytest_svtad.links.protocol import DeviceLink, lacking
+from pytest_svtad.links.protocol import DeviceLink, KnownState, lacking
 from pytest_svtad.links.registry import LinkTarget, register
 from pytest_svtad.smets1.catalogue import SrvCatalogue, SrvDefinition, default_catalogue
 from pytest_svtad.smets1.messages import Alert, ServiceRequest, ServiceResponse, plain
@@ -67,8 +69,10 @@ def base_url(url: str) -> str:
 
 
 @register("duis")
-class DuisLink(DeviceLink):
-    """``request``, ``alerts``, ``devices`` and the XML transcript; none of the simulator's powers."""
+class DuisLink(DeviceLink, KnownState):
+    """``request``, ``alerts``, ``devices`` and the XML transcript; none of the simulator's powers. The known state
+    (``KnownState``) is ``svtad emulate --duis``'s reset, an extension a real DCC does not have: against one, set
+    ``link.known_state.reset: false`` and list the SRVs that restore the installation."""
 
     kind: ClassVar[str] = "duis"
 
@@ -104,7 +108,8 @@ class DuisLink(DeviceLink):
         self._polled_alerts: list[Alert] = []
         self._alert_index = 0
         self._httpx = httpx
-        self._http: httpx.Client = httpx.Client(timeout=httpx.Timeout(self.timeout_s), follow_redirects=False)
+        self._http: httpx.Client = httpx.Client(timeout=httpx.Timeout(self.timeout_s), follow_redirects=False,
+                                                verify=_tls_context())
         self.receiver: duis_receiver.Receiver | None = None
         if spec.receiver_port is not None:
             try:
@@ -184,6 +189,34 @@ class DuisLink(DeviceLink):
             self._log("ALERT", f"{alert.code} from {alert.device or 'DCC'}", body)
             self._polled_alerts.append(alert)
 
+    # --- KnownState ---------------------------------------------------------------------------------------------
+
+    def reset(self, seed: int) -> str:
+        """Ask the simulated DCC (``POST <base>/svtad/reset``, not DUIS) to rebuild this DMC's installation from the
+        test's seed, as the in-process simulator builds one per test; then forget the alerts so far."""
+        devices = [self.dmc.device_eui64(kind) for kind in self.dmc.devices]
+        hint = ("a real DCC has no reset: set link.known_state.reset: false in the DMC profile and list the SRVs "
+                "that restore the known state under link.known_state.requests")
+        self.transcript.now(">>", f"POST /svtad/reset seed={seed} (svtad emulate --duis, not DUIS)")
+        try:
+            reply = self._http.post(f"{self.base}/svtad/reset", json={"devices": devices, "seed": seed})
+        except self._httpx.HTTPError as exc:
+            raise LinkError(f"{self.dmc.id}: the known state's reset at {self.base}/svtad/reset failed: "
+                            f"{type(exc).__name__}: {exc}; {hint}") from None
+        self.transcript.now("<<", f"HTTP {reply.status_code} from /svtad/reset: {_first_line(reply.content)}")
+        if reply.status_code != 200:
+            raise LinkError(f"{self.dmc.id}: {self.base} cannot reset the installation (HTTP {reply.status_code}: "
+                            f"{_first_line(reply.content)}); {hint}")
+        dropped = self.clear_alerts()
+        return f"reset by the simulated DCC{f'; {dropped} earlier alert(s) dropped' if dropped else ''}"
+
+    def clear_alerts(self) -> int:
+        before = len(self.alerts())
+        if self.receiver is not None:
+            self.receiver.clear_alerts()
+        self._polled_alerts.clear()
+        return before
+
     def _by_kind(self, alert: Alert) -> Alert:
         """A device alert as the tests read it (``alert.device == "ESME"``): the DCC names the device by EUI-64."""
         kinds = {self.dmc.device_eui64(kind): kind.value for kind in self.dmc.devices}
@@ -206,7 +239,7 @@ class DuisLink(DeviceLink):
 
     def __getattr__(self, name: str) -> Any:
         # only reached for what the link lacks: a simulator-only power says which capability it belongs to
-        if name.startswith("_") or name in ("dmc", "models", "catalogue", "codec", "receiver", "transcript"):
+        if name.startswith("_") or name in ("dmc", "models", "catalogue", "codec", "receiver", "transcript", "base"):
             raise AttributeError(name)
         raise lacking(name, self.dmc.id, f"duis ({self.base})")
 
@@ -249,11 +282,13 @@ class DuisLink(DeviceLink):
             where = f"posted to {self.receiver.url}"
         else:
             deadline = time.monotonic() + self.response_timeout_s
+            pause = POLL_S / 8
             while time.monotonic() < deadline:
                 body = self._poll(f"/responses/{quote(request.request_id, safe=':')}", request.request_id)
                 if body is not None:
                     return self.codec.response(body, f"the response to {request.request_id}")
-                time.sleep(POLL_S)
+                time.sleep(pause)
+                pause = min(pause * 2, POLL_S)
             refused, where = "", f"at {self.base}/responses/"
         self.transcript.now("!!", f"no response to {request.request_id} in {self.response_timeout_s:g} s")
         raise LinkError(f"{self.dmc.id}: no response to SRV {entry.srv} ({request.request_id}) {where} within "
@@ -282,6 +317,13 @@ class DuisLink(DeviceLink):
                                detail=response.detail)
         self.transcript.now("<<", f"{ours.srv} {ours.code} id={ours.request_id}", plain(ours.body) or None)
         return ours
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context for every link of the process: loading the system's CA certificates takes ~0.1 s, too much
+    to repeat for each test's link."""
+    return ssl.create_default_context()
 
 
 def _looks_like_xml(body: bytes) -> bool:

@@ -103,6 +103,10 @@ class Receiver:
         with self._arrived:
             return list(self._alerts)
 
+    def clear_alerts(self) -> None:
+        with self._arrived:
+            self._alerts.clear()
+
     def stop(self) -> None:
         self._server.stop()
 
