@@ -15,8 +15,8 @@ def q(name: str) -> str:
     return f"{{{NS}}}{name}"
 
 
-def sub(parent: etree._Element, name: str, value: object = None, **attrs: str) -> etree._Element:
-    element = etree.SubElement(parent, q(name), attrs)
+def sub(parent: etree._Element, tag: str, value: object = None, /, **attrs: str) -> etree._Element:
+    element = etree.SubElement(parent, q(tag), attrs)
     if value is not None:
         element.text = value if isinstance(value, str) else str(value)
     return element
