@@ -43,7 +43,6 @@ NS = "http://www.dccinterface.co.uk/ServiceUserGateway"
 SAMPLES: dict[str, tuple[str, dict[str, Any], datetime | None]] = {
     "1.1.1": ("ESME", {"tariff": {"tou": [{"from": "00:00", "rate_pence": 12.5},
                                           {"from": "07:00", "rate_pence": 30.25}],
-                                          {"from": "07:00", "rate_pence": 30.25}],
                                   "standing_charge_pence": 53}}, LATER),
     "1.1.1/gas-blocks": ("GSME", {"tariff": {"blocks": [{"up_to_kwh": 100.0, "rate_pence": 6.5},
                                                         {"up_to_kwh": None, "rate_pence": 8}],
@@ -343,7 +342,6 @@ BAD: dict[str, tuple[bytes, str, str]] = {
     "bad number": (_template("6.4.1", "<x:UpdateDeviceConfigurationLoadLimitingGeneralSettings>"
                              "<x:LoadLimitPowerThreshold>lots</x:LoadLimitPowerThreshold>"
                              "</x:UpdateDeviceConfigurationLoadLimitingGeneralSettings>", variant=4),
-                   "bad_value", "expected an integer"),
                    "bad_value", "expected an integer"),
 }
 
