@@ -380,3 +380,29 @@ def test_a_request_the_codec_cannot_write_is_a_duis_error() -> None:
                        target=EUI["ESME"], counter=1)
     with pytest.raises(DuisError, match="not a simulated SRV"):
         encode_request(ServiceRequest("4.2"), originator=USER, target=EUI["ESME"], counter=1)
+
+
+# --- what DUIS has no element for ---------------------------------------------------------------------------------
+
+def test_tariff_keys_and_params_duis_lacks_travel_in_the_harness_element_unless_extensions_are_off() -> None:
+    tariff = {"unit_rate_pence": 27.35, "standing_charge_pence": 48.0, "name": "DMCT flat"}
+    req = ServiceRequest("1.1.1", {"tariff": tariff}, f"{USER}:{EUI['ESME']}:5", "ESME", 4)
+    xml = _encode(req)
+    assert str(setting("smets1_body_element")).encode() in xml
+    assert decode_request(xml, resolve_device=KIND_OF.get).request.params["tariff"] == tariff
+    with pytest.raises(DuisError, match=r"tariff keys \['name'\] have no DUIS element"):
+        encode_request(req, originator=USER, target=EUI["ESME"], counter=5, extensions=False)
+    odd = ServiceRequest("3.1", {"message": "hi", "colour": "red"}, f"{USER}:{EUI['ESME']}:6", "ESME", 1)
+    decoded = decode_request(_encode(odd), resolve_device=KIND_OF.get)
+    assert decoded.request == odd  # the simulator then refuses 'colour' exactly as on the simulated link
+    with pytest.raises(DuisError, match="parameter.s. colour have no DUIS element .it carries: message."):
+        encode_request(odd, originator=USER, target=EUI["ESME"], counter=6, extensions=False)
+    plain = encode_request(ServiceRequest("3.1", {"message": "hi"}), originator=USER, target=EUI["ESME"], counter=7,
+                           extensions=False)
+    assert str(setting("smets1_body_element")).encode() not in plain
+
+
+def test_a_window_keeps_its_microseconds() -> None:
+    start = datetime(2026, 3, 1, 10, 15, 2, 123456, tzinfo=UTC)
+    req = ServiceRequest("4.8.1", {"start": start}, f"{USER}:{EUI['ESME']}:8", "ESME", 1)
+    assert decode_request(_encode(req), resolve_device=KIND_OF.get).request.params == {"start": start}

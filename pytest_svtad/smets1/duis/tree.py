@@ -26,7 +26,8 @@ def duis_time(moment: datetime) -> str:
     """DUIS dateTime as the templates write it: UTC, two fractional digits, ``Z``."""
     moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 10000:02d}Z"
+    fraction = f"{moment.microsecond // 10000:02d}" if moment.microsecond % 10000 == 0 else f"{moment.microsecond:06d}"
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + fraction + "Z"
 
 
 def parse_time(value: str, where: str) -> datetime:
