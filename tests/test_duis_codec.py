@@ -320,6 +320,7 @@ def test_device_and_dcc_alerts_round_trip_and_the_receiver_tells_them_from_respo
 GOOD = _template("3.3", "<x:ClearEventLog/>")
 BAD: dict[str, tuple[bytes, str, str]] = {
     "malformed": (GOOD[:-20], "malformed", "malformed XML"),
+    "nested too deep": (b"<a>" * 300 + b"</a>" * 300, "malformed", "Excessive depth"),
     "not bytes": ("text", "malformed", "expected XML bytes"),  # type: ignore[dict-item]
     "billion laughs": (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
                        b"<lolz>&lol2;</lolz>", "malformed", "DOCTYPE/ENTITY"),
