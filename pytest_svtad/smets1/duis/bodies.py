@@ -50,6 +50,8 @@ class Context:
     ignored: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     fuel: str | None = None  # "ESME"/"GSME" when the body names its fuel
+    extensions: bool = True  # whether values DUIS has no element for may travel in the harness element
+    extension: dict[str, Any] = field(default_factory=dict)  # what travels (or travelled) there
 
     @property
     def where(self) -> str:
@@ -66,11 +68,12 @@ class Body:
     encode: Encoder | None = None
     decode: Decoder | None = None
     future_dated: bool = False  # ExecutionDateTime goes first in the body element
+    params: tuple[str, ...] = ()  # the params this body carries in DUIS elements
 
 
 def _ignore_rest(element: etree._Element, used: set[str], ctx: Context) -> None:
     for item in children(element):
-        if local(item) not in used and local(item) != "ExecutionDateTime":
+        if local(item) not in used and local(item) not in ("ExecutionDateTime", setting("smets1_body_element")):
             ctx.ignored.append(f"{local(element)}/{local(item)}")
 
 
@@ -492,50 +495,56 @@ def _dec_11_3(body: etree._Element, ctx: Context) -> dict[str, Any]:
 
 
 BODIES: dict[str, Body] = {
-    "1.1.1": Body("UpdateImportTariffPrimaryElement", tariff.encode_tariff, tariff.decode_tariff, True),
-    "1.2.1": Body("UpdatePricePrimaryElement", tariff.encode_price, tariff.decode_price, True),
-    "1.5": Body("UpdateMeterBalance", _enc_1_5, _dec_1_5),
-    "1.6": Body("UpdatePaymentMode", _enc_1_6, _dec_1_6, True),
-    "2.1": Body("UpdatePrepayConfiguration", _enc_2_1, _dec_2_1, True),
-    "2.2": Body("TopUpDevice", _enc_2_2, _dec_2_2),
-    "2.3": Body("UpdateDebt", _enc_2_3, _dec_2_3),
+    "1.1.1": Body("UpdateImportTariffPrimaryElement", tariff.encode_tariff, tariff.decode_tariff, True,
+             params=("tariff",)),
+    "1.2.1": Body("UpdatePricePrimaryElement", tariff.encode_price, tariff.decode_price, True,
+             params=("unit_rate_pence", "standing_charge_pence")),
+    "1.5": Body("UpdateMeterBalance", _enc_1_5, _dec_1_5, params=("adjustment_pence",)),
+    "1.6": Body("UpdatePaymentMode", _enc_1_6, _dec_1_6, True, params=("mode", "disablement_threshold_pence")),
+    "2.1": Body("UpdatePrepayConfiguration", _enc_2_1, _dec_2_1, True,
+             params=("low_credit_threshold_pence", "disablement_threshold_pence", "emergency_credit_limit_pence",
+                     "emergency_credit_threshold_pence", "max_debt_recovery_pence_per_day")),
+    "2.2": Body("TopUpDevice", _enc_2_2, _dec_2_2, params=("amount_pence", "utrn")),
+    "2.3": Body("UpdateDebt", _enc_2_3, _dec_2_3, params=("debt_pence",)),
     "2.5": Body("ActivateEmergencyCredit"),
-    "3.1": Body("DisplayMessage", _enc_3_1, _dec_3_1),
+    "3.1": Body("DisplayMessage", _enc_3_1, _dec_3_1, params=("message",)),
     "3.3": Body("ClearEventLog"),
-    "3.4": Body("UpdateSupplierName", _enc_3_4, _dec_3_4),
+    "3.4": Body("UpdateSupplierName", _enc_3_4, _dec_3_4, params=("name", "telephone")),
     "4.1.1": Body("ReadInstantaneousImportRegisters", future_dated=True),
     "4.1.2": Body("ReadInstantaneousImportTOUMatrices", future_dated=True),
     "4.3": Body("ReadInstantaneousPrepayValues", future_dated=True),
-    "4.6.1": Body("RetrieveImportDailyReadLog", _enc_window, _dec_window),
-    "4.8.1": Body("ReadActiveImportProfileData", _enc_window, _dec_window),
+    "4.6.1": Body("RetrieveImportDailyReadLog", _enc_window, _dec_window, params=("start", "end")),
+    "4.8.1": Body("ReadActiveImportProfileData", _enc_window, _dec_window, params=("start", "end")),
     "4.11.1": Body("ReadTariffPrimaryElement"),
     "4.13": Body("ReadPrepaymentConfiguration"),
     "4.15": Body("ReadLoadLimitData"),
     "4.16": Body("ReadActivePowerImport"),
-    "4.17": Body("RetrieveDailyConsumptionLog", _enc_window, _dec_window),
+    "4.17": Body("RetrieveDailyConsumptionLog", _enc_window, _dec_window, params=("start", "end")),
     "4.18": Body("ReadMeterBalance"),
     "6.2.4": Body("ReadDeviceConfigurationIdentityExcMPxN"),
     "6.2.7": Body("ReadDeviceConfigurationMPxN"),
     "6.2.8": Body("ReadDeviceConfigurationGas"),
     "6.2.9": Body("ReadDeviceConfigurationPaymentMode"),
     "6.2.10": Body("ReadDeviceConfigurationEventAndAlertBehaviours"),
-    "6.4.1": Body("UpdateDeviceConfigurationLoadLimitingGeneralSettings", _enc_6_4_1, _dec_6_4_1, True),
-    "6.6": Body("UpdateDeviceConfigurationGasConversion", _enc_6_6, _dec_6_6),
+    "6.4.1": Body("UpdateDeviceConfigurationLoadLimitingGeneralSettings", _enc_6_4_1, _dec_6_4_1, True,
+             params=("threshold_w", "period_s", "restoration_s", "supply_state")),
+    "6.6": Body("UpdateDeviceConfigurationGasConversion", _enc_6_6, _dec_6_6,
+             params=("calorific_value", "conversion_factor")),
     "6.11": Body("SynchroniseClock", _enc_clock, _dec_clock),
-    "6.13": Body("ReadEventOrSecurityLog", _enc_6_13, _dec_6_13),
-    "6.15.2": Body("UpdateSecurityCredentialsDevice", _enc_6_15_2, _dec_6_15_2),
-    "6.20.1": Body("SetDeviceConfigurationImportMPxN", _enc_6_20_1, _dec_6_20_1),
-    "6.22": Body("ConfigureAlertBehaviour", _enc_6_22, _dec_6_22),
+    "6.13": Body("ReadEventOrSecurityLog", _enc_6_13, _dec_6_13, params=("log",)),
+    "6.15.2": Body("UpdateSecurityCredentialsDevice", _enc_6_15_2, _dec_6_15_2, params=("role",)),
+    "6.20.1": Body("SetDeviceConfigurationImportMPxN", _enc_6_20_1, _dec_6_20_1, params=("mpxn",)),
+    "6.22": Body("ConfigureAlertBehaviour", _enc_6_22, _dec_6_22, params=("suppress", "restore")),
     "7.1": Body("EnableSupply"),
     "7.2": Body("DisableSupply"),
     "7.3": Body("ArmSupply"),
     "7.4": Body("ReadSupplyStatus"),
     "8.1.1": Body("CommissionDeviceSynchroniseClock", _enc_clock, _dec_clock),
     "8.2": Body("ReadInventory", _enc_8_2, _dec_8_2),
-    "8.7.1": Body("JoinServiceCritical", _enc_join, _dec_join),
-    "8.8.1": Body("UnjoinServiceCritical", _enc_join, _dec_join),
+    "8.7.1": Body("JoinServiceCritical", _enc_join, _dec_join, params=("other",)),
+    "8.8.1": Body("UnjoinServiceCritical", _enc_join, _dec_join, params=("other",)),
     "8.9": Body("ReadDeviceLog"),
-    "11.1": Body("UpdateFirmware", _enc_11_1, _dec_11_1),
+    "11.1": Body("UpdateFirmware", _enc_11_1, _dec_11_1, params=("version", "image_bytes", "corrupt")),
     "11.2": Body("ReadFirmwareVersion"),
     "11.3": Body("ActivateFirmware", _enc_11_3, _dec_11_3, True),
 }

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from lxml import etree
@@ -33,6 +33,7 @@ from pytest_svtad.smets1.duis.bodies import BODIES, Context
 from pytest_svtad.smets1.duis.errors import DuisError, error_code
 from pytest_svtad.smets1.duis.formats import setting
 from pytest_svtad.smets1.duis.tree import duis_time, integer, need, need_text, opt_text, parse_time, q, sub
+from pytest_svtad.smets1.duis.typed import harness_element, read_harness
 from pytest_svtad.smets1.duis.xml import DS_NS, NS, RA_NS, child, children, local, parse
 from pytest_svtad.smets1.messages import Alert, ServiceRequest, ServiceResponse
 
@@ -119,12 +120,14 @@ def _serialise(root: etree._Element) -> bytes:
 
 def encode_request(req: ServiceRequest, *, originator: str, target: str, counter: int,
                    at: datetime | None = None, device_ids: Mapping[str, str] | None = None,
-                   kind: str | None = None) -> bytes:
+                   kind: str | None = None, extensions: bool = True) -> bytes:
     """``req`` as DUIS request XML (unsigned; see signing.sign).
 
     ``kind`` is the target's device kind when ``req.device`` is empty (default: the SRV's first device kind);
     ``device_ids`` maps other device kinds to EUI-64s (8.7.1/8.8.1 OtherDeviceID); ``at`` is written where a body
-    carries the current time (6.11, 8.1.1).
+    carries the current time (6.11, 8.1.1). Params DUIS has no element for (a tariff's name, a parameter the
+    simulator will refuse) travel in the harness's own element so that a pack behaves as on the simulated link;
+    ``extensions=False`` (for a real DCC, whose schema would refuse that element) makes them a DuisError instead.
     """
     body_spec = BODIES.get(req.srv)
     if body_spec is None:
@@ -145,15 +148,23 @@ def encode_request(req: ServiceRequest, *, originator: str, target: str, counter
     if req.execution_time is not None:
         sub(element, "ExecutionDateTime", duis_time(req.execution_time))
     ctx = Context(req.srv, kind=kind, counter=counter, at=at or datetime.now(UTC), device_id=target,
-                  device_ids=dict(device_ids or {}))
+                  device_ids=dict(device_ids or {}), extensions=extensions)
+    carried = {key: value for key, value in req.params.items() if key in body_spec.params}
+    extra = {key: value for key, value in req.params.items() if key not in body_spec.params}
+    if extra:
+        if not extensions:
+            raise DuisError(error_code("bad_value"),
+                            f"SRV {req.srv}: parameter(s) {', '.join(sorted(extra))} have no DUIS element "
+                            f"(it carries: {', '.join(body_spec.params) or 'none'})")
+        ctx.extension["params"] = extra
     if body_spec.encode is not None:
         try:
-            body_spec.encode(element, dict(req.params), ctx)
-        except (KeyError, TypeError, ValueError) as exc:
+            body_spec.encode(element, carried, ctx)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise DuisError(error_code("bad_value"), f"SRV {req.srv}: params {req.params!r} cannot be written: "
                                                      f"{type(exc).__name__} {exc}") from None
-    elif req.params:
-        raise DuisError(error_code("bad_value"), f"SRV {req.srv}: takes no parameters, got {sorted(req.params)}")
+    if ctx.extension:
+        harness_element(element, ctx.extension)
     return _serialise(root)
 
 
@@ -195,11 +206,15 @@ def decode_request(xml: bytes, *, resolve_device: Callable[[str], str | None] | 
     element = need(body, body_spec.element, f"SRV {srv} body")
     kind = resolve_device(ident.target) if resolve_device is not None else None
     ctx = Context(srv, kind=kind or "ESME", counter=ident.counter, resolve=resolve_device)
+    ctx.extension = read_harness(element)
     execution = opt_text(element, "ExecutionDateTime")
     params = body_spec.decode(element, ctx) if body_spec.decode is not None else {}
     if body_spec.decode is None and children(element):
         ctx.ignored.extend(f"{body_spec.element}/{local(item)}" for item in children(element)
-                           if local(item) != "ExecutionDateTime")
+                           if local(item) not in ("ExecutionDateTime", setting("smets1_body_element")))
+    extra = ctx.extension.get("params")
+    if isinstance(extra, dict):
+        params.update({key: value for key, value in extra.items() if key not in params})
     signed = any(etree.QName(item).namespace == DS_NS and local(item) == "Signature" for item in children(root))
     when = parse_time(execution, f"SRV {srv} ExecutionDateTime") if execution else None
     request = ServiceRequest(srv=srv, params=params, request_id=str(ident), device=kind or "",
@@ -210,79 +225,6 @@ def decode_request(xml: bytes, *, resolve_device: Callable[[str], str | None] | 
                           schema_version=root.get("schemaVersion", ""), signed=signed, raw=bytes(xml),
                           ignored=tuple(ctx.ignored), notes=tuple(ctx.notes), fuel=ctx.fuel,
                           body_device_id=body_device)
-
-
-# --- typed values (the harness's SMETS1 body element) ---------------------------------------------------------
-
-def _write_value(parent: etree._Element, value: Any, name: str | None = None) -> None:
-    attrs = {"name": name} if name is not None else {}
-    if value is None:
-        sub(parent, "Item", type="null", **attrs)
-    elif isinstance(value, bool):
-        sub(parent, "Item", "true" if value else "false", type="bool", **attrs)
-    elif isinstance(value, int):
-        sub(parent, "Item", str(value), type="int", **attrs)
-    elif isinstance(value, float):
-        sub(parent, "Item", repr(value), type="float", **attrs)
-    elif isinstance(value, datetime):
-        sub(parent, "Item", value.isoformat(), type="datetime", **attrs)
-    elif isinstance(value, date):
-        sub(parent, "Item", value.isoformat(), type="date", **attrs)
-    elif isinstance(value, str):
-        sub(parent, "Item", value, type="str", **attrs)
-    elif isinstance(value, Mapping):
-        node = sub(parent, "Item", type="map", **attrs)
-        for key, item in value.items():
-            _write_value(node, item, str(key))
-    elif isinstance(value, list | tuple):
-        node = sub(parent, "Item", type="list", **attrs)
-        for item in value:
-            _write_value(node, item)
-    else:
-        sub(parent, "Item", str(value), type="str", **attrs)
-
-
-_MAX_DEPTH = 32
-
-
-def _read_value(element: etree._Element, depth: int = 0) -> Any:
-    if depth > _MAX_DEPTH:
-        raise DuisError(error_code("bad_value"), f"response body nested deeper than {_MAX_DEPTH} levels")
-    kind, raw = element.get("type", "str"), element.text or ""
-    try:
-        if kind == "null":
-            return None
-        if kind == "bool":
-            return raw == "true"
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-        if kind == "datetime":
-            return datetime.fromisoformat(raw)
-        if kind == "date":
-            return date.fromisoformat(raw)
-        if kind == "map":
-            return {item.get("name", ""): _read_value(item, depth + 1) for item in children(element)}
-        if kind == "list":
-            return [_read_value(item, depth + 1) for item in children(element)]
-    except ValueError:
-        raise DuisError(error_code("bad_value"), f"response body item {element.get('name')!r}: "
-                                                 f"{raw[:40]!r} is not a {kind}") from None
-    return raw
-
-
-def _harness_element(parent: etree._Element, values: Mapping[str, Any]) -> None:
-    node = sub(parent, str(setting("smets1_body_element")))
-    for key, value in values.items():
-        _write_value(node, value, key)
-
-
-def _read_harness(parent: etree._Element) -> dict[str, Any]:
-    node = child(parent, str(setting("smets1_body_element")))
-    if node is None:
-        return {}
-    return {item.get("name", ""): _read_value(item) for item in children(node)}
 
 
 # --- responses --------------------------------------------------------------------------------------------------
@@ -305,7 +247,7 @@ def encode_response(resp: ServiceResponse, *, at: datetime | None = None) -> byt
     for name in ("device", "issued_at", "completed_at", "detail"):
         if getattr(resp, name):
             extra[name] = getattr(resp, name)
-    _harness_element(message, extra)
+    harness_element(message, extra)
     return _serialise(root)
 
 
@@ -321,7 +263,7 @@ def encode_acknowledgement(request_id: str, *, srv: str, code: str = "I99", at: 
     sub(message, "ServiceReference", service_reference(srv) if srv else "")
     sub(message, "ServiceReferenceVariant", srv)
     if detail:
-        _harness_element(message, {"detail": detail})
+        harness_element(message, {"detail": detail})
     return _serialise(root)
 
 
@@ -343,7 +285,7 @@ def decode_response(xml: bytes) -> ServiceResponse:
     body = child(root, "Body")
     message = child(body, "ResponseMessage") if body is not None else None
     srv = (opt_text(message, "ServiceReferenceVariant") if message is not None else None) or ""
-    extra = _read_harness(message) if message is not None else {}
+    extra = read_harness(message) if message is not None else {}
     body_values = extra.get("body", {})
     if message is not None and not extra:
         gbcs = opt_text(message, "GBCSPayload")
@@ -385,11 +327,11 @@ def encode_alert(alert: Alert, *, originator: str, target: str, counter: int, at
     if re.fullmatch(r"[0-9A-Fa-f]{4}", alert.code):
         message = sub(body, "DeviceAlertMessage")
         sub(message, "AlertCode", alert.code.upper())
-        _harness_element(message, values)
+        harness_element(message, values)
     elif re.fullmatch(r"N\d{1,4}", alert.code):
         message = sub(body, "DCCAlertMessage")
         sub(message, "DCCAlertCode", alert.code)
-        _harness_element(sub(message, "DCCAlert"), values)
+        harness_element(sub(message, "DCCAlert"), values)
     else:
         raise DuisError(error_code("bad_value"), f"alert code {alert.code!r}: expected 4 hex digits or N + digits")
     return _serialise(root)
@@ -407,7 +349,7 @@ def decode_alert(xml: bytes) -> Alert:
         code = need_text(device_alert, "AlertCode", "DUIS device alert").upper()
         if not re.fullmatch(r"[0-9A-F]{4}", code):
             raise DuisError(error_code("bad_value"), f"DUIS device alert: AlertCode {code!r} is not 4 hex digits")
-        values = _read_harness(device_alert)
+        values = read_harness(device_alert)
         gbcs = opt_text(device_alert, "GBCSPayload")
         if gbcs and "details" not in values:
             values["details"] = {"gbcs_payload": gbcs}
@@ -417,7 +359,7 @@ def decode_alert(xml: bytes) -> Alert:
             raise DuisError(error_code("missing_element"), "DUIS alert: no DeviceAlertMessage or DCCAlertMessage")
         code = need_text(dcc_alert, "DCCAlertCode", "DUIS DCC alert")
         inner = child(dcc_alert, "DCCAlert")
-        values = _read_harness(inner) if inner is not None else {}
+        values = read_harness(inner) if inner is not None else {}
     details = values.get("details", {})
     raised, delivered = values.get("raised_at"), values.get("delivered_at")
     return Alert(code=code, device=str(values.get("device", "")), name=str(values.get("name", "")),

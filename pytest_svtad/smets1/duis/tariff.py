@@ -132,8 +132,17 @@ def _thresholds(parent: etree._Element, tariff: dict[str, Any], gas: bool) -> No
         sub(row, "BlockThreshold", unlimited if bound is None else round(float(bound) * 1000), index=str(index))
 
 
+_TARIFF_KEYS = ("unit_rate_pence", "tou", "blocks", "standing_charge_pence", "duis")
+
+
 def encode_tariff(body: etree._Element, params: dict[str, Any], ctx: Context) -> None:
     tariff = dict(params["tariff"])
+    extra = {key: value for key, value in tariff.items() if key not in _TARIFF_KEYS}
+    if extra:  # keys DUIS has no element for (a tariff's name, a reference): the harness element, if allowed
+        if not ctx.extensions:
+            raise DuisError(error_code("bad_value"), f"{ctx.where}: tariff keys {sorted(extra)} have no DUIS element "
+                                                     "(harness extensions are off)")
+        ctx.extension["tariff"] = extra
     gas = ctx.kind == "GSME"
     bands = _bands(tariff, ctx.where)
     elements = sub(body, "GasTariffElements" if gas else "ElecTariffElements")
@@ -240,6 +249,9 @@ def decode_tariff(body: etree._Element, ctx: Context) -> dict[str, Any]:
     received = [_tree(item) for item in children(elements) if local(item) != "CurrencyUnits"]
     if received != [_tree(item) for item in children(probe)]:
         tariff["duis"] = received
+    extra = ctx.extension.get("tariff")
+    if isinstance(extra, dict):
+        tariff.update({key: value for key, value in extra.items() if key not in _TARIFF_KEYS})
     return {"tariff": tariff}
 
 

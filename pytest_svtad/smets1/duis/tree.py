@@ -15,8 +15,8 @@ def q(name: str) -> str:
     return f"{{{NS}}}{name}"
 
 
-def sub(parent: etree._Element, name: str, value: object = None, **attrs: str) -> etree._Element:
-    element = etree.SubElement(parent, q(name), attrs)
+def sub(parent: etree._Element, tag: str, value: object = None, /, **attrs: str) -> etree._Element:
+    element = etree.SubElement(parent, q(tag), attrs)
     if value is not None:
         element.text = value if isinstance(value, str) else str(value)
     return element
@@ -26,7 +26,8 @@ def duis_time(moment: datetime) -> str:
     """DUIS dateTime as the templates write it: UTC, two fractional digits, ``Z``."""
     moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 10000:02d}Z"
+    fraction = f"{moment.microsecond // 10000:02d}" if moment.microsecond % 10000 == 0 else f"{moment.microsecond:06d}"
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + fraction + "Z"
 
 
 def parse_time(value: str, where: str) -> datetime:
