@@ -14,7 +14,7 @@ import pytest
 from conftest import inner_run
 from pytest_svtad.links import LinkError, open_link
 from pytest_svtad.links.known_state import establish
-from pytest_svtad.links.protocol import FaultInjection, HanAccess, SimulatedTime
+from pytest_svtad.links.protocol import HanAccess, SimulatedTime
 from pytest_svtad.links.registry import kind_for, split_kind
 from pytest_svtad.links.serial import SerialLink
 from pytest_svtad.plugin.link_needs import SIMULATOR, needs
