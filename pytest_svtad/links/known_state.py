@@ -24,7 +24,11 @@ def establish(link: DeviceLink, seed: int) -> list[str]:
     for step in spec.requests:
         device = step.device.value if step.device is not None else None
         params: dict[str, Any] = dict(step.params)
-        response = link.request(step.srv, device=device, **params)
+        try:
+            response = link.request(step.srv, device=device, **params)
+        except ValueError as exc:  # the simulator refuses a misused request (RequestError) before answering
+            raise LinkError(f"{link.dmc.id}: the known state's SRV {step.srv} (link.known_state.requests in the DMC "
+                            f"profile) was refused: {exc}") from None
         if response.code != "I0":
             raise LinkError(f"{link.dmc.id}: the known state's SRV {step.srv} (link.known_state.requests in the DMC "
                             f"profile) answered {response.code}{': ' + response.detail if response.detail else ''}, "

@@ -96,6 +96,14 @@ class KnownStateRequest(_Strict):
     device: DeviceKind | None = None
     params: dict[str, Any] = {}
 
+    @field_validator("srv")
+    @classmethod
+    def _known_srv(cls, value: str) -> str:
+        catalogue = default_catalogue()
+        if catalogue.get(value) is None:
+            raise ValueError(catalogue.unknown(value))
+        return value
+
 
 class KnownState(_Strict):
     """Where each test starts (docs/device-link-protocol.md, Known state): the device end's reset (the RESET
