@@ -84,6 +84,9 @@ class DuisDcc:
             raise ValueError("a simulated DCC serves at least one installation")
         self.installations = dict(installations)
         self.trusted = trusted
+        from pytest_svtad.smets1.duis.signing import Verifier
+
+        self._verifier = Verifier(trusted) if trusted is not None else None  # ValueError-like DuisError if unusable
         self.receiver = receiver
         self.any_device = any_device
         self.speed = speed
@@ -211,11 +214,9 @@ class DuisDcc:
                                                               code="I99", device=response.device)))
 
     def _decode(self, body: bytes) -> duis.DecodedRequest:
-        if self.trusted is not None:
-            from pytest_svtad.smets1.duis import signing
-
+        if self._verifier is not None:
             try:
-                signing.verify(body, self.trusted)
+                self._verifier.verify(body)
             except duis.DuisError as exc:
                 raise DuisRefusal(400, f"signature not accepted: {exc.message}", exc.code,
                                   _request_id_of(body)) from None

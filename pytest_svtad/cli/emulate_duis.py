@@ -60,6 +60,7 @@ def _trusted(dmcs: list[DmcProfile]) -> list[bytes]:
 
 
 def emulate_duis(args: argparse.Namespace) -> int:
+    from pytest_svtad.smets1.duis import DuisError
     from simulators.duis_dcc import DuisDcc
     from simulators.installation import Installation
 
@@ -80,8 +81,12 @@ def emulate_duis(args: argparse.Namespace) -> int:
     trusted = None if args.no_verify else _trusted(dmcs)
     installations = {dmc.id: Installation(dmc, profiles.device_models(dmc), seed=args.seed) for dmc in dmcs}
     log = (lambda line: print(line, flush=True)) if args.verbose else None
-    dcc = DuisDcc(installations, trusted=trusted, receiver=args.receiver, any_device=args.any_device,
-                  speed=args.speed, log=log)
+    try:
+        dcc = DuisDcc(installations, trusted=trusted, receiver=args.receiver, any_device=args.any_device,
+                      speed=args.speed, log=log)
+    except DuisError as exc:  # a certificate that does not load
+        raise SvtadInputError("duis.cert", f"cannot verify requests with the DMC profiles' certificates: "
+                              f"{exc.message}") from None
     try:
         dcc.start(args.host, args.port)
     except OSError as exc:

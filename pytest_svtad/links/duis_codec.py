@@ -6,8 +6,6 @@ receiver's ``classify`` lets the codec's own error through (the receiver answers
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pytest_svtad.links.duis_receiver import Received, request_key
 from pytest_svtad.links.errors import LinkError
 from pytest_svtad.smets1 import duis
@@ -32,25 +30,27 @@ class DuisCodec:
         if (key is None) != (cert is None):
             raise LinkError(f"DMC '{dmc.id}': signing needs both duis.key and duis.cert (got only "
                             f"{'duis.key' if key is not None else 'duis.cert'})")
-        self._key = _read(dmc.id, "duis.key", key)
-        self._cert = _read(dmc.id, "duis.cert", cert)
-        self._dcc_cert = _read(dmc.id, "duis.dcc_cert", dcc_cert)
+        from pytest_svtad.smets1.duis import signing
+
+        try:  # keys and certificates loaded and checked once, at the link's opening
+            self._signer = signing.Signer(key, cert) if key is not None and cert is not None else None
+            self._verifier = signing.Verifier([dcc_cert]) if dcc_cert is not None else None
+        except duis.DuisError as exc:
+            raise LinkError(f"DMC '{dmc.id}': the duis credentials cannot be used: {exc.message}") from None
 
     @property
     def signs(self) -> bool:
-        return self._key is not None
+        return self._signer is not None
 
     @property
     def verifies(self) -> bool:
-        return self._dcc_cert is not None
+        return self._verifier is not None
 
     def _sign(self, xml: bytes) -> bytes:
-        if self._key is None or self._cert is None:
+        if self._signer is None:
             return xml
         try:
-            from pytest_svtad.smets1.duis import signing
-
-            return signing.sign(xml, self._key, self._cert)
+            return self._signer.sign(xml)
         except duis.DuisError as exc:
             raise LinkError(f"DMC '{self.dmc_id}': cannot sign the request with duis.key/duis.cert: "
                             f"{exc.message}") from None
@@ -78,11 +78,8 @@ class DuisCodec:
         return self._sign(xml)
 
     def _verified(self, xml: bytes) -> bytes:
-        if self._dcc_cert is None:
-            return xml
-        from pytest_svtad.smets1.duis import signing
-
-        signing.verify(xml, [self._dcc_cert])
+        if self._verifier is not None:
+            self._verifier.verify(xml)
         return xml
 
     def response(self, xml: bytes, what: str) -> ServiceResponse:
@@ -102,11 +99,3 @@ class DuisCodec:
         response = duis.decode_response(checked)
         return Received("response", response, request_key(response.request_id))
 
-
-def _read(dmc_id: str, field: str, path: Path | None) -> bytes | None:
-    if path is None:
-        return None
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise LinkError(f"DMC '{dmc_id}': {field} {path} cannot be read: {exc.strerror or exc}") from None
