@@ -10,7 +10,10 @@ at once and its response POSTed afterwards; a DCC-only request (variant 8) is an
 
 Where responses and alerts go: ``receiver`` if given (the User's receive URL, as configured in a DCC), else the URL
 the request names in the ``X-Svtad-Reply-To`` header (the harness's extension, not DUIS), else nowhere: they are
-kept and served at ``GET /responses/<RequestID>`` and ``GET /alerts/<n>`` (n from 0) for polling.
+kept and served at ``GET /responses/<RequestID>`` and ``GET /alerts/<n>`` (n from 0; ``GET /alerts``: how many)
+for polling. ``POST /svtad/reset`` (``{"devices": [EUI-64, ...], "seed": N}``) gives those devices' DMC a fresh
+installation built from ``seed``: the known state at a test's start, as the in-process simulator builds one per
+test (an svtad extension; a real DCC has none).
 
 Harness conventions, not DUIS (no public source gives the SMETS1 form): the pre-command ``serviceT`` returns is the
 request itself, its CommandVariant set to 5 and its signature removed; bad input the DUIS codec cannot give an
