@@ -15,10 +15,11 @@ for polling. ``POST /svtad/reset`` (``{"devices": [EUI-64, ...], "seed": N}``) g
 installation built from ``seed``: the known state at a test's start, as the in-process simulator builds one per
 test (an svtad extension; a real DCC has none).
 
-Harness conventions, not DUIS (no public source gives the SMETS1 form): the pre-command ``serviceT`` returns is the
-request itself, its CommandVariant set to 5 and its signature removed; bad input the DUIS codec cannot give an
-E-code for (no readable RequestID) is HTTP 400 with a one-line text body. Nothing sent is trusted: the DUIS codec's
-hardened parser reads it, a body over ``MAX_BODY_BYTES`` is refused, and no request crashes the server.
+The pre-command ``serviceT`` answers and the signed pre-command that comes back are those of
+``pytest_svtad/smets1/duis_precommand.py`` (DCC Boxed's elements; the SMETS1 payload is the harness's own). Bad
+input the DUIS codec cannot give an E-code for (no readable RequestID) is HTTP 400 with a one-line text body.
+Nothing sent is trusted: the DUIS codec's hardened parser reads it, a body over ``MAX_BODY_BYTES`` is refused, and
+no request crashes the server.
 """
 
 from __future__ import annotations
@@ -33,12 +34,11 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from lxml import etree
 
-from pytest_svtad.smets1 import duis
+from pytest_svtad.smets1 import duis, duis_precommand
 from pytest_svtad.smets1.duis.errors import error_code
 from pytest_svtad.smets1.duis.tree import opt_text
-from pytest_svtad.smets1.duis.xml import child, local, parse
+from pytest_svtad.smets1.duis.xml import child, parse
 from pytest_svtad.smets1.http_server import MAX_BODY_BYTES, BackgroundServer
 from pytest_svtad.smets1.messages import Alert, ServiceResponse
 from pytest_svtad.smets1.profiles import DeviceKind
@@ -100,6 +100,7 @@ class DuisDcc:
             for kind in installation.devices:
                 self.routes[installation.dmc.device_eui64(kind)] = Route(dmc_id, DeviceKind(kind))
         self._seen: set[str] = set()
+        self._transforms: dict[str, tuple[duis.DecodedRequest, str]] = {}  # RequestID -> request, pre-command
         self._kept: dict[str, bytes] = {}  # RequestID (upper case) -> response XML, for polling
         self._alerts_kept: list[bytes] = []
         self._sent_alerts = {dmc_id: 0 for dmc_id in self.installations}
@@ -181,24 +182,24 @@ class DuisDcc:
             return _text(500, f"internal error of the simulated DCC: {type(exc).__name__}: {exc}")
 
     async def _handle(self, service: str, body: bytes, reply_to: str | None) -> web.Response:
-        decoded = self._decode(body)
+        decoded, variant = self._decode(body)
         request_id = decoded.request_id
-        variant = decoded.command_variant
         if variant not in VARIANTS[service]:
             raise DuisRefusal(400, f"command variant {variant} is not served by /api/v1/{service} (it serves "
                               f"{', '.join(map(str, VARIANTS[service]))})", error_code("bad_command_variant"),
                               request_id)
         key = request_id.upper()
-        if key in self._seen:
+        if key in self._seen or (variant == 4 and key in self._transforms):
             raise DuisRefusal(400, f"RequestID {request_id} was already used (a User's counters must increase)",
                               error_code("duplicate_request_id"), request_id)
-        self._seen.add(key)
         route = self._route(decoded)
         self.requests += 1
-        if variant == 4:  # transform: the pre-command for the User to sign, sent back as variant 5 (not DUIS's form)
+        if variant == 4:  # transform: the pre-command for the User to sign and send back as variant 5
+            payload = duis_precommand.payload_of(body)
+            self._transforms[key] = (decoded, payload)
             self.log(f"{request_id} {decoded.request.srv}: transformed (cv 4)")
-            self._seen.discard(key)  # the signed pre-command comes back under the same RequestID
-            return _xml(200, pre_command(body))
+            return _xml(200, duis_precommand.encode_pre_command(request_id, decoded.request.srv, payload))
+        self._seen.add(key)
         self._reply_to[route.dmc_id] = reply_to
         self._user[route.dmc_id] = decoded.originator
         with self._lock:
@@ -216,15 +217,36 @@ class DuisDcc:
         return _xml(200, duis.encode_response(ServiceResponse(request_id=request_id, srv=decoded.request.srv,
                                                               code="I99", device=response.device)))
 
-    def _decode(self, body: bytes) -> duis.DecodedRequest:
+    def _signed_pre_command(self, body: bytes) -> duis.DecodedRequest | None:
+        """The request a variant-5 signed pre-command stands for: the one transformed under its RequestID."""
+        try:
+            signed = duis_precommand.decode_signed_pre_command(body)
+        except duis.DuisError as exc:
+            raise DuisRefusal(400, exc.message, exc.code, _request_id_of(body)) from None
+        if signed is None:
+            return None
+        found = self._transforms.get(signed.request_id.upper())
+        if found is None or found[1] != signed.payload or found[0].request.srv != signed.srv:
+            raise DuisRefusal(400, f"no pre-command was issued for {signed.request_id} SRV {signed.srv} with that "
+                              "payload (transform it at /api/v1/serviceT first)", error_code("bad_value"),
+                              signed.request_id)
+        del self._transforms[signed.request_id.upper()]
+        return found[0]
+
+    def _decode(self, body: bytes) -> tuple[duis.DecodedRequest, int]:
+        """The request (a signed pre-command: the request it was transformed from) and its command variant."""
         if self._verifier is not None:
             try:
                 self._verifier.verify(body)
             except duis.DuisError as exc:
                 raise DuisRefusal(400, f"signature not accepted: {exc.message}", exc.code,
                                   _request_id_of(body)) from None
+        transformed = self._signed_pre_command(body)
+        if transformed is not None:
+            return transformed, 5
         try:
-            return duis.decode_request(body, resolve_device=self._kind_of)
+            decoded = duis.decode_request(body, resolve_device=self._kind_of)
+            return decoded, decoded.command_variant
         except duis.DuisError as exc:
             raise DuisRefusal(400, exc.message, exc.code, _request_id_of(body)) from None
 
@@ -238,10 +260,13 @@ class DuisDcc:
         if route is not None:
             return route
         srv = decoded.request.srv
-        if self.any_device:
+        if self.any_device:  # the kind the body names (1.1.1's gas elements) first, else the SRV's default
+            named = [DeviceKind(decoded.fuel)] if decoded.fuel in DeviceKind.__members__ else []
             for dmc_id, installation in self.installations.items():
                 entry = installation.catalogue.get(srv)
-                kind = entry.default_device(DeviceKind(k) for k in installation.devices) if entry else None
+                present = [DeviceKind(k) for k in installation.devices]
+                kind = next((k for k in named if k in present), None) or (
+                    entry.default_device(present) if entry else None)
                 if kind is not None or (entry is not None and entry.non_device):
                     return Route(dmc_id, kind)
         if len(self.installations) == 1 and _non_device(self, srv):
@@ -344,21 +369,6 @@ class DuisDcc:
         if 0 <= index < len(self._alerts_kept):
             return _xml(200, self._alerts_kept[index])
         return _text(404, "no alert with that number (yet)")
-
-
-def pre_command(request_xml: bytes) -> bytes:
-    """The pre-command of a critical request as this DCC returns it (a harness convention, see the module): the
-    request with CommandVariant 5 and no signature, for the User to sign."""
-    root = parse(request_xml, what="DUIS request")
-    for element in list(root.iter()):
-        name = local(element)
-        if name == "CommandVariant":
-            element.text = "5"
-        elif name == "Signature":
-            parent = element.getparent()
-            if parent is not None:
-                parent.remove(element)
-    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
 def _non_device(dcc: DuisDcc, srv: str) -> bool:

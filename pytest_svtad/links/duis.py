@@ -159,8 +159,11 @@ class DuisLink(DeviceLink, KnownState):
         xml = self.codec.request(request, target, counter,
                                  {k.value: self.dmc.device_eui64(k) for k in self.dmc.devices})
         if variant == 4:  # critical: the DCC transforms, the User signs the pre-command and sends it as variant 5
-            pre_command = self._post(4, xml, f"{text} cv=4 (transform)", entry, request.request_id)
-            xml = self.codec.signed_pre_command(pre_command, request)
+            answer = self._post(4, xml, f"{text} cv=4 (transform)", entry, request.request_id)
+            transformed = self.codec.response(answer, f"the transform of {request.request_id}")
+            if transformed.code != "I0":
+                return self._ours(transformed, request)
+            xml = self.codec.signed_pre_command(answer, request)
             variant = 5
         answer = self._post(variant, xml, f"{text} cv={variant}", entry, request.request_id)
         response = self.codec.response(answer, f"the answer to {request.request_id}")

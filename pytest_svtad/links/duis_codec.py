@@ -65,17 +65,19 @@ class DuisCodec:
         return self._sign(xml)
 
     def signed_pre_command(self, xml: bytes, request: ServiceRequest) -> bytes:
-        """The pre-command the DCC returned for a critical request, checked to be that request's, signed."""
+        """The variant-5 request for the pre-command the DCC returned for a critical request, signed
+        (``pytest_svtad/smets1/duis_precommand.py``)."""
+        from pytest_svtad.smets1 import duis_precommand
+
         try:
-            decoded = duis.decode_request(self._verified(xml), check_variant=False)
+            srv, payload = duis_precommand.decode_pre_command(self._verified(xml))
         except duis.DuisError as exc:
-            raise LinkError(f"{self.dmc_id}: SRV {request.srv}: the DCC's transform of {request.request_id} is not "
-                            f"a pre-command ({exc.code}: {exc.message}); the transcript is in the test's evidence") \
+            raise LinkError(f"{self.dmc_id}: SRV {request.srv}: the DCC's transform of {request.request_id} carries "
+                            f"no pre-command ({exc.code}: {exc.message}); the transcript is in the test's evidence") \
                 from None
-        if request_key(decoded.request_id) != request_key(request.request_id) or decoded.command_variant != 5:
-            raise LinkError(f"{self.dmc_id}: SRV {request.srv}: the DCC returned a pre-command for "
-                            f"{decoded.request_id} cv={decoded.command_variant}, expected {request.request_id} cv=5")
-        return self._sign(xml)
+        if srv != request.srv:
+            raise LinkError(f"{self.dmc_id}: SRV {request.srv}: the DCC returned a pre-command for SRV {srv}")
+        return self._sign(duis_precommand.encode_signed_pre_command(request.request_id, srv, payload))
 
     def _verified(self, xml: bytes) -> bytes:
         if self._verifier is not None:
