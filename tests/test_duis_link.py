@@ -28,7 +28,7 @@ from pytest_svtad.links.duis import DuisLink, base_url, command_variant
 from pytest_svtad.links.duis_receiver import request_key
 from pytest_svtad.links.errors import LinkError
 from pytest_svtad.links.registry import kind_for
-from pytest_svtad.smets1 import duis
+from pytest_svtad.smets1 import duis, duis_precommand
 from pytest_svtad.smets1.catalogue import default_catalogue
 from pytest_svtad.smets1.duis.errors import error_code
 from pytest_svtad.smets1.http_server import BackgroundServer
@@ -155,6 +155,7 @@ def test_requests_over_duis_answer_as_the_simulator_does(profiles, dcc):
     assert "POST /api/v1/serviceT 7.2 Disable Supply" in transcript and "cv=4 (transform)" in transcript
     assert "POST /api/v1/serviceS 7.2 Disable Supply" in transcript and "cv=5" in transcript
     assert "POST /api/v1/serviceD 8.2 Read Inventory" in transcript
+    assert "<sr:PreCommand><sr:GBCSPayload>" in transcript and "<sr:SignedPreCommand>" in transcript
     assert "<sr:ResponseCode>I99</sr:ResponseCode>" in transcript  # every XML exchanged is evidence
     assert "receiver listening at http://127.0.0.1:" in transcript
 
@@ -233,6 +234,32 @@ def test_any_device_routes_public_sample_ids(profiles, http):
         kept = http.get(f"{server.url}/responses/{ack.request_id}")
         response = duis.decode_response(kept.content)
         assert (response.code, response.request_id) == ("I0", ack.request_id) and "import_kwh" in response.body
+    finally:
+        server.stop()
+
+
+def test_a_sample_critical_request_is_transformed_and_its_signed_pre_command_run(profiles, http):
+    """As a public sample would be sent (unknown device id, placeholder-free, unsigned): the Transform Service
+    answers I0 with the pre-command and the right ResponseID; only that pre-command, sent back as variant 5, runs."""
+    dmc = profiles.dmcs["DMC-001"]
+    server = DuisDcc({dmc.id: Installation(dmc, profiles.device_models(dmc))}, any_device=True).start()
+    sample_target = "00-DB-12-34-56-78-90-A3"
+    request_id = f"{USER}:{sample_target}:42"
+    try:
+        sample = duis.encode_request(ServiceRequest(srv="7.2", command_variant=4), originator=USER,
+                                     target=sample_target, counter=42)
+        answer = http.post(f"{server.url}/api/v1/serviceT", content=sample)
+        assert answer.status_code == 200 and f"<sr:ResponseID>{duis.response_id(request_id)}<" in answer.text
+        assert duis.decode_response(answer.content).code == "I0"
+        srv, payload = duis_precommand.decode_pre_command(answer.content)
+        forged = duis_precommand.encode_signed_pre_command(request_id, srv, "AAAA")
+        refused = duis.decode_response(http.post(f"{server.url}/api/v1/serviceS", content=forged).content)
+        assert refused.code == error_code("bad_value") and "no pre-command was issued" in refused.detail
+        signed = duis_precommand.encode_signed_pre_command(request_id, srv, payload)
+        assert duis.decode_response(http.post(f"{server.url}/api/v1/serviceS", content=signed).content).code == "I99"
+        response = duis.decode_response(http.get(f"{server.url}/responses/{request_id}").content)
+        assert (response.code, response.srv, response.request_id) == ("I0", "7.2", request_id)
+        assert server.installations[dmc.id].devices["ESME"].supply_status == "disabled"
     finally:
         server.stop()
 
