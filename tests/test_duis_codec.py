@@ -23,6 +23,7 @@ from pytest_svtad.smets1.duis import (
     encode_response,
     response_id,
 )
+from pytest_svtad.smets1.duis.bodies import BODIES
 from pytest_svtad.smets1.duis.errors import error_code
 from pytest_svtad.smets1.duis.formats import setting
 from pytest_svtad.smets1.messages import Alert, ServiceRequest, ServiceResponse
@@ -407,3 +408,8 @@ def test_a_window_keeps_its_microseconds() -> None:
     start = datetime(2026, 3, 1, 10, 15, 2, 123456, tzinfo=UTC)
     req = ServiceRequest("4.8.1", {"start": start}, f"{USER}:{EUI['ESME']}:8", "ESME", 1)
     assert decode_request(_encode(req), resolve_device=KIND_OF.get).request.params == {"start": start}
+
+
+def test_every_body_carries_exactly_the_params_the_simulator_reads() -> None:
+    assert {srv: set(body.params) for srv, body in BODIES.items()} == \
+        {srv: {param.name for param in SERVICES[srv].params} for srv in BODIES}
