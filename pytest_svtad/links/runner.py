@@ -115,7 +115,10 @@ class LinkRunner:
         profile's SRVs alone."""
         make = getattr(self.codec, "reset", None)
         if make is None:
-            self.transcript.now("--", "known state: this link's protocol has no reset")
+            self.wait(None, timeout_s=0)
+            dropped = self.clear_alerts()
+            self.transcript.now("--", f"known state: this link's protocol has no reset; {dropped} earlier alert(s) "
+                                "dropped")
             return "no device-end reset on this link's protocol"
         seq = self.next_seq()
         self.send(make(seed, seq), "RESET to the known state", seq, {"seed": seed})
