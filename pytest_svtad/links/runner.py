@@ -193,6 +193,37 @@ class LinkRunner:
         self.transport.close()
 
 
+class RealDevice:
+    """A device of a real-device link as a test sees it: its profiled model (``id``, ``firmware``, ...), never its
+    state; asking for state (an IHD's ``display_message``) says so, instead of a bare pydantic attribute error."""
+
+    __slots__ = ("kind", "model")
+
+    def __init__(self, kind: str, model: DeviceModel) -> None:
+        self.kind = kind
+        self.model = model
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return getattr(self.model, name)
+        except AttributeError:
+            raise AttributeError(
+                f"devices['{self.kind}'].{name}: a real-device link knows the {self.kind}'s model "
+                f"({', '.join(type(self.model).model_fields)}), not its state: read the state with an SRV, or mark "
+                "the test requires_sim") from None
+
+    def __eq__(self, other: object) -> bool:
+        return self.model == (other.model if isinstance(other, RealDevice) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.model.id)
+
+    def __repr__(self) -> str:
+        return f"RealDevice({self.kind}, {self.model.id})"
+
+
 class RunnerLink(DeviceLink, KnownState):
     """A ``DeviceLink`` over a ``LinkRunner``: requests checked against the catalogue and the DMC first, so a
     misused request fails with the reason before anything is sent; a known state at each test's start
@@ -211,7 +242,7 @@ class RunnerLink(DeviceLink, KnownState):
 
     @property
     def devices(self) -> Mapping[str, Any]:
-        return {kind.value: model for kind, model in self.models.items()}
+        return {kind.value: RealDevice(kind.value, model) for kind, model in self.models.items()}
 
     @property
     def transcript(self) -> Transcript:
