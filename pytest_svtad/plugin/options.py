@@ -279,7 +279,13 @@ def _links(raw: str, profiles: Profiles | None, option: str = "--svtad-link") ->
         if profiles is None or dmc_id.strip() not in profiles.dmcs:
             known = ", ".join(sorted(profiles.dmcs)) if profiles else "none"
             raise SvtadInputError(option, f"no DMC profile '{dmc_id.strip()}' (known: {known})")
-        problem = socket_url_problem(url.strip())  # pyserial's own message for these names its logging options
+        from pytest_svtad.links import registry  # the drivers are registered: the plugin imported the links
+
+        kind, inner = registry.split_kind(url.strip())  # zigbee+socket://... names its link kind
+        if kind is not None and kind not in registry.kinds():
+            raise SvtadInputError(option, f"DMC '{dmc_id.strip()}': unknown link kind '{kind}' in '{url.strip()}' "
+                                  f"(registered: {', '.join(registry.kinds())})")
+        problem = socket_url_problem(inner)  # pyserial's own message for these names its logging options
         if problem:
             raise SvtadInputError(option, f"DMC '{dmc_id.strip()}': {problem}")
         links[dmc_id.strip()] = url.strip()
