@@ -187,3 +187,25 @@ def test_a_url_may_name_its_link_kind() -> None:
     assert kind_for(dmc, "socket://127.0.0.1:9") == "serial"
     with pytest.raises(LinkError, match="unknown link kind 'carrier'"):
         kind_for(dmc, "carrier+pigeon://loft")
+
+
+def test_a_real_link_s_device_has_its_model_and_says_it_has_no_state() -> None:
+    dmc = PROFILES.dmcs["DMC-001"]
+    link = SerialLink(dmc, PROFILES.device_models(dmc), url="loop://", timeout_s=1)
+    try:
+        ihd = link.devices["IHD"]
+        assert ihd.firmware == PROFILES.device_models(dmc)[ihd.model.kind].firmware
+        with pytest.raises(AttributeError, match=r"devices\['IHD'\]\.display_message: a real-device link knows the "
+                                                 r"IHD's model \(id, kind, .*\), not its state"):
+            getattr(ihd, "display_message")  # noqa: B009
+    finally:
+        link.close()
+
+
+def test_an_unknown_link_kind_in_a_url_is_a_one_line_usage_error(pytester: pytest.Pytester) -> None:
+    outcome = inner_run(pytester, 0, "-p", "no:cacheprovider", "--svtad-profiles", str(ROOT / "device_profiles"),
+                        "--svtad-store", "none", "--svtad-link", "DMC-001=carrier+pigeon://loft")
+    assert outcome.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--svtad-link: DMC 'DMC-001': unknown link kind 'carrier' in 'carrier+pigeon://loft' (registered: " \
+           in outcome.stderr.str() and "serial, sim, zigbee" in outcome.stderr.str()
+    assert "Traceback" not in outcome.stderr.str() + outcome.stdout.str()

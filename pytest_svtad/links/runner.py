@@ -115,7 +115,10 @@ class LinkRunner:
         profile's SRVs alone."""
         make = getattr(self.codec, "reset", None)
         if make is None:
-            self.transcript.now("--", "known state: this link's protocol has no reset")
+            self.wait(None, timeout_s=0)
+            dropped = self.clear_alerts()
+            self.transcript.now("--", f"known state: this link's protocol has no reset; {dropped} earlier alert(s) "
+                                "dropped")
             return "no device-end reset on this link's protocol"
         seq = self.next_seq()
         self.send(make(seed, seq), "RESET to the known state", seq, {"seed": seed})
@@ -190,6 +193,37 @@ class LinkRunner:
         self.transport.close()
 
 
+class RealDevice:
+    """A device of a real-device link as a test sees it: its profiled model (``id``, ``firmware``, ...), never its
+    state; asking for state (an IHD's ``display_message``) says so, instead of a bare pydantic attribute error."""
+
+    __slots__ = ("kind", "model")
+
+    def __init__(self, kind: str, model: DeviceModel) -> None:
+        self.kind = kind
+        self.model = model
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return getattr(self.model, name)
+        except AttributeError:
+            raise AttributeError(
+                f"devices['{self.kind}'].{name}: a real-device link knows the {self.kind}'s model "
+                f"({', '.join(type(self.model).model_fields)}), not its state: read the state with an SRV, or mark "
+                "the test requires_sim") from None
+
+    def __eq__(self, other: object) -> bool:
+        return self.model == (other.model if isinstance(other, RealDevice) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.model.id)
+
+    def __repr__(self) -> str:
+        return f"RealDevice({self.kind}, {self.model.id})"
+
+
 class RunnerLink(DeviceLink, KnownState):
     """A ``DeviceLink`` over a ``LinkRunner``: requests checked against the catalogue and the DMC first, so a
     misused request fails with the reason before anything is sent; a known state at each test's start
@@ -208,7 +242,7 @@ class RunnerLink(DeviceLink, KnownState):
 
     @property
     def devices(self) -> Mapping[str, Any]:
-        return {kind.value: model for kind, model in self.models.items()}
+        return {kind.value: RealDevice(kind.value, model) for kind, model in self.models.items()}
 
     @property
     def transcript(self) -> Transcript:

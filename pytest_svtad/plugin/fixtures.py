@@ -51,8 +51,10 @@ def smets1(request: pytest.FixtureRequest, dmc: DmcProfile, svtad_evidence: Evid
     """The installation of the DMC under test behind the link its profile names (the simulator by default).
 
     ``request(srv, device=None, **params) -> ServiceResponse``, ``alerts()``, ``devices``; on a simulated link also
-    ``advance(minutes=...)``, ``now``, ``faults``, ``migrate()``. The transcript of every message is attached to
-    the test's evidence, and the HAN frames as ``han.pcap`` when the test read the HAN.
+    ``advance(minutes=...)``, ``now``, ``faults``, ``migrate()``. The test starts from the known state
+    (``links/known_state.py``: the link's reset from the test's seed, the profile's ``link.known_state`` SRVs, the
+    alerts before forgotten). The transcript of every message is attached to the test's evidence, and the HAN
+    frames as ``han.pcap`` when the test read the HAN.
     """
     settings = request.config.stash[SESSION_KEY].settings
     assert settings.profiles is not None  # a DMC exists, so profiles were loaded

@@ -280,8 +280,14 @@ def _links(raw: str, profiles: Profiles | None, option: str = "--svtad-link") ->
         if profiles is None or dmc_id.strip() not in profiles.dmcs:
             known = ", ".join(sorted(profiles.dmcs)) if profiles else "none"
             raise SvtadInputError(option, f"no DMC profile '{dmc_id.strip()}' (known: {known})")
+        from pytest_svtad.links import registry  # the drivers are registered: the plugin imported the links
+
+        kind, inner = registry.split_kind(url.strip())  # zigbee+socket://... names its link kind
+        if kind is not None and kind not in registry.kinds():
+            raise SvtadInputError(option, f"DMC '{dmc_id.strip()}': unknown link kind '{kind}' in '{url.strip()}' "
+                                  f"(registered: {', '.join(registry.kinds())})")
         # pyserial's own message for a bad socket:// names its logging options; a duis+ URL is checked here too
-        problem = socket_url_problem(url.strip()) or duis_url_problem(url.strip())
+        problem = socket_url_problem(inner) or duis_url_problem(url.strip())
         if problem:
             raise SvtadInputError(option, f"DMC '{dmc_id.strip()}': {problem}")
         links[dmc_id.strip()] = url.strip()
