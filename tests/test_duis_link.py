@@ -122,6 +122,15 @@ def test_duis_urls_and_the_kind_they_select(profiles):
     assert duis_url_problem("socket://h:1") is None  # not a DUIS URL: the serial checks have it
 
 
+def test_a_bad_duis_url_is_a_usage_error_or_a_profile_error(pytester, profiles):
+    outcome = pytester.runpytest_inprocess(str(ROOT / "testpacks" / "dmct_srvt"), "--collect-only", "-p",
+                                           "no:cacheprovider", "--svtad-link", "DMC-001=duis+ftp://dcc")
+    assert outcome.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--svtad-link: DMC 'DMC-001': expected duis+https://HOST[:PORT]" in outcome.stderr.str()
+    with pytest.raises(ValueError, match="url: expected duis"):
+        profiles.dmcs["DMC-001"].link.model_validate({"kind": "duis", "url": "ftp://dcc"})
+
+
 def test_a_response_id_finds_its_request():
     request_id = f"{USER}:00-DB-12-34-56-78-90-A3:1000"
     assert request_key(duis.response_id(request_id)) == request_key(request_id.lower())

@@ -17,7 +17,7 @@ from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.files.reader import load_yaml, validate
 from pytest_svtad.smets1.catalogue import default_catalogue
 from pytest_svtad.smets1.kinds import KIND_NAMES, DeviceKind
-from pytest_svtad.urls import socket_url_problem
+from pytest_svtad.urls import duis_url_problem, socket_url_problem
 
 
 class _Strict(BaseModel):
@@ -140,6 +140,15 @@ class LinkSpec(_Strict):
         if problem:
             raise ValueError(problem)
         return value
+
+    @model_validator(mode="after")
+    def _duis_url(self) -> LinkSpec:
+        if self.kind == "duis" and self.url is not None:
+            problem = duis_url_problem(self.url if "://" in self.url and self.url.lower().startswith(("http", "duis+"))
+                                       else f"duis+{self.url}")
+            if problem:
+                raise ValueError(f"url: {problem}")
+        return self
 
 
 class Household(_Strict):
