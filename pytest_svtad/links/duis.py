@@ -123,7 +123,11 @@ class DuisLink(DeviceLink, KnownState):
         else:
             self.transcript.now("--", f"no receiver (link.receiver_port): polling {self.base}/responses/<RequestID>")
             # alerts kept before this link opened belong to earlier tests: start after them
-            count = self._poll("/alerts", "the number of alerts kept")
+            try:
+                count = self._poll("/alerts", "the number of alerts kept")
+            except LinkError as exc:  # the DCC is not there (yet): the first request says so, with its SRV
+                self.transcript.now("!!", str(exc))
+                count = None
             self._alert_index = int(count) if count is not None and count.strip().isdigit() else 0
 
     @classmethod
