@@ -25,6 +25,7 @@ no request crashes the server.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import threading
 import time
@@ -50,9 +51,9 @@ REPLY_TO_HEADER = "X-Svtad-Reply-To"
 # a request for a device this DCC does not know: "Device does not exist in the Smart Metering Inventory", as
 # srv_catalogue.yaml's response_codes give it (a third-party summary of DUIS, to be confirmed)
 UNKNOWN_DEVICE_CODE = "E19"
-# who a DCC alert (N-code, no device) is from, and who alerts go to before any User has sent a request: harness
-# placeholders (DCC's own EUI-64 is not in any public source we read; the User is DCC's reference test data's)
-DCC_ID = "00-00-00-00-00-00-00-00"
+# who a DCC alert (N-code, no device) is from, and who alerts go to before any User has sent a request: the DCC's
+# and the User's EUI-64s of DCC's reference test data (duis-templates' 8.2 request targets the DCC by this id)
+DCC_ID = "90-B3-D5-1F-30-00-00-02"
 DEFAULT_USER_ID = "90-B3-D5-1F-30-01-00-00"
 POST_TIMEOUT_S = 5.0
 TICK_S = 0.05
@@ -188,15 +189,15 @@ class DuisDcc:
             raise DuisRefusal(400, f"command variant {variant} is not served by /api/v1/{service} (it serves "
                               f"{', '.join(map(str, VARIANTS[service]))})", error_code("bad_command_variant"),
                               request_id)
-        key = request_id.upper()
-        if key in self._seen or (variant == 4 and key in self._transforms):
+        key = self._duplicate_key(request_id, body)
+        if key in self._seen or (variant == 4 and not self.any_device and request_id.upper() in self._transforms):
             raise DuisRefusal(400, f"RequestID {request_id} was already used (a User's counters must increase)",
                               error_code("duplicate_request_id"), request_id)
         route = self._route(decoded)
         self.requests += 1
         if variant == 4:  # transform: the pre-command for the User to sign and send back as variant 5
             payload = duis_precommand.payload_of(body)
-            self._transforms[key] = (decoded, payload)
+            self._transforms[request_id.upper()] = (decoded, payload)
             self.log(f"{request_id} {decoded.request.srv}: transformed (cv 4)")
             return _xml(200, duis_precommand.encode_pre_command(request_id, decoded.request.srv, payload))
         self._seen.add(key)
@@ -217,6 +218,14 @@ class DuisDcc:
         return _xml(200, duis.encode_response(ServiceResponse(request_id=request_id, srv=decoded.request.srv,
                                                               code="I99", device=response.device)))
 
+    def _duplicate_key(self, request_id: str, body: bytes) -> str:
+        """What makes a request a duplicate: its RequestID (a User's counters must increase). With ``any_device``
+        (public sample requests, whose RequestIDs repeat: the templates share counters such as 1000) only the same
+        document sent again is a duplicate."""
+        if not self.any_device:
+            return request_id.upper()
+        return f"{request_id.upper()}#{hashlib.sha256(body).hexdigest()}"
+
     def _signed_pre_command(self, body: bytes) -> duis.DecodedRequest | None:
         """The request a variant-5 signed pre-command stands for: the one transformed under its RequestID."""
         try:
@@ -225,7 +234,7 @@ class DuisDcc:
             raise DuisRefusal(400, exc.message, exc.code, _request_id_of(body)) from None
         if signed is None:
             return None
-        found = self._transforms.get(signed.request_id.upper())
+        found = self._transforms.get(signed.request_id.upper())  # transforms are kept by RequestID alone
         if found is None or found[1] != signed.payload or found[0].request.srv != signed.srv:
             raise DuisRefusal(400, f"no pre-command was issued for {signed.request_id} SRV {signed.srv} with that "
                               "payload (transform it at /api/v1/serviceT first)", error_code("bad_value"),
@@ -256,8 +265,8 @@ class DuisDcc:
 
     def _route(self, decoded: Any) -> Route:
         target = str(decoded.target).upper()
-        route = self.routes.get(target)
-        if route is not None:
+        route = self.routes.get(target) or self.routes.get(str(decoded.body_device_id or "").upper())
+        if route is not None:  # the target device, or the device a DCC-targeted body names (8.2 DeviceID)
             return route
         srv = decoded.request.srv
         if self.any_device:  # the kind the body names (1.1.1's gas elements) first, else the SRV's default
