@@ -243,6 +243,12 @@ def test_any_device_routes_public_sample_ids(profiles, http):
         kept = http.get(f"{server.url}/responses/{ack.request_id}")
         response = duis.decode_response(kept.content)
         assert (response.code, response.request_id) == ("I0", ack.request_id) and "import_kwh" in response.body
+        # the templates share RequestIDs: another document under the same one is taken, the same one again is not
+        other = duis.encode_request(ServiceRequest(srv="4.3"), originator=USER, target="00-DB-12-34-56-78-90-A3",
+                                    counter=1)
+        assert duis.decode_response(http.post(f"{server.url}/api/v1/serviceS", content=other).content).code == "I99"
+        again = duis.decode_response(http.post(f"{server.url}/api/v1/serviceS", content=other).content)
+        assert again.code == error_code("duplicate_request_id")
     finally:
         server.stop()
 
