@@ -414,14 +414,21 @@ def test_the_srvt_pack_over_duis_gives_the_simulated_outcomes(pytester, profiles
 
 
 def test_a_pack_slice_over_duis_under_xdist(pytester, profiles):
-    """Two DMCs on one simulated DCC, each kept on one xdist worker: the same outcomes as the simulated link's."""
+    """Two DMCs profiled on one simulated DCC, each kept on one xdist worker whose links start their own receivers
+    (free ports, announced with each request): the same outcomes as the simulated link's."""
+    import shutil
+
     slice_ = [f"{PACK / 'test_srvt_tariff_prepayment.py'}::{name}" for name in (
         "test_top_up_raises_credit_by_the_amount", "test_update_payment_mode_both_ways")] + [
         f"{PACK / 'test_srvt_configuration.py'}::test_read_payment_mode_is_the_dmc_s"]
     server = duis_dcc(profiles, "DMC-001", "DMC-006")
+    folder = pytester.path / "profiles"
+    shutil.copytree(ROOT / "device_profiles", folder)
+    for dmc_id in ("DMC-001", "DMC-006"):
+        path = folder / "dmcs" / f"{dmc_id.lower()}.yaml"
+        path.write_text(path.read_text() + f"link: {{kind: duis, url: '{server.url}', receiver_port: 0}}\n")
     try:
-        over_duis = pack_outcomes(pytester, 2, "duis", "DMC-001,DMC-006", *slice_, "--svtad-link",
-                                  f"DMC-001=duis+{server.url},DMC-006=duis+{server.url}")
+        over_duis = pack_outcomes(pytester, 2, "duis", "DMC-001,DMC-006", *slice_, "--svtad-profiles", str(folder))
     finally:
         server.stop()
     assert len(over_duis) == 6
@@ -429,3 +436,5 @@ def test_a_pack_slice_over_duis_under_xdist(pytester, profiles):
         "test_srvt_tariff_prepayment.py::test_top_up_raises_credit_by_the_amount[DMC-006]"]
     assert any("--dist loadgroup" in note for note in json.loads((pytester.path / "duis" / "verdict.json")
                                                                   .read_text())["notes"])
+    transcript = next((pytester.path / "duis" / "evidence").glob("*top_up*DMC-006*/transcript.txt")).read_text()
+    assert "receiver listening at http://127.0.0.1:" in transcript and "response I0 for" in transcript
