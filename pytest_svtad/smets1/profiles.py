@@ -154,6 +154,20 @@ class DeviceSecrets(_Strict):
     link_key: SecretStr | None = None
 
 
+EUI64_PATTERN = r"^[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){7}$"
+
+
+class DuisCredentials(_Strict):
+    """Who the harness is on a DUIS interface and what it signs with (pytest_svtad/smets1/duis/signing.py):
+    the User's EUI-64 (the RequestID originator), its EC P-256 private key and certificate, and the DCC's
+    certificate that responses are verified against. Paths are files; keys are never committed (docs/duis.md)."""
+
+    user_id: str = Field(pattern=EUI64_PATTERN)
+    key: Path | None = None
+    cert: Path | None = None
+    dcc_cert: Path | None = None
+
+
 class DmcProfile(_Strict):
     """A Device Model Combination as tested: one SMETS1 installation type of one set of device models."""
 
@@ -168,6 +182,7 @@ class DmcProfile(_Strict):
     household: Household = Household()
     migration: MigrationSpec = MigrationSpec()
     secrets: dict[DeviceKind, DeviceSecrets] = {}
+    duis: DuisCredentials | None = None
     notes: str = ""
 
     @field_validator("devices")
