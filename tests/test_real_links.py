@@ -209,3 +209,45 @@ def test_an_unknown_link_kind_in_a_url_is_a_one_line_usage_error(pytester: pytes
     assert "--svtad-link: DMC 'DMC-001': unknown link kind 'carrier' in 'carrier+pigeon://loft' (registered: " \
            in outcome.stderr.str() and "serial, sim, zigbee" in outcome.stderr.str()
     assert "Traceback" not in outcome.stderr.str() + outcome.stdout.str()
+
+
+def test_requires_sim_runs_on_the_simulated_link_and_is_listed_not_applicable_on_a_real_one(pytester):
+    from conftest import Project
+
+    project = Project(pytester, 0)
+    profile = pytester.path / "device_profiles" / "dmcs" / "DMC-B.yaml"
+    profile.write_text(profile.read_text() + "link: {kind: serial, url: 'loop://'}\n")
+    project.tests("""
+        import pytest
+
+        @pytest.mark.ttm("REQ-1")
+        @pytest.mark.requires_sim("the ESME object's own registers")
+        def test_reads_the_simulator(dmc):
+            assert dmc.id
+    """)
+    run = project.run("--svtad-dmc", "DMC-A,DMC-B", "--svtad-store", "none")
+    assert run.ret == 0, run.text
+    assert [row["nodeid"] for row in run.results()] == ["test_pack.py::test_reads_the_simulator[DMC-A]"]
+    notes = [note for note in run.verdict()["notes"] if "not applicable on DMC-B" in note]
+    assert notes == ["not applicable on DMC-B: test_pack.py::test_reads_the_simulator[DMC-B]: needs ConsumerAction, "
+                     "FaultInjection, Migration, SimulatedTime, which its serial link loop:// lacks (marked "
+                     "requires_sim: the ESME object's own registers)"]
+
+
+class _Node:
+    def __init__(self, *marks: Any) -> None:
+        self._marks = [mark.mark for mark in marks]
+
+    def iter_markers(self) -> Any:
+        return iter(self._marks)
+
+
+def test_requires_sim_with_more_than_a_reason_is_a_marker_error() -> None:
+    from pytest_svtad.plugin.markers import MarkerError, read_tags
+    from pytest_svtad.smets1.catalogue import default_catalogue
+
+    assert read_tags(_Node(pytest.mark.requires_sim(reason="screen")), default_catalogue(), None).tagged
+    with pytest.raises(MarkerError, match=r"requires_sim\(reason=None\): expected at most one string"):
+        read_tags(_Node(pytest.mark.requires_sim("a", "b")), default_catalogue(), None)
+    with pytest.raises(MarkerError, match=r"requires_sim"):
+        read_tags(_Node(pytest.mark.requires_sim(minutes=5)), default_catalogue(), None)
