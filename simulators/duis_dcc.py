@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -57,6 +58,7 @@ DCC_ID = "90-B3-D5-1F-30-00-00-02"
 DEFAULT_USER_ID = "90-B3-D5-1F-30-01-00-00"
 POST_TIMEOUT_S = 5.0
 TICK_S = 0.05
+MAX_KEPT = 10_000  # responses kept for polling at most (a bound, not a DUIS number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +171,7 @@ class DuisDcc:
         if service not in VARIANTS:
             return _text(404, f"no DUIS endpoint /api/v1/{service} (serviceS, serviceT, serviceD)")
         body = await http.read()
-        reply_to = self.receiver or http.headers.get(REPLY_TO_HEADER) or None
+        reply_to = self.receiver or self._reply_to_of(http)
         try:
             return await self._handle(service, body, reply_to)
         except DuisRefusal as refusal:
@@ -181,6 +183,19 @@ class DuisDcc:
         except Exception as exc:  # noqa: BLE001 - a defect of ours: one line to the User and the log, no traceback
             self.log(f"{service}: internal error: {type(exc).__name__}: {exc}")
             return _text(500, f"internal error of the simulated DCC: {type(exc).__name__}: {exc}")
+
+    def _reply_to_of(self, http: web.Request) -> str | None:
+        """The receiver a request names, if it may be posted to: http(s) on the requester's own host (a request
+        cannot make this DCC post anywhere else)."""
+        named = http.headers.get(REPLY_TO_HEADER)
+        if not named:
+            return None
+        parts = urlsplit(named)
+        own = {http.remote, "localhost"} | ({"127.0.0.1", "::1"} if http.remote in ("127.0.0.1", "::1") else set())
+        if parts.scheme not in ("http", "https") or parts.hostname not in own:
+            self.log(f"{REPLY_TO_HEADER} {named[:100]!r} ignored: not http(s) on the requester's host {http.remote}")
+            return None
+        return named
 
     async def _handle(self, service: str, body: bytes, reply_to: str | None) -> web.Response:
         decoded, variant = self._decode(body)
@@ -212,7 +227,7 @@ class DuisDcc:
         if refused or variant == 8 or (entry is not None and entry.non_device):
             return _xml(200, xml)  # the DCC answers at once: a DCC-only request, or one it refuses
         if reply_to is None:  # kept for polling before the acknowledgement goes: the first poll finds it
-            self._kept[request_id.upper()] = xml
+            self._keep(request_id, xml)
         else:
             asyncio.get_running_loop().create_task(self._deliver(request_id, xml, reply_to))
         return _xml(200, duis.encode_response(ServiceResponse(request_id=request_id, srv=decoded.request.srv,
@@ -303,7 +318,13 @@ class DuisDcc:
 
     async def _deliver(self, request_id: str, xml: bytes, reply_to: str | None) -> None:
         if reply_to is None or not await self._post(reply_to, xml, f"response to {request_id}"):
-            self._kept[request_id.upper()] = xml
+            self._keep(request_id, xml)
+
+    def _keep(self, request_id: str, xml: bytes) -> None:
+        """A response kept for polling; the oldest go once ``MAX_KEPT`` are waiting (nobody polled for them)."""
+        self._kept[request_id.upper()] = xml
+        while len(self._kept) > MAX_KEPT:
+            del self._kept[next(iter(self._kept))]
 
     async def _push_alerts(self) -> None:
         for dmc_id, installation in self.installations.items():

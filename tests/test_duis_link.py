@@ -228,6 +228,11 @@ def test_bad_requests_get_an_e_code_or_a_clear_4xx(profiles, dcc, http):
     assert code_of(post(good.replace(b":5<", b":7<"), "serviceT")) == error_code("bad_command_variant")
     unknown_srv = good.replace(b">4.1.1<", b">99.9.9<").replace(b":5<", b":8<")
     assert code_of(post(unknown_srv)) == error_code("unknown_srv")
+    elsewhere = good.replace(b":5<", b":9<")  # a reply-to on another host is not posted to: kept for polling
+    answer = http.post(f"{dcc.url}/api/v1/serviceS", content=elsewhere,
+                       headers={"X-Svtad-Reply-To": "http://198.51.100.7:9/"})
+    assert code_of(answer) == "I99"
+    assert code_of(http.get(f"{dcc.url}/responses/{USER}:{esme}:9")) == "I0"
     assert http.post(f"{dcc.url}/api/v1/serviceX", content=good).status_code == 404
     assert http.post(f"{dcc.url}/svtad/reset", content=b"[1").status_code == 400
 
