@@ -58,9 +58,19 @@ class BackgroundServer:
             return
         try:
             self.call(self._runner.cleanup())
+            self.call(self._cancel_the_rest())
         except Exception:  # noqa: BLE001 - stopping must not fail a test's teardown
             pass
         self._halt()
+
+    @staticmethod
+    async def _cancel_the_rest() -> None:
+        """Tasks the app left running (a delivery still waiting) end with the server, not when the loop is GC'd."""
+        current = asyncio.current_task()
+        pending = [task for task in asyncio.all_tasks() if task is not current]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     def _halt(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
