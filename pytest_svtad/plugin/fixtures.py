@@ -107,8 +107,8 @@ def installation(request: pytest.FixtureRequest, smets1: Any) -> Any:
     elif supports(smets1, KnownState) and smets1.dmc.installation == "dormant" \
             and smets1.dmc.link.known_state.reset:
         seed = seed_for_test(request.config.stash[SESSION_KEY].settings.seed, request.node.nodeid)
-        try:
-            cast(KnownState, smets1).reset(seed, enrolled=True)
+        try:  # the whole known state again, from an enrolled installation (the profile's SRVs too)
+            known_state.establish(smets1, seed, enrolled=True)
         except LinkError as exc:
             pytest.fail(f"{smets1.dmc.id}: the enrolled known state was not reached: {exc}", pytrace=False)
     return smets1
