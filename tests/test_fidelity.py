@@ -1,6 +1,8 @@
 """The SVTAD rules as the seed states them, stage by stage (issue 12): each scenario worked out by hand from the
-clause it names, through pytest itself (one process and ``-n 2`` where the plugin is involved) and the ``svtad``
-command, on SQLite and PostgreSQL where the store is involved."""
+clause it names, through pytest itself and the ``svtad`` command, on SQLite and PostgreSQL where the store is
+involved. The rules are the controller's, so the sessions run in one process; the cross-phase issue scenario also
+runs under ``-n 2``, and that xdist hands the controller every outcome and tag unchanged is test_plugin_plan.py's
+equivalence test."""
 
 from __future__ import annotations
 
@@ -17,6 +19,14 @@ from pytest_svtad.cli import main
 from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.store import SCHEMA_VERSION, Store
 from pytest_svtad.store.migrations import legacy_metadata
+
+from conftest import Project
+
+
+@pytest.fixture
+def project(request: pytest.FixtureRequest, pytester: pytest.Pytester) -> Project:
+    """One process, unless a test asks for workers (``indirect`` parametrisation)."""
+    return Project(pytester, getattr(request, "param", 0))
 
 FAILS_ON_EVERY_DMC = """
 import pytest
