@@ -15,12 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, insert
 
+from conftest import Project
 from pytest_svtad.cli import main
 from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.store import SCHEMA_VERSION, Store
 from pytest_svtad.store.migrations import legacy_metadata
-
-from conftest import Project
 
 
 @pytest.fixture
