@@ -258,11 +258,11 @@ def test_all_criteria_met_gives_met_with_assurance_report_pending(project):
     run = project.run("--svtad-stage", "SIT", "--svtad-release", "MOC")
     verdict = run.verdict()
     assert verdict["verdict"] == "met", verdict["criteria"]
-    assert verdict["pending"] == ["assurance-report"]
+    assert verdict["pending"] == ["entry-criteria", "assurance-report"]  # 12.5(a), (b), (e) not recorded
     assert (verdict["stage"], verdict["release"], verdict["schema"]) == ("SIT", "MOC", 2)
     assert [c["id"] for c in verdict["criteria"]] == [
-        "functional-execution", "functional-pass-rate", "regression", "issue-thresholds", "work-off-plans",
-        "evidence", "issue-logs", "ttm-traceability", "heatmap", "assurance-report"]
+        "entry-criteria", "functional-execution", "functional-pass-rate", "regression", "issue-thresholds",
+        "work-off-plans", "evidence", "issue-logs", "ttm-traceability", "heatmap", "assurance-report"]
     assert set(verdict["dmcs"]) == {"DMC-A", "DMC-B", "DMC-C"}
     assert "EXIT CRITERIA MET" in run.text
 
