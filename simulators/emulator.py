@@ -8,10 +8,12 @@ and ``line_rate`` (bits/s) paces the bytes as a real serial line would (a pty ha
 ``misbehave`` makes the device misbehave per SRV, for tests: ``corrupt`` (first answer fails its CRC), ``silent``,
 ``wrong_seq``, ``disconnect`` (half an answer, then the line drops).
 
-Known state: a RESET frame (``{"seed": N}``) replaces the installation with a fresh one built from the DMC profile
-and that seed, as the in-process simulator builds one per test from the same seed, and answers RESET: so a test
-over the emulator starts where it starts over the ``sim`` link, and nothing a previous test did (its supply, its
-tariff, its alerts still due) is left. ``resettable=False`` answers ERROR instead, like an adapter that cannot.
+Known state: a RESET frame (``{"seed": N}``, optionally ``"enrolled": true``: a dormant installation migrated first,
+as the harness's ``installation`` fixture does on the simulated link) replaces the installation with a fresh one
+built from the DMC profile and that seed, as the in-process simulator builds one per test from the same seed,
+and answers RESET: so a test over the emulator starts where it starts over the ``sim`` link, and nothing a
+previous test did (its supply, its tariff, its alerts still due) is left. ``resettable=False`` answers ERROR
+instead, like an adapter that cannot.
 """
 
 from __future__ import annotations
@@ -194,18 +196,27 @@ class Emulator:
             self._send(wire.Frame(wire.FrameType.ERROR, frame.seq, wire.dumps({"error": str(exc)})))
 
     def _reset(self, frame: wire.Frame) -> None:
-        seed = wire.read_reset(frame)
+        seed, enrolled = wire.read_reset(frame)
         if not self.resettable:
             self._send(wire.Frame(wire.FrameType.ERROR, frame.seq, wire.dumps(
                 {"error": "this device end cannot reset the installation"})))
             return
         dmc = self.installation.dmc
-        self.installation = Installation(dmc, self._models, seed=seed)
+        installation = Installation(dmc, self._models, seed=seed)
+        if enrolled and not installation.enrolled:  # as the harness's installation fixture migrates on sim
+            outcome = installation.migrate("DMCT")
+            if not outcome["migrated"]:
+                self._send(wire.Frame(wire.FrameType.ERROR, frame.seq, wire.dumps(
+                    {"error": f"the installation could not be enrolled: {'; '.join(outcome['reasons'])}"})))
+                return
+        self.installation = installation
         self._sent_alerts = 0  # the old installation's alerts went with it
         self._last = time.monotonic()
         self.resets += 1
-        self.log(f"seq={frame.seq} RESET: a fresh installation of {dmc.id}, seed {seed}")
-        self._send(wire.Frame(wire.FrameType.RESET, frame.seq, wire.dumps({"dmc": dmc.id, "seed": seed})))
+        self.log(f"seq={frame.seq} RESET: a fresh installation of {dmc.id}, seed {seed}"
+                 + (", enrolled" if enrolled else ""))
+        self._send(wire.Frame(wire.FrameType.RESET, frame.seq, wire.dumps(
+            {"dmc": dmc.id, "seed": seed, "enrolled": installation.enrolled})))
 
     def _request(self, frame: wire.Frame) -> None:
         request = wire.read_request(frame)

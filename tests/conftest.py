@@ -69,7 +69,10 @@ DMCS = {
     "DMC-B": ("esme", "ch"),
     "DMC-C": ("esme", "gsme", "ch", "ppmid"),
 }
-TTM = """requirement_id,functional_group,title
+TTM = """# ttm_id: TTM-TEST
+# version: 1.0
+# assured_on: 2026-01-05
+requirement_id,functional_group,title
 REQ-1,reads,Read registers
 REQ-2,supply,Supply control
 REQ-3,prepayment,Top up

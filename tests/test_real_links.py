@@ -251,3 +251,20 @@ def test_requires_sim_with_more_than_a_reason_is_a_marker_error() -> None:
         read_tags(_Node(pytest.mark.requires_sim("a", "b")), default_catalogue(), None)
     with pytest.raises(MarkerError, match=r"requires_sim"):
         read_tags(_Node(pytest.mark.requires_sim(minutes=5)), default_catalogue(), None)
+
+
+def test_a_dormant_dmc_is_reset_enrolled_for_service_testing_as_the_sim_link_migrates_it() -> None:
+    emulator, path = emulator_for("DMC-003", speed=0)
+    dmc = PROFILES.dmcs["DMC-003"]
+    try:
+        link = open_link(dmc, PROFILES.device_models(dmc), seed=7, url=path)
+        try:
+            establish(link, seed=7)  # as profiled: dormant, out of the DCC's reach
+            assert link.request("6.2.9").code != "I0"
+            link.reset(seed=7, enrolled=True)  # what the installation fixture asks on a link without Migration
+            assert link.request("6.2.9").expect()["payment_mode"] == dmc.payment_mode
+            assert '"enrolled":true' in link.transcript_text()
+        finally:
+            link.close()
+    finally:
+        emulator.stop()

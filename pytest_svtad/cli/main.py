@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from pytest_svtad import __version__
+from pytest_svtad.cli.dmct import add_dmct_command
 from pytest_svtad.cli.emulate_duis import add_duis_options
+from pytest_svtad.cli.gate import add_gate_command
 from pytest_svtad.cli.store import add_store_commands
 from pytest_svtad.cli.store_import import add_store_import_command
 from pytest_svtad.cli.verdict import add_verdict_command
@@ -45,6 +47,12 @@ def _check(args: argparse.Namespace) -> int:
         groups = sorted({r.functional_group for r in ttm.requirements.values()})
         print(f"{args.ttm}: {counted(len(ttm.requirements), 'requirement')} in "
               f"{counted(len(groups), 'functional group')}")
+        if ttm.ttm_id and ttm.version and ttm.assured_on:  # the header 12.5(c) checks (11.2; docs/entry-criteria.md)
+            print(f"  TTM {ttm.ttm_id} version {ttm.version}, assured on {ttm.assured_on.isoformat()}"
+                  + (f" by {ttm.assured_by}" if ttm.assured_by else ""))
+        else:
+            print("  not shown as assured: the header lacks ttm_id, version or assured_on (11.2; the Entry Criteria "
+                  "check 12.5(c) fails without them, docs/entry-criteria.md)")
     if args.criteria:
         criteria = load_criteria(Path(args.criteria))
         print(f"{args.criteria}: valid criteria file; it sets (everything else keeps its default):")
@@ -153,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_verdict_command(sub)
     add_store_commands(sub)
     add_store_import_command(sub)
+    add_dmct_command(sub)  # with `svtad dmct schedule` (cli/dmct_schedule.py)
+    add_gate_command(sub)
     return parser
 
 

@@ -11,14 +11,15 @@ from pytest_svtad.links.errors import LinkError
 from pytest_svtad.links.protocol import DeviceLink, KnownState, supports
 
 
-def establish(link: DeviceLink, seed: int) -> list[str]:
-    """Bring ``link``'s installation to the known state for a test with ``seed``; returns what was done. A step that
-    fails is a ``LinkError`` saying which (the test fails in setup: it would not start where it should)."""
+def establish(link: DeviceLink, seed: int, enrolled: bool = False) -> list[str]:
+    """Bring ``link``'s installation to the known state for a test with ``seed`` (``enrolled``: with a dormant
+    installation enrolled, for service testing); returns what was done. A step that fails is a ``LinkError`` saying
+    which (the test fails in setup: it would not start where it should)."""
     spec = link.dmc.link.known_state
     resettable = supports(link, KnownState)
     done: list[str] = []
     if spec.reset and resettable:
-        done.append(cast(KnownState, link).reset(seed))
+        done.append(cast(KnownState, link).reset(seed, enrolled) if enrolled else cast(KnownState, link).reset(seed))
     elif spec.reset:
         done.append("this link has no reset (KnownState)")
     for step in spec.requests:

@@ -109,10 +109,10 @@ class LinkRunner:
                         f"{self.codec.skipped()}, {self.stale_responses} stale responses seen; the transcript is "
                         "in the test's evidence")
 
-    def reset(self, seed: int) -> str:
-        """Ask the device end for the known state and wait for it to say it is there; then forget the alerts that
-        arrived before (they are an earlier test's). A codec without a reset says so: the known state is then the
-        profile's SRVs alone."""
+    def reset(self, seed: int, enrolled: bool = False) -> str:
+        """Ask the device end for the known state (``enrolled``: with the installation enrolled with the DCC) and
+        wait for it to say it is there; then forget the alerts that arrived before (they are an earlier test's). A
+        codec without a reset says so: the known state is then the profile's SRVs alone."""
         make = getattr(self.codec, "reset", None)
         if make is None:
             self.wait(None, timeout_s=0)
@@ -121,7 +121,8 @@ class LinkRunner:
                                 "dropped")
             return "no device-end reset on this link's protocol"
         seq = self.next_seq()
-        self.send(make(seed, seq), "RESET to the known state", seq, {"seed": seed})
+        asked = {"seed": seed, **({"enrolled": True} if enrolled else {})}
+        self.send(make(seed, seq, enrolled) if enrolled else make(seed, seq), "RESET to the known state", seq, asked)
         answer = self.wait(seq, "reset")
         hint = ("set link.known_state.reset: false in the DMC profile and list the SRVs that restore the known "
                 "state under link.known_state.requests (docs/device-link-protocol.md, Known state)")
@@ -270,8 +271,8 @@ class RunnerLink(DeviceLink, KnownState):
     def transcript_text(self) -> str:
         return self.runner.transcript.text()
 
-    def reset(self, seed: int) -> str:
-        return self.runner.reset(seed)
+    def reset(self, seed: int, enrolled: bool = False) -> str:
+        return self.runner.reset(seed, enrolled)
 
     def clear_alerts(self) -> int:
         self.runner.wait(None, timeout_s=0)  # what has arrived so far goes too

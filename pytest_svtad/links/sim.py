@@ -62,7 +62,8 @@ class SimLink(DeviceLink, SimulatedTime, FaultInjection, Migration, ConsumerActi
 
     # --- KnownState: the installation is built fresh for each test from its seed ---------------------------------
 
-    def reset(self, seed: int) -> str:
+    def reset(self, seed: int, enrolled: bool = False) -> str:
+        # enrolment is the installation fixture's own migration here (Migration), as the sample packs expect
         return f"a fresh simulated installation, seed {self.seed}"
 
     def clear_alerts(self) -> int:

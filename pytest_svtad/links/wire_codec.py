@@ -20,9 +20,9 @@ class WireCodec:
     def request(self, request: ServiceRequest, seq: int) -> bytes:
         return wire.encode_frame(wire.request_frame(request, seq))
 
-    def reset(self, seed: int, seq: int) -> bytes:
+    def reset(self, seed: int, seq: int, enrolled: bool = False) -> bytes:
         """The RESET frame asking the device end for the known state (docs/device-link-protocol.md)."""
-        return wire.encode_frame(wire.reset_frame(seed, seq))
+        return wire.encode_frame(wire.reset_frame(seed, seq, enrolled))
 
     def payload(self, channel: str, data: bytes, seq: int) -> bytes:
         if channel != ZIGBEE:

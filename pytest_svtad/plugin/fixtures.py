@@ -14,7 +14,14 @@ from typing import Any, cast
 import pytest
 
 from pytest_svtad.links import LinkError, capabilities, known_state, open_link, supports
-from pytest_svtad.links.protocol import ConsumerAction, FaultInjection, HanAccess, Migration, SimulatedTime
+from pytest_svtad.links.protocol import (
+    ConsumerAction,
+    FaultInjection,
+    HanAccess,
+    KnownState,
+    Migration,
+    SimulatedTime,
+)
 from pytest_svtad.links.registry import kind_for, seed_for_test
 from pytest_svtad.plugin import allure
 from pytest_svtad.plugin.collector import PROP_EVIDENCE, PROP_EVIDENCE_ERROR
@@ -90,11 +97,20 @@ def _migrate(link: Any, cohort: str, before: str) -> None:
 
 
 @pytest.fixture
-def installation(smets1: Any) -> Any:
+def installation(request: pytest.FixtureRequest, smets1: Any) -> Any:
     """The DMC's installation, enrolled with the DCC. Service testing follows migration, so a dormant installation
-    is migrated first (on a real link the lab has done that)."""
-    if supports(smets1, Migration) and not smets1.enrolled:
-        _migrate(smets1, "DMCT", " before service testing")
+    is migrated first; on a real link the device end is asked for its known state enrolled (RESET with
+    ``enrolled``: the emulator migrates, a lab has done it), when the profile says the DMC is dormant."""
+    if supports(smets1, Migration):
+        if not smets1.enrolled:
+            _migrate(smets1, "DMCT", " before service testing")
+    elif supports(smets1, KnownState) and smets1.dmc.installation == "dormant" \
+            and smets1.dmc.link.known_state.reset:
+        seed = seed_for_test(request.config.stash[SESSION_KEY].settings.seed, request.node.nodeid)
+        try:  # the whole known state again, from an enrolled installation (the profile's SRVs too)
+            known_state.establish(smets1, seed, enrolled=True)
+        except LinkError as exc:
+            pytest.fail(f"{smets1.dmc.id}: the enrolled known state was not reached: {exc}", pytrace=False)
     return smets1
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from pytest_svtad.links.registry import kind_for
 from pytest_svtad.model import PlanEntry
-from pytest_svtad.plugin import link_needs, options
+from pytest_svtad.plugin import entry_checks, link_needs, options
 from pytest_svtad.plugin.fixtures import (  # noqa: F401  (fixtures)
     dmc,
     dormant,
@@ -150,6 +150,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     svtad = session.config.stash[SESSION_KEY]
+    entry_checks.at_session_start(session.config, svtad)  # 12.5; with --svtad-gate, (c) or (d) failing stops here
     if not svtad.is_worker and not session.config.option.collectonly:
         svtad.sigterm = SigtermAsInterrupt(svtad.wants_verdict)
         svtad.sigterm.install()
@@ -162,7 +163,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     svtad = session.config.stash[SESSION_KEY]
     if svtad.sigterm is not None:
         svtad.sigterm.finishing = True  # a SIGTERM now would cut the verdict short: let it be written
-    if not svtad.is_worker:
+    if not svtad.is_worker and not entry_checks.refused(session.config):
         svtad.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
     result = yield
     if not svtad.is_worker and svtad.settings.gate and svtad.verdict is not None:

@@ -33,8 +33,9 @@ OPTIONS: dict[str, tuple[str, bool]] = {
                  "(default: none, Appendix AK's numbers only).", False),
     "report": ("Directory for verdict.json, results.jsonl, heatmaps, the Testing Issue log, the Completion Report "
                "and evidence/ (default: none, the verdict is printed only).", False),
-    "gate": ("Exit 0 exactly when the exit criteria are met, 1 when they are not (default: off, pytest's own exit "
-             "status).", True),
+    "gate": ("Exit 0 exactly when the exit criteria are met, 1 when they are not; and do not start at all (exit 1, "
+             "one line) when the Entry Criteria the harness checks fail: 12.5(c) TTM assurance, 12.5(d) device "
+             "firmware read through each DMC's link (default: off, pytest's own exit status).", True),
     "store": ("Campaign store: a SQLAlchemy URL (sqlite:///path, postgresql+psycopg://...), or 'none' "
               "(default: SQLite <rootdir>/.svtad/svtad.db).", False),
     "campaign": ("Campaign name: the verdict covers every run of the campaign (default: none, this run alone).",

@@ -240,15 +240,20 @@ def read_error(frame: Frame) -> str:
     return error if isinstance(error, str) and error.strip() else "device reported an error"
 
 
-def reset_frame(seed: int, seq: int) -> Frame:
+def reset_frame(seed: int, seq: int, enrolled: bool = False) -> Frame:
     """The harness asks for the known state at a test's start; ``seed`` is the test's (a simulated device end
-    builds its installation from it, as the in-process simulator does; a real one ignores it)."""
-    return Frame(FrameType.RESET, seq, dumps({"seed": seed}))
+    builds its installation from it, as the in-process simulator does; a real one ignores it). ``enrolled``: the
+    installation enrolled with the DCC, as service testing needs (a dormant one migrated, as the lab would have)."""
+    return Frame(FrameType.RESET, seq, dumps({"seed": seed, **({"enrolled": True} if enrolled else {})}))
 
 
-def read_reset(frame: Frame) -> int:
-    """The seed of a RESET request (0 when absent); anything but a non-negative integer is a ``WireError``."""
-    seed = loads(frame.payload).get("seed", 0)
+def read_reset(frame: Frame) -> tuple[int, bool]:
+    """The seed (0 when absent) and ``enrolled`` (False when absent) of a RESET request; anything but a
+    non-negative integer and a boolean is a ``WireError``."""
+    data = loads(frame.payload)
+    seed, enrolled = data.get("seed", 0), data.get("enrolled", False)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise WireError(f"RESET payload: field 'seed': expected a non-negative integer, got {seed!r}")
-    return seed
+    if not isinstance(enrolled, bool):
+        raise WireError(f"RESET payload: field 'enrolled': expected true or false, got {enrolled!r}")
+    return seed, enrolled

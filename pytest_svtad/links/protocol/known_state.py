@@ -10,9 +10,10 @@ from typing import Protocol
 
 
 class KnownState(Protocol):
-    def reset(self, seed: int) -> str:
-        """Bring the installation to its known state (``seed``: the test's; a simulated device end builds from it);
-        returns what was done, for the transcript. A device end that cannot is a ``LinkError`` saying so."""
+    def reset(self, seed: int, enrolled: bool = False) -> str:
+        """Bring the installation to its known state (``seed``: the test's; a simulated device end builds from it;
+        ``enrolled``: enrolled with the DCC, a dormant installation migrated as the lab would have); returns what
+        was done, for the transcript. A device end that cannot is a ``LinkError`` saying so."""
 
     def clear_alerts(self) -> int:
         """Forget the alerts received so far (not the test's); returns how many."""
