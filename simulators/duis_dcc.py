@@ -10,10 +10,10 @@ at once and its response POSTed afterwards; a DCC-only request (variant 8) is an
 
 Where responses and alerts go: ``receiver`` if given (the User's receive URL, as configured in a DCC), else the URL
 the request names in the ``X-Svtad-Reply-To`` header (the harness's extension, not DUIS), else nowhere: they are
-kept and served at ``GET /responses/<RequestID>`` and ``GET /alerts/<n>`` (n from 0; ``GET /alerts``: how many)
-for polling. ``POST /svtad/reset`` (``{"devices": [EUI-64, ...], "seed": N}``) gives those devices' DMC a fresh
-installation built from ``seed``: the known state at a test's start, as the in-process simulator builds one per
-test (an svtad extension; a real DCC has none).
+kept and served at ``GET /responses/<RequestID>`` and ``GET /alerts/<n>`` (n from 0; ``GET /alerts``: how many) for
+polling. ``POST /svtad/reset`` (``{"devices": [EUI-64, ...], "seed": N}``, optionally ``"enrolled": true``: a
+dormant installation migrated first) gives those devices' DMC a fresh installation built from ``seed``: the known
+state at a test's start, as the in-process simulator builds one per test (an svtad extension; a real DCC has none).
 
 The pre-command ``serviceT`` answers and the signed pre-command that comes back are those of
 ``pytest_svtad/smets1/duis_precommand.py`` (DCC Boxed's elements; the SMETS1 payload is the harness's own). Bad
@@ -365,11 +365,13 @@ class DuisDcc:
         built from its profile and ``seed``, as the in-process simulator builds one per test."""
         try:
             given = json.loads(await http.read())
-            devices, seed = given["devices"], given["seed"]
-            if not isinstance(devices, list) or isinstance(seed, bool) or not isinstance(seed, int):
-                raise TypeError("devices must be a list of EUI-64s and seed an integer")
-        except (ValueError, KeyError, TypeError) as exc:
-            return _text(400, f"expected JSON {{\"devices\": [EUI-64, ...], \"seed\": N}}: {exc}")
+            devices, seed, enrolled = given["devices"], given["seed"], given.get("enrolled", False)
+            if not isinstance(devices, list) or isinstance(seed, bool) or not isinstance(seed, int) or \
+                    not isinstance(enrolled, bool):
+                raise TypeError("devices must be a list of EUI-64s, seed an integer and enrolled true or false")
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return _text(400, f"expected JSON {{\"devices\": [EUI-64, ...], \"seed\": N, \"enrolled\": false}}: "
+                         f"{exc}")
         routes = {self.routes[str(eui).upper()].dmc_id for eui in devices if str(eui).upper() in self.routes}
         if len(routes) != 1:
             return _text(404, f"the devices {devices} are not those of one DMC at this DCC")
@@ -377,10 +379,16 @@ class DuisDcc:
         with self._lock:
             old = self.installations[dmc_id]
             models = {DeviceKind(kind): device.model for kind, device in old.devices.items()}
-            self.installations[dmc_id] = Installation(old.dmc, models, seed=seed)
+            fresh = Installation(old.dmc, models, seed=seed)
+            if enrolled and not fresh.enrolled:  # as the harness's installation fixture migrates on sim
+                outcome = fresh.migrate("DMCT")
+                if not outcome["migrated"]:
+                    return _text(409, f"{dmc_id}: the installation could not be enrolled: "
+                                 f"{'; '.join(outcome['reasons'])}")
+            self.installations[dmc_id] = fresh
             self._sent_alerts[dmc_id] = 0
-        self.log(f"{dmc_id}: reset (seed {seed})")
-        return _text(200, f"{dmc_id} reset to a fresh installation (seed {seed})")
+        self.log(f"{dmc_id}: reset (seed {seed}{', enrolled' if enrolled else ''})")
+        return _text(200, f"{dmc_id} reset to a fresh installation (seed {seed}{', enrolled' if enrolled else ''})")
 
     # --- polling ------------------------------------------------------------------------------------------------
 

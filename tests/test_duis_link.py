@@ -184,6 +184,21 @@ def test_without_a_receiver_responses_and_alerts_are_polled(profiles, dcc):
     assert "GET /responses/" in link.transcript_text()
 
 
+def test_a_dormant_installation_is_reset_enrolled_when_asked(profiles):
+    dmc = profiles.dmcs["DMC-003"]
+    server = DuisDcc({dmc.id: Installation(dmc, profiles.device_models(dmc))}).start()
+    link = DuisLink(on_duis(dmc, server.url, response_timeout_s=5), profiles.device_models(dmc))
+    try:
+        link.reset(5)
+        assert link.request("8.2").code == "E19"  # dormant: not in the Smart Metering Inventory
+        link.reset(5, enrolled=True)
+        assert server.installations[dmc.id].enrolled
+        assert link.request("8.2").code == "I0"
+    finally:
+        link.close()
+        server.stop()
+
+
 def test_signed_requests_are_verified_and_unsigned_ones_refused(profiles, tmp_path):
     dmc = profiles.dmcs["DMC-001"]
     key, cert = keys(tmp_path)

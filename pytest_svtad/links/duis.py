@@ -198,15 +198,18 @@ class DuisLink(DeviceLink, KnownState):
 
     # --- KnownState ---------------------------------------------------------------------------------------------
 
-    def reset(self, seed: int) -> str:
+    def reset(self, seed: int, enrolled: bool = False) -> str:
         """Ask the simulated DCC (``POST <base>/svtad/reset``, not DUIS) to rebuild this DMC's installation from the
-        test's seed, as the in-process simulator builds one per test; then forget the alerts so far."""
+        test's seed, as the in-process simulator builds one per test (``enrolled``: a dormant one migrated, as the
+        sim link's installation fixture does); then forget the alerts so far."""
         devices = [self.dmc.device_eui64(kind) for kind in self.dmc.devices]
         hint = ("a real DCC has no reset: set link.known_state.reset: false in the DMC profile and list the SRVs "
                 "that restore the known state under link.known_state.requests")
-        self.transcript.now(">>", f"POST /svtad/reset seed={seed} (svtad emulate --duis, not DUIS)")
+        self.transcript.now(">>", f"POST /svtad/reset seed={seed}{' enrolled' if enrolled else ''} (svtad emulate "
+                            "--duis, not DUIS)")
         try:
-            reply = self._http.post(f"{self.base}/svtad/reset", json={"devices": devices, "seed": seed})
+            reply = self._http.post(f"{self.base}/svtad/reset",
+                                    json={"devices": devices, "seed": seed, **({"enrolled": True} if enrolled else {})})
         except self._httpx.HTTPError as exc:
             raise LinkError(f"{self.dmc.id}: the known state's reset at {self.base}/svtad/reset failed: "
                             f"{type(exc).__name__}: {exc}; {hint}") from None
