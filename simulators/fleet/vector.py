@@ -1,0 +1,376 @@
+"""The fleet model of ``model.py`` computed in closed form over numpy arrays: the engine for national scale.
+
+The SimPy model spends most of its events in two first-come-first-served queues with fixed service times (the DCC
+adapter and the SMSO head-end). With ``c`` servers and a fixed service time ``D``, customers start in arrival order
+and the ``k``-th starts when the ``(k-c)``-th finishes: ``start[k] = max(arrival[k], start[k-c] + D)``. Along each
+chain ``k, k+c, k+2c, ...`` that is a max-plus recurrence with the closed form
+``start[j] = j*D + max(arrival[i] - i*D for i <= j)``: one cumulative maximum per chain, all chains at once. Every
+other step of a request (WAN attempts, losses, retries, the device's answer) is a vector operation over the
+requests still in flight, so the cost is linear in requests (installations x hours) with no sort of the arrivals:
+Poisson arrivals are drawn per constant-rate segment already in order (exponential spacings).
+
+The one coupling the closed form cannot see in one pass: alerts cross the head-end before the adapter, requests
+the adapter before the head-end. The two queues are therefore solved alternately, starting from alerts that never
+wait, until the alerts' arrivals at the adapter stop changing (the departure times only grow from one pass to the
+next, so the passes converge to the causal solution; the count of passes is in the result).
+
+Same model, different random streams: the results agree with ``model.py`` statistically, not draw for draw
+(``benchmarks/bench_fleet_engines.py`` runs both and prints both). Deterministic per seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from array import array
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from pytest_svtad.smets1.catalogue import default_catalogue
+from pytest_svtad.smets1.retries import READ_RETRIES, attempts
+from simulators.fleet.model import LAST_HOUR_SAMPLES, SAMPLE_S, FleetResult, drain_horizon
+from simulators.fleet.profile import LoadProfile
+from simulators.rng import Z95
+
+__all__ = ["VectorFleet", "fcfs_starts", "LAST_HOUR_SAMPLES"]
+MAX_PASSES = 500  # adapter/head-end passes before giving up (a pass is linear; see the module docstring)
+NO_BUG, BUG_TIMEOUT, BUG_SLOW = 0, 1, 2
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
+
+
+def fcfs_starts(arrivals: FloatArray, servers: int, service_s: float) -> FloatArray:
+    """Start times of a FCFS queue with ``servers`` identical servers and a fixed ``service_s``, customers given
+    in arrival order (``arrivals`` sorted, ties in queue order)."""
+    count = len(arrivals)
+    if count == 0:
+        return arrivals.copy()
+    rows = -(-count // servers)
+    padded = np.full(rows * servers, np.inf)
+    padded[:count] = arrivals
+    grid = padded.reshape(rows, servers)
+    offsets = (np.arange(rows, dtype=np.float64) * service_s)[:, None]
+    starts = np.maximum.accumulate(grid - offsets, axis=0) + offsets
+    starts = starts.ravel()[:count]
+    return np.maximum(starts, arrivals)  # the closed form's rounding never starts anyone before they arrive
+
+
+def _rng(seed: int) -> np.random.Generator:
+    digest = hashlib.sha256(f"{seed}:fleet-vector".encode()).digest()
+    return np.random.Generator(np.random.PCG64(int.from_bytes(digest[:16], "big")))
+
+
+class VectorFleet:
+    """``Fleet``'s model (same profile, same ``FleetResult``) computed over arrays; see the module docstring."""
+
+    def __init__(self, profile: LoadProfile, installations: int, seed: int = 0) -> None:
+        if installations <= 0:
+            raise ValueError("installations must be positive")
+        self.profile = profile
+        self.n = installations
+        self.seed = seed
+        self.rng = _rng(seed)
+        cap = profile.capacity
+        self.adapter = (cap.dcc_adapter.servers, cap.dcc_adapter.service_ms / 1000)
+        self.head_end = (cap.head_end.servers, cap.head_end.service_ms / 1000)
+        self.passes = 0
+        bounds, total = [], 0.0
+        for share in profile.dmc_shares.values():
+            total += share
+            bounds.append(math.ceil(total * installations))
+        self._dmc_bounds = np.array(bounds, dtype=np.int64)
+        self._dmc_names = list(profile.dmc_shares)
+
+    # --- arrivals ----------------------------------------------------------------------------------------------
+
+    def _segments(self, until: float) -> FloatArray:
+        """Where any stream's rate may change: hour boundaries and the scheduled windows' edges."""
+        points = set(np.arange(0, math.ceil(until / 3600) + 1) * 3600.0)
+        for item in self.profile.scheduled:
+            window = item.spread_minutes * 60
+            for day in range(math.ceil(until / 86400) + 1):
+                points.update({day * 86400 + item.start_s, day * 86400 + item.start_s + window})
+        return np.array(sorted(p for p in points if 0 <= p <= until) + ([until] if until not in points else []))
+
+    def _streams(self) -> tuple[list[str], list[Callable[[float], float]], int]:
+        """SRV and rate function (per second, at a segment's start) of every stream; the alerts' stream last."""
+        profile, n = self.profile, self.n
+        srvs: list[str] = []
+        rates: list[Callable[[float], float]] = []
+        for item in profile.on_demand:
+            base = n * item.per_installation_per_day / 86400
+            srvs.append(item.srv)
+            rates.append(lambda t, base=base: base * profile.diurnal[int(t // 3600) % 24])
+        for sched in profile.scheduled:
+            window, rate = sched.spread_minutes * 60, sched.share * n / (sched.spread_minutes * 60)
+            srvs.append(sched.srv)
+            rates.append(lambda t, s=sched.start_s, w=window, r=rate: r if (t - s) % 86400 < w else 0.0)
+        alert_rate = n * profile.alerts.per_installation_per_day / 86400
+        srvs.append("")
+        rates.append(lambda _t: alert_rate)
+        return srvs, rates, len(srvs) - 1
+
+    def _arrivals(self, until: float) -> tuple[FloatArray, IntArray, IntArray]:
+        """Arrival times (sorted), stream index and installation of every request and alert."""
+        srvs, rate_fns, _ = self._streams()
+        edges = self._segments(until)
+        times, kinds, where = [], [], []
+        rng = self.rng
+        for start, end in zip(edges[:-1], edges[1:], strict=True):
+            rates = np.array([fn(float(start)) for fn in rate_fns])
+            total = float(rates.sum())
+            count = int(rng.poisson(total * (end - start))) if total > 0 else 0
+            if count == 0:
+                continue
+            spacing = np.cumsum(rng.standard_exponential(count + 1))  # sorted uniforms: exponential spacings
+            times.append(start + spacing[:-1] * ((end - start) / spacing[-1]))
+            kinds.append(rng.choice(len(rates), size=count, p=rates / total))
+            where.append(rng.integers(0, self.n, size=count))
+        if not times:
+            return np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(times), np.concatenate(kinds).astype(np.int64), np.concatenate(where)
+
+    # --- helpers -----------------------------------------------------------------------------------------------
+
+    def _lognormal(self, latency: Any, size: int) -> FloatArray:
+        mu = math.log(latency.median_s)
+        sigma = math.log(latency.p95_s / latency.median_s) / Z95
+        return self.rng.lognormal(mu, sigma, size)
+
+    def _outages(self, until: float) -> list[tuple[float, float]]:
+        return [(f.start_s, f.start_s + f.minutes * 60) for f in self.profile.faults
+                if f.kind == "head_end_outage" and f.start_s < until]
+
+    def _loss_at(self, t: FloatArray, until: float) -> FloatArray:
+        loss = np.full(len(t), self.profile.wan.loss)
+        for fault in self.profile.faults:
+            if fault.kind == "wan_loss" and fault.start_s < until:
+                loss[(t >= fault.start_s) & (t < fault.start_s + fault.minutes * 60)] = fault.rate
+        return loss
+
+    @staticmethod
+    def _merge(first: FloatArray, second: FloatArray) -> tuple[FloatArray, IntArray]:
+        """Two sorted streams as one, ties first-stream first; the order maps merged positions back (timsort merges
+        two sorted runs in linear time)."""
+        joined = np.concatenate([first, second])
+        order = np.argsort(joined, kind="stable")
+        return joined[order], order
+
+    # --- running -----------------------------------------------------------------------------------------------
+
+    def run(self, hours: float, progress: Callable[[float], None] | None = None) -> FleetResult:
+        started = time.perf_counter()
+        profile = self.profile
+        until = hours * 3600
+        result = FleetResult(self.n, hours, self.seed, profile.name)
+        result.engine = "vector"
+        arrival, kind, inst = self._arrivals(until)
+        srvs, _, alert_kind = self._streams()
+        is_alert = kind == alert_kind
+        req_t, req_kind, req_inst = arrival[~is_alert], kind[~is_alert], inst[~is_alert]
+        al_t, al_inst = arrival[is_alert], inst[is_alert]
+        del arrival, kind, inst, is_alert
+        if progress is not None:
+            progress(0.2)
+
+        # alerts: WAN to the head-end first
+        bandwidth = profile.wan.bandwidth_bps
+        al_size = profile.alerts.bytes
+        al_gate = al_t + self._lognormal(profile.wan.latency, len(al_t)) + al_size * 8 / bandwidth
+        gate_order = np.argsort(al_gate, kind="stable")
+        al_t, al_inst, al_gate = al_t[gate_order], al_inst[gate_order], al_gate[gate_order]
+
+        outages = self._outages(until)
+        a_servers, a_service = self.adapter
+        h_servers, h_service = self.head_end
+        nreq, nal = len(req_t), len(al_t)
+        al_at_adapter = al_gate + h_service  # a lower bound: alerts that never wait
+        while True:
+            self.passes += 1
+            ad_in, ad_order = self._merge(req_t, al_at_adapter)
+            ad_start = fcfs_starts(ad_in, a_servers, a_service)
+            ad_start_by = np.empty_like(ad_start)
+            ad_start_by[ad_order] = ad_start
+            req_ad_start = ad_start_by[:nreq]
+            # the head-end: requests leaving the adapter (in order), alerts off the WAN (sorted above)
+            he_gate, he_order = self._merge(req_ad_start + a_service, al_gate)
+            he_in = he_gate.copy()
+            for begin, end in outages:
+                he_in[(he_in >= begin) & (he_in < end)] = end  # waits out the outage; order kept
+            he_start = fcfs_starts(he_in, h_servers, h_service)
+            he_start_by = np.empty_like(he_start)
+            he_start_by[he_order] = he_start
+            new_at_adapter = he_start_by[nreq:] + h_service
+            if np.array_equal(new_at_adapter, al_at_adapter) or nal == 0:
+                break
+            if self.passes >= MAX_PASSES:
+                raise RuntimeError(f"the adapter and head-end passes did not settle after {MAX_PASSES} passes")
+            al_at_adapter = new_at_adapter
+        if progress is not None:
+            progress(0.5)
+        result.adapter_waits = ad_start_by - np.concatenate([req_t, al_at_adapter])
+        result.alert_delivery_s = ad_start_by[nreq:] + a_service - al_t
+
+        # requests: the WAN attempts, after the head-end
+        catalogue = default_catalogue()
+        stream_srvs = srvs[:alert_kind]
+        srv_names = sorted(set(stream_srvs))
+        srv_of_stream = np.array([srv_names.index(s) for s in stream_srvs] + [0], dtype=np.int64)
+        req_srv = srv_of_stream[req_kind]
+        del req_kind
+        sizes = profile.sizes
+        out_bytes = sizes.request
+        back_by_srv = np.array([sizes.per_srv_response.get(s, sizes.response) for s in srv_names], dtype=np.int64)
+        tries_by_srv = np.array([attempts(catalogue[s]) for s in srv_names], dtype=np.int64)
+        req_dmc = np.searchsorted(self._dmc_bounds, req_inst, side="right")
+        bug = np.zeros((len(self._dmc_names), max(1, len(srv_names))), dtype=np.int8)
+        for fault in profile.faults:
+            if fault.kind == "firmware_bug" and fault.srv in srv_names and fault.dmc in self._dmc_names:
+                bug[self._dmc_names.index(fault.dmc), srv_names.index(fault.srv)] = (
+                    BUG_TIMEOUT if fault.effect == "timeout" else BUG_SLOW)
+        req_bug = bug[req_dmc, req_srv] if nreq else np.zeros(0, dtype=np.int8)
+        clock = he_start_by[:nreq] + h_service
+        done = np.zeros(nreq, dtype=bool)
+        timeout = profile.response_timeout_s
+        transfer_t, transfer_inst, transfer_bytes = [al_gate], [al_inst], [np.full(nal, al_size, dtype=np.int64)]
+        events = nreq * 5 + nal * 6  # arrival, two queues' starts and ends; an alert's WAN step and delivery
+        for attempt in range(1 + READ_RETRIES):
+            live = np.flatnonzero(~done & (tries_by_srv[req_srv] > attempt))
+            if not len(live):
+                break
+            events += len(live)
+            now = clock[live]
+            transfer_t.append(now.copy())
+            transfer_inst.append(req_inst[live])
+            transfer_bytes.append(np.full(len(live), out_bytes, dtype=np.int64))
+            loss = self._loss_at(now, until)
+            lost = (self.rng.random(len(live)) < loss) | (req_bug[live] == BUG_TIMEOUT)
+            device = self._lognormal(profile.device_response, len(live)) * np.where(req_bug[live] != NO_BUG, 10, 1)
+            back = back_by_srv[req_srv[live]]
+            trip = (self._lognormal(profile.wan.latency, len(live)) + self._lognormal(profile.wan.latency, len(live))
+                    + (out_bytes + back) * 8 / bandwidth)
+            lost |= self.rng.random(len(live)) < loss  # the answer lost on the way back
+            clock[live] = now + np.where(lost, timeout, trip + device)
+            answered = live[~lost]
+            done[answered] = True
+            transfer_t.append(clock[answered])
+            transfer_inst.append(req_inst[answered])
+            transfer_bytes.append(back[~lost])
+        if progress is not None:
+            progress(0.8)
+
+        self._tally(result, srv_names, req_t, req_srv, req_dmc, clock, done)
+        self._wan(result, np.concatenate(transfer_t), np.concatenate(transfer_inst),
+                  np.concatenate(transfer_bytes))
+        del transfer_t, transfer_inst, transfer_bytes
+        self._samples(result, until, ad_in, ad_start, he_gate, he_in, he_start, req_t, clock)
+        result.in_flight_area = float((clock - req_t).sum())
+        ends = [until, float(clock.max()) if nreq else 0.0, float(al_t.max() + result.alert_delivery_s.max())
+                if nal else 0.0]
+        result.faults = self._fault_records(until, he_gate, he_in, he_start)
+        ends += [f.get("at_s", 0.0) + f.get("minutes", 0) * 60 + (f.get("drained_after_s") or 0) for f in
+                 result.faults if "at_s" in f]
+        result.end_s = max(ends)
+        result.events = int(events)
+        result.passes = self.passes
+        result.wall_s = time.perf_counter() - started
+        if progress is not None:
+            progress(1.0)
+        return result
+
+    # --- results -----------------------------------------------------------------------------------------------
+
+    def _tally(self, result: FleetResult, srv_names: list[str], req_t: FloatArray, req_srv: IntArray,
+               req_dmc: IntArray, clock: FloatArray, done: np.ndarray) -> None:
+        result.arrivals_per_hour = np.bincount((req_t // 3600).astype(np.int64)).tolist()
+        result.completed_per_hour = np.bincount((clock // 3600).astype(np.int64)).tolist()
+        for index, srv in enumerate(srv_names):
+            mine = req_srv == index
+            ok = mine & done
+            answered, failed = int(ok.sum()), int(mine.sum()) - int(ok.sum())
+            outcomes = {code: count for code, count in (("I0", answered), ("E21", failed)) if count}
+            if not outcomes:
+                continue
+            result.outcomes[srv] = outcomes
+            if answered:
+                result.response_times[srv] = (clock[ok] - req_t[ok])
+            if failed:
+                per_dmc = np.bincount(req_dmc[mine & ~done], minlength=len(self._dmc_names))
+                for dmc_index in np.flatnonzero(per_dmc):
+                    by_dmc = result.failures_by_dmc.setdefault(self._dmc_names[dmc_index], {})
+                    by_dmc[srv] = int(per_dmc[dmc_index])
+
+    def _wan(self, result: FleetResult, when: FloatArray, inst: IntArray, size: IntArray) -> None:
+        """Bytes per hour, per comms hub, and the busiest (hub, clock hour): one pass per hour over the hubs."""
+        hour = (when // 3600).astype(np.int64)
+        result.wan_bytes_per_hour = np.bincount(hour, weights=size).astype(np.int64).tolist()
+        result.hub_bytes = np.bincount(inst, weights=size, minlength=self.n).astype(np.uint64)
+        order = np.argsort(hour.astype(np.uint16 if hour.max(initial=0) < 65536 else np.int64), kind="stable")
+        cuts = np.searchsorted(hour[order], np.arange(int(hour.max(initial=-1)) + 2))
+        peak = 0
+        for begin, end in zip(cuts[:-1], cuts[1:], strict=True):
+            if end > begin:
+                chosen = order[begin:end]
+                peak = max(peak, int(np.bincount(inst[chosen], weights=size[chosen]).max()))
+        result.peak_hub_hour_bytes = peak
+
+    @staticmethod
+    def _samples(result: FleetResult, until: float, ad_in: FloatArray, ad_start: FloatArray, he_gate: FloatArray,
+                 he_in: FloatArray, he_start: FloatArray, req_t: FloatArray, clock: FloatArray) -> None:
+        """Queue depths every SAMPLE_S, as ``Fleet._sampler`` takes them: who has arrived and not yet started."""
+        grid = np.arange(0.0, until, SAMPLE_S)
+        if not len(grid):
+            return
+
+        def upto(sorted_times: FloatArray) -> IntArray:
+            return np.searchsorted(sorted_times, grid, side="right")
+
+        adapter = upto(ad_in) - upto(ad_start)
+        head_end = upto(he_in) - upto(he_start)
+        backlog = upto(he_gate) - upto(he_in)
+        finished = np.bincount(np.minimum(np.ceil(clock / SAMPLE_S), len(grid)).astype(np.int64),
+                               minlength=len(grid) + 1).cumsum()[: len(grid)]
+        flight = upto(req_t) - finished
+        result.queue_samples = list(zip(grid.tolist(), adapter.tolist(), head_end.tolist(), backlog.tolist(),
+                                        flight.tolist(), strict=True))
+
+    def _fault_records(self, until: float, he_gate: FloatArray, he_in: FloatArray,
+                       he_start: FloatArray) -> list[dict[str, Any]]:
+        """The same records ``Fleet._fault`` writes, in the order it writes them."""
+        horizon = drain_horizon(self.profile, until)
+        records: list[tuple[float, dict[str, Any]]] = []
+        bugs = [{"kind": "firmware_bug", "dmc": f.dmc, "srv": f.srv, "effect": f.effect}
+                for f in self.profile.faults if f.kind == "firmware_bug"]
+        for fault in self.profile.faults:
+            if fault.kind == "firmware_bug" or fault.start_s >= until:
+                continue
+            end = fault.start_s + fault.minutes * 60
+            record: dict[str, Any] = {"kind": fault.kind, "at_s": fault.start_s, "minutes": fault.minutes}
+            if fault.kind == "wan_loss":
+                record["rate"] = fault.rate
+                records.append((end, record))
+                continue
+            record["backlog_at_restore"] = int(np.count_nonzero((he_gate >= fault.start_s) & (he_gate < end)))
+            drained = self._drained_after(end, he_in, he_start)
+            if drained is None or end + drained >= horizon:
+                continue  # as in ``Fleet``: a backlog still queued when the run ends is never recorded as drained
+            record["drained_after_s"] = drained
+            records.append((end + drained, record))
+        return bugs + [record for _, record in sorted(records, key=lambda pair: pair[0])]
+
+    @staticmethod
+    def _drained_after(restored: float, he_in: FloatArray, he_start: FloatArray) -> float | None:
+        """Seconds after ``restored``, on the fault process's one-second poll, until nobody queues at the
+        head-end."""
+        limit = float(he_start.max(initial=restored)) + 2
+        step = 4096
+        for first in range(0, int(limit - restored) + step, step):
+            polls = restored + np.arange(first, first + step, dtype=np.float64)
+            queued = np.searchsorted(he_in, polls, side="right") - np.searchsorted(he_start, polls, side="right")
+            empty = np.flatnonzero(queued <= 0)
+            if len(empty):
+                return float(polls[empty[0]] - restored)
+        return None
