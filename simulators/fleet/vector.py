@@ -67,8 +67,8 @@ class VectorFleet:
     """``Fleet``'s model (same profile, same ``FleetResult``) computed over arrays; see the module docstring."""
 
     def __init__(self, profile: LoadProfile, installations: int, seed: int = 0) -> None:
-        if installations <= 0:
-            raise ValueError("installations must be positive")
+        if not 0 < installations < 2**31:
+            raise ValueError("installations must be positive and below 2**31")
         self.profile = profile
         self.n = installations
         self.seed = seed
@@ -127,11 +127,11 @@ class VectorFleet:
                 continue
             spacing = np.cumsum(rng.standard_exponential(count + 1))  # sorted uniforms: exponential spacings
             times.append(start + spacing[:-1] * ((end - start) / spacing[-1]))
-            kinds.append(rng.choice(len(rates), size=count, p=rates / total))
-            where.append(rng.integers(0, self.n, size=count))
+            kinds.append(rng.choice(len(rates), size=count, p=rates / total).astype(np.int16))
+            where.append(rng.integers(0, self.n, size=count, dtype=np.int32))  # n < 2**31: checked at start
         if not times:
-            return np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        return np.concatenate(times), np.concatenate(kinds).astype(np.int64), np.concatenate(where)
+            return np.zeros(0), np.zeros(0, dtype=np.int16), np.zeros(0, dtype=np.int32)
+        return np.concatenate(times), np.concatenate(kinds), np.concatenate(where)
 
     # --- helpers -----------------------------------------------------------------------------------------------
 
@@ -209,6 +209,10 @@ class VectorFleet:
             if self.passes >= MAX_PASSES:
                 raise RuntimeError(f"the adapter and head-end passes did not settle after {MAX_PASSES} passes")
             al_at_adapter = new_at_adapter
+        self._samples(result, until, ad_in, ad_start, he_gate, he_in, he_start)
+        del ad_in, ad_start, ad_order
+        result.faults = self._fault_records(until, he_gate, he_in, he_start)
+        del he_gate, he_in, he_start, he_order
         if progress is not None:
             progress(0.5)
         result.adapter_waits = ad_start_by - np.concatenate([req_t, al_at_adapter])
@@ -235,7 +239,8 @@ class VectorFleet:
         clock = he_start_by[:nreq] + h_service
         done = np.zeros(nreq, dtype=bool)
         timeout = profile.response_timeout_s
-        transfer_t, transfer_inst, transfer_bytes = [al_gate], [al_inst], [np.full(nal, al_size, dtype=np.int64)]
+        wan = _WanTally(self.n)
+        wan.add(al_gate, al_inst, np.full(nal, al_size, dtype=np.int32))
         events = nreq * 5 + nal * 6  # arrival, two queues' starts and ends; an alert's WAN step and delivery
         for attempt in range(1 + READ_RETRIES):
             live = np.flatnonzero(~done & (tries_by_srv[req_srv] > attempt))
@@ -243,34 +248,28 @@ class VectorFleet:
                 break
             events += len(live)
             now = clock[live]
-            transfer_t.append(now.copy())
-            transfer_inst.append(req_inst[live])
-            transfer_bytes.append(np.full(len(live), out_bytes, dtype=np.int64))
+            wan.add(now, req_inst[live], np.full(len(live), out_bytes, dtype=np.int32))
             loss = self._loss_at(now, until)
             lost = (self.rng.random(len(live)) < loss) | (req_bug[live] == BUG_TIMEOUT)
             device = self._lognormal(profile.device_response, len(live)) * np.where(req_bug[live] != NO_BUG, 10, 1)
-            back = back_by_srv[req_srv[live]]
+            back = back_by_srv[req_srv[live]].astype(np.int32)
             trip = (self._lognormal(profile.wan.latency, len(live)) + self._lognormal(profile.wan.latency, len(live))
                     + (out_bytes + back) * 8 / bandwidth)
             lost |= self.rng.random(len(live)) < loss  # the answer lost on the way back
             clock[live] = now + np.where(lost, timeout, trip + device)
             answered = live[~lost]
             done[answered] = True
-            transfer_t.append(clock[answered])
-            transfer_inst.append(req_inst[answered])
-            transfer_bytes.append(back[~lost])
+            wan.add(clock[answered], req_inst[answered], back[~lost])
         if progress is not None:
             progress(0.8)
 
         self._tally(result, srv_names, req_t, req_srv, req_dmc, clock, done)
-        self._wan(result, np.concatenate(transfer_t), np.concatenate(transfer_inst),
-                  np.concatenate(transfer_bytes))
-        del transfer_t, transfer_inst, transfer_bytes
-        self._samples(result, until, ad_in, ad_start, he_gate, he_in, he_start, req_t, clock)
+        wan.close(result)
+        del wan
+        self._in_flight(result, until, req_t, clock)
         result.in_flight_area = float((clock - req_t).sum())
         ends = [until, float(clock.max()) if nreq else 0.0, float(al_t.max() + result.alert_delivery_s.max())
                 if nal else 0.0]
-        result.faults = self._fault_records(until, he_gate, he_in, he_start)
         ends += [f.get("at_s", 0.0) + f.get("minutes", 0) * 60 + (f.get("drained_after_s") or 0) for f in
                  result.faults if "at_s" in f]
         result.end_s = max(ends)
@@ -303,39 +302,39 @@ class VectorFleet:
                     by_dmc = result.failures_by_dmc.setdefault(self._dmc_names[dmc_index], {})
                     by_dmc[srv] = int(per_dmc[dmc_index])
 
-    def _wan(self, result: FleetResult, when: FloatArray, inst: IntArray, size: IntArray) -> None:
-        """Bytes per hour, per comms hub, and the busiest (hub, clock hour): one pass per hour over the hubs."""
-        hour = (when // 3600).astype(np.int64)
-        result.wan_bytes_per_hour = np.bincount(hour, weights=size).astype(np.int64).tolist()
-        result.hub_bytes = np.bincount(inst, weights=size, minlength=self.n).astype(np.uint64)
-        order = np.argsort(hour.astype(np.uint16 if hour.max(initial=0) < 65536 else np.int64), kind="stable")
-        cuts = np.searchsorted(hour[order], np.arange(int(hour.max(initial=-1)) + 2))
-        peak = 0
-        for begin, end in zip(cuts[:-1], cuts[1:], strict=True):
-            if end > begin:
-                chosen = order[begin:end]
-                peak = max(peak, int(np.bincount(inst[chosen], weights=size[chosen]).max()))
-        result.peak_hub_hour_bytes = peak
-
     @staticmethod
     def _samples(result: FleetResult, until: float, ad_in: FloatArray, ad_start: FloatArray, he_gate: FloatArray,
-                 he_in: FloatArray, he_start: FloatArray, req_t: FloatArray, clock: FloatArray) -> None:
-        """Queue depths every SAMPLE_S, as ``Fleet._sampler`` takes them: who has arrived and not yet started."""
+                 he_in: FloatArray, he_start: FloatArray) -> None:
+        """Queue depths every SAMPLE_S, as ``Fleet._sampler`` takes them: who has arrived and not yet started,
+        just before anything else happens at that instant (the sampler's timeout is scheduled first). The
+        head-end's starts are its entries' FCFS starts: queued = entered - started."""
         grid = np.arange(0.0, until, SAMPLE_S)
         if not len(grid):
             return
 
         def upto(sorted_times: FloatArray) -> IntArray:
-            return np.searchsorted(sorted_times, grid, side="right")
+            return np.searchsorted(sorted_times, grid, side="left")
 
         adapter = upto(ad_in) - upto(ad_start)
         head_end = upto(he_in) - upto(he_start)
         backlog = upto(he_gate) - upto(he_in)
-        finished = np.bincount(np.minimum(np.ceil(clock / SAMPLE_S), len(grid)).astype(np.int64),
-                               minlength=len(grid) + 1).cumsum()[: len(grid)]
-        flight = upto(req_t) - finished
-        result.queue_samples = list(zip(grid.tolist(), adapter.tolist(), head_end.tolist(), backlog.tolist(),
-                                        flight.tolist(), strict=True))
+        result.queue_samples = [(t, a, h, b, 0) for t, a, h, b in zip(grid.tolist(), adapter.tolist(),
+                                                                       head_end.tolist(), backlog.tolist(),
+                                                                       strict=True)]
+
+    @staticmethod
+    def _in_flight(result: FleetResult, until: float, req_t: FloatArray, clock: FloatArray) -> None:
+        """Requests in the system at each sample (arrived and not finished), filled into ``queue_samples``."""
+        samples = len(result.queue_samples)
+        if not samples:
+            return
+        grid = np.arange(samples, dtype=np.float64) * SAMPLE_S
+        # finished[k]: requests done strictly before grid[k] (floor(t / SAMPLE_S) + 1 <= k)
+        finished = np.bincount(np.minimum(clock // SAMPLE_S + 1, samples).astype(np.int64),
+                               minlength=samples + 1).cumsum()[:samples]
+        flight = (np.searchsorted(req_t, grid, side="left") - finished).tolist()
+        result.queue_samples = [(t, a, h, b, f) for (t, a, h, b, _), f in zip(result.queue_samples, flight,
+                                                                              strict=True)]
 
     def _fault_records(self, until: float, he_gate: FloatArray, he_in: FloatArray,
                        he_start: FloatArray) -> list[dict[str, Any]]:
@@ -374,3 +373,49 @@ class VectorFleet:
             if len(empty):
                 return float(polls[empty[0]] - restored)
         return None
+
+
+class _WanTally:
+    """WAN bytes as they are sent: per clock hour, per comms hub, and the busiest (hub, hour) at the end. Kept
+    compact (hour, hub and size in 10 bytes a transfer) because a national day is ~50 million transfers."""
+
+    def __init__(self, installations: int) -> None:
+        self.n = installations
+        self.hub = np.zeros(installations, dtype=np.float64)  # exact: whole numbers far below 2**53
+        self.per_hour = np.zeros(0, dtype=np.float64)
+        self.hours: list[np.ndarray] = []
+        self.hubs: list[np.ndarray] = []
+        self.sizes: list[np.ndarray] = []
+
+    def add(self, when: FloatArray, hub: np.ndarray, size: np.ndarray) -> None:
+        if not len(when):
+            return
+        hour = (when // 3600).astype(np.int64)
+        counted = np.bincount(hour, weights=size)
+        if len(counted) > len(self.per_hour):
+            counted[: len(self.per_hour)] += self.per_hour
+            self.per_hour = counted
+        else:
+            self.per_hour[: len(counted)] += counted
+        self.hub += np.bincount(hub, weights=size, minlength=self.n)
+        self.hours.append(hour.astype(np.int32))
+        self.hubs.append(hub.astype(np.int32, copy=False))
+        self.sizes.append(size.astype(np.int32, copy=False))
+
+    def close(self, result: FleetResult) -> None:
+        result.wan_bytes_per_hour = self.per_hour.astype(np.int64).tolist()
+        result.hub_bytes = self.hub.astype(np.uint64)
+        if not self.hours:
+            return
+        hour, hub, size = np.concatenate(self.hours), np.concatenate(self.hubs), np.concatenate(self.sizes)
+        self.hours, self.hubs, self.sizes = [], [], []
+        narrow = hour.astype(np.uint16) if hour.max() < 2**16 else hour  # 16-bit keys: numpy's stable sort is radix
+        order = np.argsort(narrow, kind="stable")
+        del narrow
+        cuts = np.searchsorted(hour[order], np.arange(int(hour.max()) + 2))
+        peak = 0
+        for begin, end in zip(cuts[:-1], cuts[1:], strict=True):
+            if end > begin:
+                chosen = order[begin:end]
+                peak = max(peak, int(np.bincount(hub[chosen], weights=size[chosen]).max()))
+        result.peak_hub_hour_bytes = peak
