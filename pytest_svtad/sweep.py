@@ -153,7 +153,7 @@ def _local(scenarios: list[Scenario], workers: int) -> Iterator[tuple[int, dict[
 
 def _dask(scenarios: list[Scenario], address: str) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client
     except ImportError:
         raise SvtadInputError("--cluster", "needs Dask's distributed scheduler: pip install "
                               "'pytest-svtad[cluster]'") from None
@@ -163,10 +163,9 @@ def _dask(scenarios: list[Scenario], address: str) -> Iterator[tuple[int, dict[s
         raise SvtadInputError("--cluster", f"cannot reach the Dask scheduler at '{address}' within "
                               f"{CONNECT_TIMEOUT_S} s: {exc}") from None
     with client:
-        futures = client.map(run_scenario, scenarios, pure=False)
-        index = {future.key: number for number, future in enumerate(futures)}
-        for future in dask_completed(futures):
-            yield index[future.key], future.result()
+        futures = client.map(run_scenario, scenarios, pure=False)  # Dask places them; gathered in sweep order
+        for number, future in enumerate(futures):
+            yield number, future.result()
 
 
 def run_sweep(sweep: Sweep, cluster: str | None = None, workers: int | None = None,
