@@ -59,7 +59,8 @@ def test_a_sweep_on_a_dask_cluster_gives_one_table_and_chart_across_scenarios(bo
     code, out = both_runs["dask"]
     assert code == 1  # the outage scenario misses the sample's response-time targets: said, and the exit code says it
     rows = json.loads((out / "sweep-summary.json").read_text())
-    assert [row["scenario"] for row in rows] == ["sample-day / baseline / 2,000", "sample-day / head-end outage / 2,000"]
+    assert [row["scenario"] for row in rows] == ["sample-day / baseline / 2,000",
+                                                 "sample-day / head-end outage / 2,000"]
     baseline, outage = rows
     assert baseline["targets_met"] is True and outage["targets_met"] is False
     assert any(line.endswith("NOT MET") for line in outage["targets"])
@@ -81,9 +82,11 @@ def test_the_local_pool_and_the_cluster_give_the_same_results(both_runs):
 
 
 @pytest.mark.parametrize(("change", "expected"), [
-    (("installations: [2000]", "installations: [0]"), "sweep.yaml:3: sweep file: field 'installations': Value error, expected fleet sizes"),
+    (("installations: [2000]", "installations: [0]"),
+     "sweep.yaml:3: sweep file: field 'installations': Value error, expected fleet sizes"),
     (("seed: 3", "seed: 3\nspeed: 2"), "sweep.yaml:3: sweep file: field 'speed': unknown field"),
-    (("kind: head_end_outage", "kind: meltdown"), "sweep.yaml:8: sweep file: field 'faults.head-end outage.0.kind': Input should be 'head_end_outage'"),
+    (("kind: head_end_outage", "kind: meltdown"),
+     "sweep.yaml:8: sweep file: field 'faults.head-end outage.0.kind': Input should be 'head_end_outage'"),
     ((f"{PACK / 'load-profile.yaml'}", "missing.yaml"),
      "sweep.yaml:5: sweep file: load_profiles.sample-day: no load profile file 'missing.yaml'"),
     (("hours: 24", "hours: 24\nhours: 7"), "sweep.yaml:2: invalid YAML in sweep file: duplicate key 'hours'"),

@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from array import array
 from collections.abc import Callable
 from typing import Any
 
@@ -100,17 +99,24 @@ class VectorFleet:
         profile, n = self.profile, self.n
         srvs: list[str] = []
         rates: list[Callable[[float], float]] = []
+        def diurnal(base: float) -> Callable[[float], float]:
+            return lambda t: base * profile.diurnal[int(t // 3600) % 24]
+
+        def window(start: float, seconds: float, rate: float) -> Callable[[float], float]:
+            return lambda t: rate if (t - start) % 86400 < seconds else 0.0
+
+        def constant(rate: float) -> Callable[[float], float]:
+            return lambda _t: rate
+
         for item in profile.on_demand:
-            base = n * item.per_installation_per_day / 86400
             srvs.append(item.srv)
-            rates.append(lambda t, base=base: base * profile.diurnal[int(t // 3600) % 24])
+            rates.append(diurnal(n * item.per_installation_per_day / 86400))
         for sched in profile.scheduled:
-            window, rate = sched.spread_minutes * 60, sched.share * n / (sched.spread_minutes * 60)
+            seconds = sched.spread_minutes * 60
             srvs.append(sched.srv)
-            rates.append(lambda t, s=sched.start_s, w=window, r=rate: r if (t - s) % 86400 < w else 0.0)
-        alert_rate = n * profile.alerts.per_installation_per_day / 86400
+            rates.append(window(sched.start_s, seconds, sched.share * n / seconds))
         srvs.append("")
-        rates.append(lambda _t: alert_rate)
+        rates.append(constant(n * profile.alerts.per_installation_per_day / 86400))
         return srvs, rates, len(srvs) - 1
 
     def _arrivals(self, until: float) -> tuple[FloatArray, IntArray, IntArray]:
@@ -381,8 +387,8 @@ class _WanTally:
 
     def __init__(self, installations: int) -> None:
         self.n = installations
-        self.hub = np.zeros(installations, dtype=np.float64)  # exact: whole numbers far below 2**53
-        self.per_hour = np.zeros(0, dtype=np.float64)
+        self.hub: np.ndarray = np.zeros(installations, dtype=np.float64)  # exact: whole numbers below 2**53
+        self.per_hour: np.ndarray = np.zeros(0, dtype=np.float64)
         self.hours: list[np.ndarray] = []
         self.hubs: list[np.ndarray] = []
         self.sizes: list[np.ndarray] = []
