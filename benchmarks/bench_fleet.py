@@ -36,8 +36,14 @@ from pytest_svtad.files.fleet_profile import load_profile
 from simulators.fleet import Fleet
 from simulators.fleet.vector import VectorFleet
 from simulators.fleet.model import summarise
-engine, n, hours = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+engine, n, hours, per = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[5])
 profile = load_profile(Path(sys.argv[4]))
+if per:  # servers in proportion to the fleet: the sample's capacity per `per` installations, same utilisation
+    cap = profile.capacity
+    factor = max(1, round(n / per))
+    profile = profile.model_copy(update={"capacity": cap.model_copy(update={
+        "dcc_adapter": cap.dcc_adapter.model_copy(update={"servers": cap.dcc_adapter.servers * factor}),
+        "head_end": cap.head_end.model_copy(update={"servers": cap.head_end.servers * factor})})})
 cpu, wall = time.process_time(), time.perf_counter()
 result = (VectorFleet if engine == "vector" else Fleet)(profile, n, seed=1).run(hours)
 summary = summarise(result)
@@ -50,8 +56,10 @@ print(json.dumps({"engine": engine, "installations": n, "cpu_s": time.process_ti
 """
 
 
-def run(engine: str, size: int, hours: float = 24) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-c", CHILD, engine, str(size), str(hours), str(PROFILE)],
+def run(engine: str, size: int, hours: float = 24, per: int = 0) -> dict[str, Any]:
+    """One run in a fresh process; ``per``: scale the servers with the fleet (the sample's per ``per``
+    installations), 0 for the sample's capacity as written."""
+    out = subprocess.run([sys.executable, "-c", CHILD, engine, str(size), str(hours), str(PROFILE), str(per)],
                          capture_output=True, text=True, check=True, cwd=ROOT).stdout
     return dict(json.loads(out))
 
@@ -88,10 +96,10 @@ def compare(size: int, hours: float = 24) -> tuple[dict[str, Any], dict[str, Any
     return old, new, rows
 
 
-def scale(sizes: list[int], engine: str = "vector", hours: float = 24) -> list[dict[str, Any]]:
+def scale(sizes: list[int], engine: str = "vector", hours: float = 24, per: int = 0) -> list[dict[str, Any]]:
     rows = []
     for size in sizes:
-        row = run(engine, size, hours)
+        row = run(engine, size, hours, per)
         row["us_per_event"] = row["cpu_s"] / row["events"] * 1e6
         rows.append(row)
         print(f"{engine:>6} {size:>11,} x {hours:g} h: {row['cpu_s']:7.2f} CPU s, {row['wall_s']:7.2f} s wall "
@@ -137,11 +145,14 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--engine", choices=("vector", "simpy"), default="vector")
     parser.add_argument("--hours", type=float, default=24)
+    parser.add_argument("--capacity-per", type=int, default=0, metavar="N",
+                        help="scale the servers with the fleet: the sample's capacity per N installations "
+                        "(default 0: the sample's capacity as written, which a fleet over ~1M overloads)")
     args = parser.parse_args()
     if args.compare:
         compare(args.compare, args.hours)
     if args.sizes:
-        scale(args.sizes, args.engine, args.hours)
+        scale(args.sizes, args.engine, args.hours, args.capacity_per)
 
 
 if __name__ == "__main__":
