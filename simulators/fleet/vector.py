@@ -346,7 +346,7 @@ class VectorFleet:
                        he_start: FloatArray) -> list[dict[str, Any]]:
         """The same records ``Fleet._fault`` writes, in the order it writes them."""
         horizon = drain_horizon(self.profile, until)
-        records: list[tuple[float, dict[str, Any]]] = []
+        records: list[tuple[float, int, dict[str, Any]]] = []  # (when written, tie order, record)
         bugs = [{"kind": "firmware_bug", "dmc": f.dmc, "srv": f.srv, "effect": f.effect}
                 for f in self.profile.faults if f.kind == "firmware_bug"]
         for fault in self.profile.faults:
@@ -356,15 +356,15 @@ class VectorFleet:
             record: dict[str, Any] = {"kind": fault.kind, "at_s": fault.start_s, "minutes": fault.minutes}
             if fault.kind == "wan_loss":
                 record["rate"] = fault.rate
-                records.append((end, record))
+                records.append((end, 0, record))
                 continue
             record["backlog_at_restore"] = int(np.count_nonzero((he_gate >= fault.start_s) & (he_gate < end)))
             drained = self._drained_after(end, he_in, he_start)
             if drained is None or end + drained >= horizon:
                 continue  # as in ``Fleet``: a backlog still queued when the run ends is never recorded as drained
             record["drained_after_s"] = drained
-            records.append((end + drained, record))
-        return bugs + [record for _, record in sorted(records, key=lambda pair: pair[0])]
+            records.append((end + drained, 1, record))  # after a timeout(0): after a wan_loss ending then
+        return bugs + [record for _, _, record in sorted(records, key=lambda item: item[:2])]
 
     @staticmethod
     def _drained_after(restored: float, he_in: FloatArray, he_start: FloatArray) -> float | None:
