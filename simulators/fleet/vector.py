@@ -35,6 +35,10 @@ from simulators.fleet.profile import LoadProfile
 from simulators.rng import Z95
 
 __all__ = ["VectorFleet", "fcfs_starts", "LAST_HOUR_SAMPLES"]
+# Requests are worked through in chunks of this many: arrays of a whole national day (~20 million requests, 160 MB
+# each) are allocated fresh by the kernel every time (page faults cost as much as the arithmetic at 10 million
+# installations), chunk-sized ones are reused by the allocator. Fixed, so the random draws are the same every run.
+CHUNK = 1 << 20
 MAX_PASSES = 500  # adapter/head-end passes before giving up (a pass is linear; see the module docstring)
 NO_BUG, BUG_TIMEOUT, BUG_SLOW = 0, 1, 2
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
@@ -52,9 +56,11 @@ def fcfs_starts(arrivals: FloatArray, servers: int, service_s: float) -> FloatAr
     padded[:count] = arrivals
     grid = padded.reshape(rows, servers)
     offsets = (np.arange(rows, dtype=np.float64) * service_s)[:, None]
-    starts = np.maximum.accumulate(grid - offsets, axis=0) + offsets
-    starts = starts.ravel()[:count]
-    return np.maximum(starts, arrivals)  # the closed form's rounding never starts anyone before they arrive
+    np.subtract(grid, offsets, out=grid)  # in place: one array of the queue's size, not five (see CHUNK)
+    np.maximum.accumulate(grid, axis=0, out=grid)
+    np.add(grid, offsets, out=grid)
+    starts = padded[:count]
+    return np.maximum(starts, arrivals, out=starts)  # the closed form's rounding never starts anyone early
 
 
 def _rng(seed: int) -> np.random.Generator:
@@ -242,38 +248,45 @@ class VectorFleet:
                 bug[self._dmc_names.index(fault.dmc), srv_names.index(fault.srv)] = (
                     BUG_TIMEOUT if fault.effect == "timeout" else BUG_SLOW)
         req_bug = bug[req_dmc, req_srv] if nreq else np.zeros(0, dtype=np.int8)
-        clock = he_start_by[:nreq] + h_service
+        clock = he_start_by[:nreq]
+        clock += h_service
         done = np.zeros(nreq, dtype=bool)
         timeout = profile.response_timeout_s
         wan = _WanTally(self.n)
         wan.add(al_gate, al_inst, np.full(nal, al_size, dtype=np.int32))
         events = nreq * 5 + nal * 6  # arrival, two queues' starts and ends; an alert's WAN step and delivery
-        for attempt in range(1 + READ_RETRIES):
-            live = np.flatnonzero(~done & (tries_by_srv[req_srv] > attempt))
-            if not len(live):
-                break
-            events += len(live)
-            now = clock[live]
-            wan.add(now, req_inst[live], np.full(len(live), out_bytes, dtype=np.int32))
-            loss = self._loss_at(now, until)
-            lost = (self.rng.random(len(live)) < loss) | (req_bug[live] == BUG_TIMEOUT)
-            device = self._lognormal(profile.device_response, len(live)) * np.where(req_bug[live] != NO_BUG, 10, 1)
-            back = back_by_srv[req_srv[live]].astype(np.int32)
-            trip = (self._lognormal(profile.wan.latency, len(live)) + self._lognormal(profile.wan.latency, len(live))
-                    + (out_bytes + back) * 8 / bandwidth)
-            lost |= self.rng.random(len(live)) < loss  # the answer lost on the way back
-            clock[live] = now + np.where(lost, timeout, trip + device)
-            answered = live[~lost]
-            done[answered] = True
-            wan.add(clock[answered], req_inst[answered], back[~lost])
+        for begin in range(0, nreq, CHUNK):
+            part = slice(begin, min(begin + CHUNK, nreq))
+            p_clock, p_done, p_srv = clock[part], done[part], req_srv[part]  # views: written through
+            p_inst, p_bug = req_inst[part], req_bug[part]
+            for attempt in range(1 + READ_RETRIES):
+                live = np.flatnonzero(~p_done & (tries_by_srv[p_srv] > attempt))
+                if not len(live):
+                    break
+                events += len(live)
+                now = p_clock[live]
+                wan.add(now, p_inst[live], np.full(len(live), out_bytes, dtype=np.int32))
+                loss = self._loss_at(now, until)
+                lost = (self.rng.random(len(live)) < loss) | (p_bug[live] == BUG_TIMEOUT)
+                device = (self._lognormal(profile.device_response, len(live))
+                          * np.where(p_bug[live] != NO_BUG, 10, 1))
+                back = back_by_srv[p_srv[live]].astype(np.int32)
+                trip = (self._lognormal(profile.wan.latency, len(live))
+                        + self._lognormal(profile.wan.latency, len(live)) + (out_bytes + back) * 8 / bandwidth)
+                lost |= self.rng.random(len(live)) < loss  # the answer lost on the way back
+                p_clock[live] = now + np.where(lost, timeout, trip + device)
+                answered = live[~lost]
+                p_done[answered] = True
+                wan.add(p_clock[answered], p_inst[answered], back[~lost])
         if progress is not None:
             progress(0.8)
 
         self._tally(result, srv_names, req_t, req_srv, req_dmc, clock, done)
         wan.close(result)
         del wan
-        self._in_flight(result, until, req_t, clock)
-        result.in_flight_area = float((clock - req_t).sum())
+        self._in_flight(result, req_t, clock)
+        result.in_flight_area = sum(float((clock[b:b + CHUNK] - req_t[b:b + CHUNK]).sum())
+                                    for b in range(0, nreq, CHUNK))
         ends = [until, float(clock.max()) if nreq else 0.0, float(al_t.max() + result.alert_delivery_s.max())
                 if nal else 0.0]
         ends += [f.get("at_s", 0.0) + f.get("minutes", 0) * 60 + (f.get("drained_after_s") or 0) for f in
@@ -290,8 +303,8 @@ class VectorFleet:
 
     def _tally(self, result: FleetResult, srv_names: list[str], req_t: FloatArray, req_srv: IntArray,
                req_dmc: IntArray, clock: FloatArray, done: np.ndarray) -> None:
-        result.arrivals_per_hour = np.bincount((req_t // 3600).astype(np.int64)).tolist()
-        result.completed_per_hour = np.bincount((clock // 3600).astype(np.int64)).tolist()
+        result.arrivals_per_hour = _per_hour(req_t).tolist()
+        result.completed_per_hour = _per_hour(clock).tolist()
         for index, srv in enumerate(srv_names):
             mine = req_srv == index
             ok = mine & done
@@ -329,16 +342,18 @@ class VectorFleet:
                                                                        strict=True)]
 
     @staticmethod
-    def _in_flight(result: FleetResult, until: float, req_t: FloatArray, clock: FloatArray) -> None:
+    def _in_flight(result: FleetResult, req_t: FloatArray, clock: FloatArray) -> None:
         """Requests in the system at each sample (arrived and not finished), filled into ``queue_samples``."""
         samples = len(result.queue_samples)
         if not samples:
             return
         grid = np.arange(samples, dtype=np.float64) * SAMPLE_S
         # finished[k]: requests done strictly before grid[k] (floor(t / SAMPLE_S) + 1 <= k)
-        finished = np.bincount(np.minimum(clock // SAMPLE_S + 1, samples).astype(np.int64),
-                               minlength=samples + 1).cumsum()[:samples]
-        flight = (np.searchsorted(req_t, grid, side="left") - finished).tolist()
+        finished = np.zeros(samples + 1, dtype=np.int64)
+        for begin in range(0, len(clock), CHUNK):
+            bins = np.minimum(clock[begin:begin + CHUNK] // SAMPLE_S + 1, samples).astype(np.int64)
+            finished += np.bincount(bins, minlength=samples + 1)
+        flight = (np.searchsorted(req_t, grid, side="left") - finished.cumsum()[:samples]).tolist()
         result.queue_samples = [(t, a, h, b, f) for (t, a, h, b, _), f in zip(result.queue_samples, flight,
                                                                               strict=True)]
 
@@ -381,47 +396,61 @@ class VectorFleet:
         return None
 
 
+def _per_hour(times: FloatArray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Counts (or ``weights`` summed) per clock hour, chunk by chunk."""
+    total: np.ndarray = np.zeros(0, dtype=np.float64)  # exact: counts and bytes far below 2**53
+    for begin in range(0, len(times), CHUNK):
+        hours = (times[begin:begin + CHUNK] // 3600).astype(np.int64)
+        counted = np.bincount(hours, weights=None if weights is None else weights[begin:begin + CHUNK])
+        counted = counted.astype(np.float64, copy=False)
+        if len(counted) > len(total):
+            counted[: len(total)] += total
+            total = counted
+        else:
+            total[: len(counted)] += counted
+    return total.astype(np.int64)
+
+
 class _WanTally:
     """WAN bytes as they are sent: per clock hour, per comms hub, and the busiest (hub, hour) at the end. Kept
-    compact (hour, hub and size in 10 bytes a transfer) because a national day is ~50 million transfers."""
+    per hour as it arrives (hub and size in 8 bytes a transfer), because a national day is ~50 million transfers."""
 
     def __init__(self, installations: int) -> None:
         self.n = installations
-        self.hub: np.ndarray = np.zeros(installations, dtype=np.float64)  # exact: whole numbers below 2**53
-        self.per_hour: np.ndarray = np.zeros(0, dtype=np.float64)
-        self.hours: list[np.ndarray] = []
-        self.hubs: list[np.ndarray] = []
-        self.sizes: list[np.ndarray] = []
+        self.hub: np.ndarray = np.zeros(installations, dtype=np.int64)
+        self.per_hour: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
 
     def add(self, when: FloatArray, hub: np.ndarray, size: np.ndarray) -> None:
+        for begin in range(0, len(when), CHUNK):
+            self._add(when[begin:begin + CHUNK], hub[begin:begin + CHUNK], size[begin:begin + CHUNK])
+
+    def _add(self, when: FloatArray, hub: np.ndarray, size: np.ndarray) -> None:
         if not len(when):
             return
+        np.add.at(self.hub, hub, size)
         hour = (when // 3600).astype(np.int64)
-        counted = np.bincount(hour, weights=size)
-        if len(counted) > len(self.per_hour):
-            counted[: len(self.per_hour)] += self.per_hour
-            self.per_hour = counted
-        else:
-            self.per_hour[: len(counted)] += counted
-        self.hub += np.bincount(hub, weights=size, minlength=self.n)
-        self.hours.append(hour.astype(np.int32))
-        self.hubs.append(hub.astype(np.int32, copy=False))
-        self.sizes.append(size.astype(np.int32, copy=False))
-
-    def close(self, result: FleetResult) -> None:
-        result.wan_bytes_per_hour = self.per_hour.astype(np.int64).tolist()
-        result.hub_bytes = self.hub.astype(np.uint64)
-        if not self.hours:
+        low, high = int(hour.min()), int(hour.max())
+        if low == high:
+            self.per_hour.setdefault(low, []).append((hub.astype(np.int32), size.astype(np.int32)))
             return
-        hour, hub, size = np.concatenate(self.hours), np.concatenate(self.hubs), np.concatenate(self.sizes)
-        self.hours, self.hubs, self.sizes = [], [], []
-        narrow = hour.astype(np.uint16) if hour.max() < 2**16 else hour  # 16-bit keys: numpy's stable sort is radix
-        order = np.argsort(narrow, kind="stable")
-        del narrow
-        cuts = np.searchsorted(hour[order], np.arange(int(hour.max()) + 2))
-        peak = 0
-        for begin, end in zip(cuts[:-1], cuts[1:], strict=True):
+        order = np.argsort(hour, kind="stable")
+        cuts = np.searchsorted(hour[order], np.arange(low, high + 2))
+        for offset, (begin, end) in enumerate(zip(cuts[:-1], cuts[1:], strict=True)):
             if end > begin:
                 chosen = order[begin:end]
-                peak = max(peak, int(np.bincount(hub[chosen], weights=size[chosen]).max()))
+                self.per_hour.setdefault(low + offset, []).append((hub[chosen].astype(np.int32),
+                                                                   size[chosen].astype(np.int32)))
+
+    def close(self, result: FleetResult) -> None:
+        hours = max(self.per_hour, default=-1) + 1
+        per_hour = [0] * hours
+        peak = 0
+        for hour, pieces in self.per_hour.items():
+            hubs = np.concatenate([hub for hub, _ in pieces])
+            sizes = np.concatenate([size for _, size in pieces])
+            per_hour[hour] = int(sizes.sum(dtype=np.int64))
+            peak = max(peak, int(np.bincount(hubs, weights=sizes).max()))
+        self.per_hour = {}
+        result.wan_bytes_per_hour = per_hour
+        result.hub_bytes = self.hub.astype(np.uint64)
         result.peak_hub_hour_bytes = peak
