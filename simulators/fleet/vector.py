@@ -164,12 +164,16 @@ class VectorFleet:
         return loss
 
     @staticmethod
-    def _merge(first: FloatArray, second: FloatArray) -> tuple[FloatArray, IntArray]:
-        """Two sorted streams as one, ties first-stream first; the order maps merged positions back (timsort merges
-        two sorted runs in linear time)."""
-        joined = np.concatenate([first, second])
-        order = np.argsort(joined, kind="stable")
-        return joined[order], order
+    def _merge(first: FloatArray, second: FloatArray, out: FloatArray, firsts: np.ndarray) -> IntArray:
+        """Two sorted streams as one into ``out``, ties first-stream first; ``firsts`` (bool) marks where the first
+        stream's items went, the returned positions where the second's went. No sort, and the caller's buffers
+        are reused from pass to pass (see CHUNK on fresh whole-fleet arrays)."""
+        seconds = np.searchsorted(first, second, side="right") + np.arange(len(second))
+        firsts.fill(True)
+        firsts[seconds] = False
+        out[firsts] = first
+        out[seconds] = second
+        return seconds
 
     # --- running -----------------------------------------------------------------------------------------------
 
@@ -200,35 +204,39 @@ class VectorFleet:
         h_servers, h_service = self.head_end
         nreq, nal = len(req_t), len(al_t)
         al_at_adapter = al_gate + h_service  # a lower bound: alerts that never wait
+        total = nreq + nal
+        ad_in, he_gate, he_in = np.empty(total), np.empty(total), np.empty(total)
+        ad_req, he_req = np.empty(total, dtype=bool), np.empty(total, dtype=bool)
+        req_at_he = np.empty(nreq)
         while True:
             self.passes += 1
-            ad_in, ad_order = self._merge(req_t, al_at_adapter)
+            ad_al = self._merge(req_t, al_at_adapter, ad_in, ad_req)
             ad_start = fcfs_starts(ad_in, a_servers, a_service)
-            ad_start_by = np.empty_like(ad_start)
-            ad_start_by[ad_order] = ad_start
-            req_ad_start = ad_start_by[:nreq]
             # the head-end: requests leaving the adapter (in order), alerts off the WAN (sorted above)
-            he_gate, he_order = self._merge(req_ad_start + a_service, al_gate)
-            he_in = he_gate.copy()
+            np.add(ad_start[ad_req], a_service, out=req_at_he)
+            he_al = self._merge(req_at_he, al_gate, he_gate, he_req)
+            np.copyto(he_in, he_gate)
             for begin, end in outages:
                 he_in[(he_in >= begin) & (he_in < end)] = end  # waits out the outage; order kept
             he_start = fcfs_starts(he_in, h_servers, h_service)
-            he_start_by = np.empty_like(he_start)
-            he_start_by[he_order] = he_start
-            new_at_adapter = he_start_by[nreq:] + h_service
+            new_at_adapter = he_start[he_al] + h_service
             if np.array_equal(new_at_adapter, al_at_adapter) or nal == 0:
                 break
             if self.passes >= MAX_PASSES:
                 raise RuntimeError(f"the adapter and head-end passes did not settle after {MAX_PASSES} passes")
             al_at_adapter = new_at_adapter
         self._samples(result, until, ad_in, ad_start, he_gate, he_in, he_start)
-        del ad_in, ad_start, ad_order
         result.faults = self._fault_records(until, he_gate, he_in, he_start)
-        del he_gate, he_in, he_start, he_order
+        del he_gate, he_in, ad_in, req_at_he
+        req_ad_start = ad_start[ad_req]
+        al_ad_start = ad_start[ad_al]
+        clock = he_start[he_req]  # becomes each request's clock below
+        del ad_start, he_start, ad_req, he_req
         if progress is not None:
             progress(0.5)
-        result.adapter_waits = ad_start_by - np.concatenate([req_t, al_at_adapter])
-        result.alert_delivery_s = ad_start_by[nreq:] + a_service - al_t
+        result.adapter_waits = np.concatenate([req_ad_start - req_t, al_ad_start - al_at_adapter])
+        result.alert_delivery_s = al_ad_start + a_service - al_t
+        del req_ad_start
 
         # requests: the WAN attempts, after the head-end
         catalogue = default_catalogue()
@@ -248,7 +256,6 @@ class VectorFleet:
                 bug[self._dmc_names.index(fault.dmc), srv_names.index(fault.srv)] = (
                     BUG_TIMEOUT if fault.effect == "timeout" else BUG_SLOW)
         req_bug = bug[req_dmc, req_srv] if nreq else np.zeros(0, dtype=np.int8)
-        clock = he_start_by[:nreq]
         clock += h_service
         done = np.zeros(nreq, dtype=bool)
         timeout = profile.response_timeout_s
