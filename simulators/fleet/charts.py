@@ -151,17 +151,23 @@ def write_sweep_chart(scenarios: list[tuple[str, Mapping[str, float]]], path: Pa
     from matplotlib import pyplot as plt
 
     srvs = sorted({srv for _, p95 in scenarios for srv in p95}, key=srv_order)
-    styles = [(BLUE, "o", "-"), (ORANGE, "s", "--"), (GREEN, "^", "-."), (VERMILION, "D", ":"), (GREY, "v", "-"),
-              (PURPLE, "P", "--")]
+    colours = [BLUE, ORANGE, GREEN, VERMILION, GREY, PURPLE]
+    markers = ["o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p"]  # one per SRV: told apart without colour
+    lines = ["-", "--", "-.", ":"]
     fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(scenarios) + 3), 4.6))
     positions = list(range(len(scenarios)))
     for number, srv in enumerate(srvs):
-        colour, marker, line = styles[number % len(styles)]
         values = [p95.get(srv, float("nan")) for _, p95 in scenarios]
-        ax.plot(positions, values, color=colour, marker=marker, ls=line, lw=1.2, label=f"SRV {srv}")
+        ax.plot(positions, values, color=colours[number % len(colours)], marker=markers[number % len(markers)],
+                ls=lines[number % len(lines)], lw=1.2, label=f"SRV {srv}")
+    measured = [value for _, p95 in scenarios for value in p95.values() if value > 0]
+    if measured and max(measured) > 20 * min(measured):
+        ax.set_yscale("log")  # an outage's minutes and a quiet day's seconds on one chart
+        ax.set_ylabel("p95 response time (s, log scale)")
     ax.set_xticks(positions)
     ax.set_xticklabels([name for name, _ in scenarios], rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("p95 response time (s)")
+    if ax.get_yscale() != "log":
+        ax.set_ylabel("p95 response time (s)")
     ax.set_title(f"SCT sweep: {len(scenarios)} scenarios")
     ax.grid(axis="y", alpha=0.3)
     if srvs:
