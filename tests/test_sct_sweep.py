@@ -37,21 +37,17 @@ def write_sweep(folder: Path, text: str = SWEEP) -> Path:
 
 
 @pytest.fixture(scope="module")
-def cluster_address():
+def both_runs(tmp_path_factory):
+    """The same sweep on a one-process local pool, then on Dask's own LocalCluster (in process: its scheduler and
+    worker are threads, started after the pool so the pool never forks a process with threads running)."""
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as c:
-        yield c.scheduler_address
-
-
-@pytest.fixture(scope="module")
-def both_runs(tmp_path_factory, cluster_address):
-    """The same sweep on the Dask cluster and on a one-process local pool."""
     folder = tmp_path_factory.mktemp("sweep")
     path = write_sweep(folder)
-    outputs = {}
-    for where, extra in (("dask", ["--cluster", cluster_address]), ("pool", ["--workers", "1"])):
-        code = svtad(["sct", "--sweep", str(path), "--quiet", "--out", str(folder / where), *extra])
-        outputs[where] = (code, folder / where)
+    outputs = {"pool": (svtad(["sct", "--sweep", str(path), "--quiet", "--out", str(folder / "pool"),
+                                "--workers", "1"]), folder / "pool")}
+    with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as c:
+        outputs["dask"] = (svtad(["sct", "--sweep", str(path), "--quiet", "--out", str(folder / "dask"),
+                                  "--cluster", c.scheduler_address]), folder / "dask")
     return outputs
 
 
@@ -111,3 +107,5 @@ def test_cluster_errors_are_one_line(tmp_path, capsys, monkeypatch):
     assert "pip install 'pytest-svtad[cluster]'" in capsys.readouterr().err
     assert svtad(["sct", "--profile", str(PACK / "load-profile.yaml"), "--workers", "2"]) == 2
     assert "--workers: applies to --sweep runs only" in capsys.readouterr().err
+    assert svtad(["sct", "--sweep", str(path), "--engine", "simpy", "--out", str(tmp_path)]) == 2
+    assert "--engine: with --sweep the sweep file gives it (engine: in the file)" in capsys.readouterr().err

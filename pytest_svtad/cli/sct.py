@@ -108,6 +108,11 @@ def sweep(args: argparse.Namespace) -> int:
     """``svtad sct --sweep``: run the scenarios where the pool or cluster puts them, print the one table."""
     from pytest_svtad import sweep as sweeps
 
+    given = {"--engine": args.engine != "vector", "--installations": args.installations != 10_000,
+             "--hours": args.hours != 24, "--seed": args.seed != 0, "--criteria": args.criteria is not None}
+    for option, changed in given.items():
+        if changed:
+            raise SvtadInputError(option, f"with --sweep the sweep file gives it ({option[2:]}: in the file)")
     if args.workers is not None and (args.workers <= 0 or args.cluster):
         raise SvtadInputError("--workers", "expected a whole number > 0, and no --cluster (the cluster has its own "
                               f"workers), got '{args.workers}'")
