@@ -11,7 +11,8 @@ profile.
 
 ``measures(quick)`` feeds benchmarks/run_all.py: the vector engine's CPU time against the SimPy model's on the
 same fleet (the baseline, same invocation), the two engines' largest percentile difference, and time per event
-at the largest size against the smallest.
+at the largest size against the smallest (flat within 10 %). With SVTAD_BENCH_NATIONAL=1 the full run adds
+10,000,000 installations (wall time and peak RSS against 10 minutes and 8 GiB).
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ def measures(quick: bool = False) -> list[dict[str, Any]]:
          "project": round(worst, 3), "unit": "", "ratio": None, "target": "<= 1", "met": worst <= 1},
         {"measure": f"SCT CPU per event {sizes[-1]:,} / {sizes[0]:,}", "baseline": round(grown[0]["us_per_event"], 4),
          "project": round(grown[-1]["us_per_event"], 4), "unit": "us", "ratio": round(per_event, 3),
-         "target": "<= 1.10x", "met": per_event <= 1.10},
+         "target": "0.90-1.10x (flat)", "met": 0.90 <= per_event <= 1.10},
     ]
     if not quick and os.environ.get("SVTAD_BENCH_NATIONAL"):
         national = scale([10_000_000])[0]
