@@ -152,7 +152,17 @@ def build_parser() -> argparse.ArgumentParser:
                        "throughput, queues and WAN bandwidth (JSON summary and PNG charts)")
     p.add_argument("--installations", type=int, default=10_000, help="installations in the fleet (default: 10000)")
     p.add_argument("--hours", type=float, default=24, help="simulated hours (default: 24)")
-    p.add_argument("--profile", required=True, help="load profile YAML (see testpacks/sct/load-profile.yaml)")
+    one = p.add_mutually_exclusive_group(required=True)
+    one.add_argument("--profile", help="load profile YAML (see testpacks/sct/load-profile.yaml)")
+    one.add_argument("--sweep", help="sweep YAML: every scenario of load profiles x fault sets x fleet sizes "
+                     "(see testpacks/sct/sweep.yaml); one table and chart across them")
+    p.add_argument("--engine", choices=("vector", "simpy"), default="vector",
+                   help="fleet engine: vector (closed-form queues, national scale) or simpy (the event-by-event "
+                   "reference model) (default: vector)")
+    p.add_argument("--cluster", help="with --sweep: a Dask scheduler address (tcp://host:8786) to run the "
+                   "scenarios on (default: a local process pool)")
+    p.add_argument("--workers", type=int, help="with --sweep and no --cluster: local worker processes "
+                   "(default: one per CPU, at most one per scenario)")
     p.add_argument("--criteria", help="criteria YAML with sct_targets (response-time targets per SRV)")
     p.add_argument("--seed", type=int, default=0, help="seed of the fleet (default: 0)")
     p.add_argument("--out", default="report/sct", help="folder for the JSON summary and charts (default: report/sct)")
