@@ -1,8 +1,22 @@
-"""The exit-criteria verdict through pytest itself, in one process and under ``-n 2`` (Table 13.1, Table 13.2)."""
+"""The exit-criteria verdict through pytest itself (Table 13.1, Table 13.2).
+
+The arithmetic is the controller's, so these sessions run in one process. That xdist carries every outcome and
+tag of a test to the controller unchanged, so the same tests give the same verdict.json under ``-n 2`` (skips,
+severities, regression, known defects, de-scoping, stages, witnesses, errors), is test_plugin_plan.py's
+``test_same_results_give_same_verdict_json_with_and_without_xdist``; each xdist-specific path (a crashed
+worker, Ctrl-C, collection errors on workers, the plan files) has its own ``-n 2`` test there and in test_faults.py.
+"""
 
 from __future__ import annotations
 
 import pytest
+
+from conftest import Project
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> Project:
+    return Project(pytester, 0)
 
 TEN_TESTS = """
 import pytest

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Generator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 
 from pytest_svtad.links.registry import kind_for
 from pytest_svtad.model import PlanEntry
-from pytest_svtad.plugin import entry_checks, options
+from pytest_svtad.plugin import entry_checks, link_needs, options
 from pytest_svtad.plugin.fixtures import (  # noqa: F401  (fixtures)
     dmc,
     dormant,
@@ -31,7 +32,13 @@ from pytest_svtad.plugin.fixtures import (  # noqa: F401  (fixtures)
 from pytest_svtad.plugin.markers import MARKERS
 from pytest_svtad.plugin.plan_folders import make_plan_folder, remove_plan_folder
 from pytest_svtad.plugin.report_folder import claim_report_folder
-from pytest_svtad.plugin.session import SESSION_KEY, SvtadSession, read_plan_files, write_plan_file
+from pytest_svtad.plugin.session import (
+    SESSION_KEY,
+    SvtadSession,
+    read_not_applicable,
+    read_plan_files,
+    write_plan_file,
+)
 from pytest_svtad.plugin.signals import SigtermAsInterrupt
 from pytest_svtad.reports import terminal
 from pytest_svtad.wording import counted
@@ -115,7 +122,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         raise pytest.Collector.CollectError(
             f"{metafunc.definition.nodeid}: asks for a DMC, but no device profiles were found "
             "(device_profiles/ under the rootdir, or --svtad-profiles DIR)")
-    params = with_capabilities(metafunc.fixturenames, session.dmc_params(tags), session.settings.links)
+    needed = link_needs.needs(metafunc.function, metafunc.fixturenames, metafunc.definition.iter_markers())
+    params, left_out = with_capabilities(metafunc.definition.nodeid, needed, session.dmc_params(tags),
+                                         session.settings.links)
+    session.link_not_applicable.update((record.nodeid, record) for record in left_out)
     metafunc.parametrize("dmc", params, indirect=True)
 
 
@@ -131,7 +141,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         workerinput: dict[str, Any] = session.config.workerinput  # type: ignore[attr-defined]
         if PLAN_DIR_KEY in workerinput:
             write_plan_file(Path(workerinput[PLAN_DIR_KEY]), workerinput.get("workerid", "gw"), plan,
-                            {"not_applicable": svtad.not_applicable})
+                            {"not_applicable": svtad.not_applicable,
+                             "link_not_applicable": [asdict(r) for r in svtad.link_not_applicable.values()]})
     else:
         svtad.collector.plan.update(plan)
         svtad.plan_grew()
@@ -225,4 +236,5 @@ class XdistHooks:
         assert self.session.plan_dir is not None
         plan, not_applicable = read_plan_files(self.session.plan_dir)
         self.session.not_applicable = max(self.session.not_applicable, not_applicable)
+        self.session.link_not_applicable.update(read_not_applicable(self.session.plan_dir))
         return plan

@@ -16,6 +16,7 @@ from pytest_svtad.closeout import Sink, close_out, html_reports
 from pytest_svtad.model import PlanEntry
 from pytest_svtad.plugin import entry_checks, publish
 from pytest_svtad.plugin.collector import PROP_TAGS, ResultCollector, ResultsLog, plain_nodeid
+from pytest_svtad.plugin.link_needs import NotApplicable
 from pytest_svtad.plugin.markers import MARKERS, MarkerError, Tags, read_tags
 from pytest_svtad.plugin.options import Settings
 from pytest_svtad.plugin.report_folder import ReportFolderLock
@@ -59,6 +60,8 @@ class SvtadSession:
         self.is_worker = hasattr(config, "workerinput")
         self.collector = ResultCollector()
         self.not_applicable = 0
+        # (test, DMC) pairs whose DMC's link lacks a power the test needs: not planned, but said in the notes
+        self.link_not_applicable: dict[str, NotApplicable] = {}
         self.verdict: Verdict | None = None
         self.plan_dir: Path | None = None  # under xdist: where workers leave their plans for the controller
         self._definition_tags: dict[str, Tags] = {}  # read once per test function, reused for its items
@@ -258,9 +261,20 @@ class SvtadSession:
                          dmct_issues=reading.dmct_issues if reading else [],
                          dmct_where=f"campaign '{s.campaign}'" if reading else "this session",
                          dmct_routes=dmct_routes,
-                         notes=[*self.notes, *notes, *entry_checks.schedule_notes(self.config, self)],
+                         notes=[*self.notes, *self._not_applicable_notes(), *notes,
+                                *entry_checks.schedule_notes(self.config, self)],
                          started=self.started, session_nodeids=frozenset(self.collector.plan),
                          entry=entry_checks.entry_for_record(self.config, self))
+
+    def _not_applicable_notes(self) -> list[str]:
+        """Per DMC, how many tests its link cannot run, then each with why: not planned, never vanished."""
+        records = sorted(self.link_not_applicable.values(), key=lambda r: (r.dmc, r.nodeid))
+        per_dmc: dict[str, int] = {}
+        for record in records:
+            per_dmc[record.dmc] = per_dmc.get(record.dmc, 0) + 1
+        heads = [f"{dmc}: {counted(n, 'test')} not applicable on its link (a power it lacks; not planned, listed "
+                 "below)" for dmc, n in per_dmc.items()]
+        return heads + [record.note() for record in records]
 
     def _end_of_run(self, record: RunRecord) -> list[str]:
         """The store's sink at close-out: the run ends with its verdict; where it went if not to the store."""
@@ -310,6 +324,20 @@ def read_plan_files(directory: Path) -> tuple[dict[str, PlanEntry], int]:
         for raw in data.get("plan", []):
             plan.setdefault(raw["nodeid"], PlanEntry.from_dict(raw))
     return plan, not_applicable
+
+
+def read_not_applicable(directory: Path) -> dict[str, NotApplicable]:
+    """The workers' (test, DMC) pairs not applicable on their DMC's link, from their plan files."""
+    found: dict[str, NotApplicable] = {}
+    for path in sorted(directory.glob("*.json")):
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8")).get("meta", {}).get("link_not_applicable", [])
+            for row in rows:
+                found.setdefault(str(row["nodeid"]), NotApplicable(str(row["nodeid"]), str(row["dmc"]),
+                                                                    str(row["reason"])))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+    return found
 
 
 SESSION_KEY = pytest.StashKey[SvtadSession]()
