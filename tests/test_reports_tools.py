@@ -165,8 +165,8 @@ def test_allure_report_built_by_the_allure_cli_opens_on_the_verdict(project_xdis
     verdict = [r for r in results if r["name"] == "SVTAD exit criteria"]
     assert len(verdict) == 1 and verdict[0]["status"] == "failed"
     assert [name.split(" ")[0] for name in report.steps(verdict[0])] == [
-        "entry-criteria", "functional-execution", "functional-pass-rate", "regression", "issue-thresholds", "work-off-plans",
-        "evidence", "issue-logs", "ttm-traceability", "heatmap", "assurance-report"]
+        "entry-criteria", "functional-execution", "functional-pass-rate", "regression", "issue-thresholds",
+        "work-off-plans", "evidence", "issue-logs", "ttm-traceability", "heatmap", "assurance-report"]
     # verdict; 3 DMCs x (3 reads + disable + the simulated read); top-up and display on DMC-C
     assert len(results) == 1 + 3 * 5 + 2 == report.total()
 
