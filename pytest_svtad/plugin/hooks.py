@@ -29,9 +29,9 @@ from pytest_svtad.plugin.fixtures import (  # noqa: F401  (fixtures)
     with_capabilities,
 )
 from pytest_svtad.plugin.markers import MARKERS
-from pytest_svtad.plugin.plan_folders import make_plan_folder, remove_plan_folder
+from pytest_svtad.plugin.plan_folders import PlanFilesReader, lean_report_data, make_plan_folder, remove_plan_folder
 from pytest_svtad.plugin.report_folder import claim_report_folder
-from pytest_svtad.plugin.session import SESSION_KEY, SvtadSession, read_plan_files, write_plan_file
+from pytest_svtad.plugin.session import SESSION_KEY, SvtadSession, write_plan_file
 from pytest_svtad.plugin.signals import SigtermAsInterrupt
 from pytest_svtad.reports import terminal
 from pytest_svtad.wording import counted
@@ -60,6 +60,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(ReportHooks(session), "svtad-reports")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(session), "svtad-xdist")
+        if session.is_worker:
+            config.pluginmanager.register(WorkerReportHooks(), "svtad-worker-reports")
         _one_worker_per_device(config, session)
     # Profiles, catalogue and pydantic's schemas live for the whole session; without this every full garbage
     # collection during the collection of thousands of tests walks them again (measured: most of the plugin's
@@ -196,6 +198,7 @@ class XdistHooks:
 
     def __init__(self, session: SvtadSession) -> None:
         self.session = session
+        self.plan_files = PlanFilesReader()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
@@ -222,6 +225,16 @@ class XdistHooks:
 
     def _load(self) -> dict[str, PlanEntry]:
         assert self.session.plan_dir is not None
-        plan, not_applicable = read_plan_files(self.session.plan_dir)
+        plan, not_applicable = self.plan_files.read_new(self.session.plan_dir)
         self.session.not_applicable = max(self.session.not_applicable, not_applicable)
         return plan
+
+
+class WorkerReportHooks:
+    """Registered on xdist workers only: what each test report carries to the controller, trimmed (issue 18 item
+    5; ``plan_folders.lean_report_data`` says what goes and why). The worker's own plugins see the full report."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_to_serializable(self, config: pytest.Config, report: Any) -> Generator[None, Any, Any]:
+        data = yield
+        return lean_report_data(data)
