@@ -34,6 +34,7 @@ from pytest_svtad.plugin.report_folder import claim_report_folder
 from pytest_svtad.plugin.session import SESSION_KEY, SvtadSession, write_plan_file
 from pytest_svtad.plugin.signals import SigtermAsInterrupt
 from pytest_svtad.reports import terminal
+from pytest_svtad.reports.heatmap_helper import HELPERS
 from pytest_svtad.wording import counted
 
 PLAN_DIR_KEY = "svtad_plan_dir"
@@ -99,6 +100,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(SESSION_KEY, None)
     if session is not None and session.plan_dir is not None:
         remove_plan_folder(session.plan_dir, Path(config.rootpath))
+    if session is not None and session.settings.report_dir is not None:
+        HELPERS.discard(session.settings.report_dir / "heatmap.png")  # a helper the session did not use
     if session is not None and session.report_lock is not None:
         session.report_lock.release()
     if session is not None and session.sigterm is not None:
@@ -146,6 +149,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         svtad.sigterm.install()
     if not svtad.is_worker:
         svtad.open_sinks()
+        if svtad.settings.report_dir is not None and not session.config.option.collectonly:
+            HELPERS.prestart(svtad.settings.report_dir / "heatmap.png")  # matplotlib imported while tests run
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
