@@ -8,10 +8,10 @@ drawn in process. The CPU cost is the same: on a machine with no idle core there
 lost but the helper's interpreter start-up, ~0.05 s).
 
 Anything wrong with the helper (it could not start, died, or did not answer within ``ANSWER_SECONDS``) and the
-PNG is drawn in process as before, so an error is reported exactly as it always was. A process that already has
-matplotlib imported (a second session in one process, as pytester's in-process runs) draws in process: it is
-cheap there. A helper is never left behind: it exits when its stdin closes, which happens when the session ends
-or its process dies.
+PNG is drawn in process as before, so an error is reported exactly as it always was. Only the first session of a
+process gets a helper, and not when matplotlib is imported already: a process running several sessions (pytester's
+in-process runs, ``svtad`` running packs) imports matplotlib once and draws in process after that. A helper is
+never left behind: it exits when its stdin closes, which happens when the session ends or its process dies.
 """
 
 from __future__ import annotations
@@ -65,10 +65,14 @@ class PngHelpers:
 
     def __init__(self) -> None:
         self._by_path: dict[str, PngHelper] = {}
+        self.started = False
 
     def prestart(self, png: Path) -> None:
-        if "matplotlib.figure" in sys.modules or str(png.resolve()) in self._by_path:
+        """Start a helper for ``png``: for the first session of a process only. A process that runs several
+        sessions (pytester in process, ``svtad`` running packs) pays the import once in process and keeps it."""
+        if self.started or "matplotlib.figure" in sys.modules:
             return
+        self.started = True
         try:
             self._by_path[str(png.resolve())] = PngHelper()
         except OSError:
