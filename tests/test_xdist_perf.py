@@ -147,3 +147,13 @@ def test_under_xdist_results_stay_attributed_and_junitxml_keeps_the_tags(project
                                      for r in results.values())
     properties = ET.parse(project_xdist.pytester.path / "junit.xml").findall(".//property[@name='svtad']")
     assert len(properties) == len(results) and all("'srv': '7.2'" in p.get("value", "") for p in properties)
+
+
+def test_an_unused_helper_is_ended_and_leaves_nothing(tmp_path):
+    helpers = PngHelpers()
+    helper = PngHelper()
+    helpers._by_path[str((tmp_path / "heatmap.png").resolve())] = helper
+    process = helper.process
+    helpers.discard(tmp_path / "heatmap.png")
+    assert process is not None and process.poll() is not None
+    assert helpers.take(tmp_path / "heatmap.png") is None and list(tmp_path.iterdir()) == []

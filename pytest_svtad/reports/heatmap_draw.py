@@ -5,6 +5,7 @@ stdin (the session ended without a heatmap) exits at once. Exit status 0 only wh
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from dataclasses import fields
 from pathlib import Path
@@ -16,6 +17,9 @@ COUNT_FIELDS = tuple(field.name for field in fields(Counts))
 
 
 def main() -> int:
+    # Ctrl-C in a terminal reaches the whole process group: the session still closes out (an interrupted session has
+    # a verdict) and will hand this helper its job; the helper ends when its stdin closes, not on SIGINT
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     heatmap.preload()
     raw = sys.stdin.buffer.read()
     if not raw:

@@ -48,15 +48,13 @@ class PngHelper:
         return process.returncode == 0
 
     def stop(self) -> None:
-        """Unused (the session wrote no heatmap): close its stdin, which ends it."""
+        """Unused (the session wrote no heatmap): ended at once. It has written nothing (it writes only once it has
+        a job), so there is nothing to wait for, and waiting would add its import to the session's end."""
         process, self.process = self.process, None
         if process is None:
             return
-        try:
-            process.communicate(b"", timeout=10)
-        except (OSError, ValueError, subprocess.TimeoutExpired):
-            process.kill()
-            process.wait()
+        process.kill()
+        process.communicate()
 
 
 class PngHelpers:
