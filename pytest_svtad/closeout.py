@@ -180,7 +180,7 @@ def close_out(record: RunRecord, reports: Sequence[Sink] = (html_reports,)) -> V
     verdict = evaluate(stage=s.stage, release=s.release, plan=record.plan, results=record.results,
                        criteria=s.criteria, issues=record.issues, ttm=s.ttm, outputs=record.outputs,
                        dmcs=record.dmc_ids, sut_version=record.sut_version, interrupted=record.interrupted,
-                       counts=counts, work_off=record.work_off, dmct=dmct)
+                       counts=counts, work_off=record.work_off, dmct=dmct, entry=record.entry)
     verdict.notes.extend(record.notes)
     record.verdict = verdict
     for sink in (*reports, verdict_file):

@@ -12,11 +12,13 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pytest_svtad.files.datafiles import CompletionNotes
 from pytest_svtad.model import PlanEntry, Result
 from pytest_svtad.rules.counts import Counts
 from pytest_svtad.rules.criteria import Criteria
+from pytest_svtad.rules.entry_criteria import EntryAssessment
 from pytest_svtad.rules.issues import TestingIssue
 from pytest_svtad.rules.ttm import Ttm
 from pytest_svtad.rules.verdict import Outputs, Verdict, WorkOffCheck
@@ -57,9 +59,11 @@ class RunRecord:
     other_dmct_stage: Mapping[str, Counts] | None = None  # DMCT: each DMC's counts in the other DMCT stage (20.14)
     dmct_issues: list[TestingIssue] = field(default_factory=list)  # DMCT: the issues of both stages, if read
     dmct_where: str = "this session"
+    dmct_routes: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)  # DMC -> issue routes (20.19)
     notes: list[str] = field(default_factory=list)  # said in the verdict's notes, after the rules' own
     started: float = field(default_factory=time.time)
     session_nodeids: frozenset[str] | None = None  # this session's tests, when plan and results cover a campaign
+    entry: EntryAssessment | None = None  # the Entry Criteria at the session's start (12.5); None: not assessed
     verdict: Verdict | None = None  # set once, by close_out
 
     @property

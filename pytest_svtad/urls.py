@@ -69,6 +69,26 @@ def socket_url_problem(url: str) -> str | None:
     return None
 
 
+def duis_url_problem(url: str) -> str | None:
+    """What is wrong with a DUIS link URL (``duis+http(s)://HOST[:PORT][/base]`` as ``--svtad-link`` takes it, or
+    ``http(s)://...`` in a profile), or None when nothing is (or the URL is not a DUIS one)."""
+    given = url[5:] if url.lower().startswith("duis+") else url
+    if given is url and not url.lower().startswith(("http://", "https://")):
+        return None
+    parts = urlsplit(given)
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"expected duis+https://HOST[:PORT] or duis+http://HOST[:PORT], got '{url}'"
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number or out of range
+    except ValueError:
+        return f"the port must be a number 1-65535 in '{url}'"
+    if not parts.hostname:
+        return f"expected duis+https://HOST[:PORT], got '{url}' (no host)"
+    if parts.query or parts.fragment:
+        return f"a DUIS base URL has no query or fragment, got '{url}'"
+    return None
+
+
 def default_url(rootdir: Path) -> str:
     return f"sqlite:///{rootdir / '.svtad' / 'svtad.db'}"
 

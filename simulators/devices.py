@@ -49,6 +49,7 @@ class Device:
         self.security_log: deque[LogEntry] = deque(maxlen=LOG_ENTRIES_KEPT)
         self.suppressed_alerts: set[str] = set()
         self.supplier_name = ""
+        self.supplier_telephone = ""  # DUIS 3.4 SupplierTelephoneNumber
         self.display_message = ""
         self.credentials: dict[str, str] = {}  # role -> key fingerprint (never the key)
         self.unsupported = set(model.unsupported_srvs)
@@ -133,6 +134,8 @@ class Meter(Device):
         self.supply_disabled_by = ""  # "", "user", "credit", "load_limit"
         self.load_limit_w: int | None = None
         self.load_limit_events = 0
+        self.load_limit_settings: dict[str, int | str] = {}  # DUIS 6.4.1 period / restoration / supply state
+        self.utrns_used: set[str] = set()  # DUIS 2.2 UTRNs already accepted
         self.mpxn = ""
         self.calorific_value = 39.5  # MJ/m3 (GSME)
         self.conversion_factor = 1.02264

@@ -7,6 +7,13 @@ simulated latency). Answers are sent at once unless ``pace`` asks for the simula
 and ``line_rate`` (bits/s) paces the bytes as a real serial line would (a pty has no baud rate).
 ``misbehave`` makes the device misbehave per SRV, for tests: ``corrupt`` (first answer fails its CRC), ``silent``,
 ``wrong_seq``, ``disconnect`` (half an answer, then the line drops).
+
+Known state: a RESET frame (``{"seed": N}``, optionally ``"enrolled": true``: a dormant installation migrated first,
+as the harness's ``installation`` fixture does on the simulated link) replaces the installation with a fresh one
+built from the DMC profile and that seed, as the in-process simulator builds one per test from the same seed,
+and answers RESET: so a test over the emulator starts where it starts over the ``sim`` link, and nothing a
+previous test did (its supply, its tariff, its alerts still due) is left. ``resettable=False`` answers ERROR
+instead, like an adapter that cannot.
 """
 
 from __future__ import annotations
@@ -17,10 +24,11 @@ import socket
 import threading
 import time
 import tty
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from pytest_svtad.smets1 import wire
+from pytest_svtad.smets1.profiles import DeviceKind, DeviceModel
 from simulators import han
 from simulators.errors import RequestError
 from simulators.installation import Installation
@@ -113,8 +121,13 @@ class SocketPort:
 class Emulator:
     def __init__(self, installation: Installation, port: Port, *, speed: float = 0.0, pace: bool = False,
                  line_rate: int | None = None, misbehave: dict[str, str] | None = None,
-                 log: Callable[[str], None] | None = None) -> None:
+                 log: Callable[[str], None] | None = None, resettable: bool = True) -> None:
         self.installation = installation
+        self.resettable = resettable
+        self.resets = 0
+        # what a RESET rebuilds the installation from: its DMC and device models
+        self._models: Mapping[DeviceKind, DeviceModel] = {
+            device.model.kind: device.model for device in installation.devices.values()}
         self.port = port
         self.speed = speed
         self.pace = pace
@@ -173,12 +186,37 @@ class Emulator:
                 devices = {kind: device.model.id for kind, device in self.installation.devices.items()}
                 self._send(wire.Frame(wire.FrameType.HELLO, frame.seq, wire.dumps(
                     {"dmc": self.installation.dmc.id, "devices": devices, "protocol": wire.VERSION})))
+            elif frame.type is wire.FrameType.RESET:
+                self._reset(frame)
             elif frame.type is wire.FrameType.ZIGBEE:
                 reply = han.answer(self.installation, frame.payload)
                 if reply is not None:
                     self._send(wire.Frame(wire.FrameType.ZIGBEE, frame.seq, reply))
         except (wire.WireError, ValueError) as exc:
             self._send(wire.Frame(wire.FrameType.ERROR, frame.seq, wire.dumps({"error": str(exc)})))
+
+    def _reset(self, frame: wire.Frame) -> None:
+        seed, enrolled = wire.read_reset(frame)
+        if not self.resettable:
+            self._send(wire.Frame(wire.FrameType.ERROR, frame.seq, wire.dumps(
+                {"error": "this device end cannot reset the installation"})))
+            return
+        dmc = self.installation.dmc
+        installation = Installation(dmc, self._models, seed=seed)
+        if enrolled and not installation.enrolled:  # as the harness's installation fixture migrates on sim
+            outcome = installation.migrate("DMCT")
+            if not outcome["migrated"]:
+                self._send(wire.Frame(wire.FrameType.ERROR, frame.seq, wire.dumps(
+                    {"error": f"the installation could not be enrolled: {'; '.join(outcome['reasons'])}"})))
+                return
+        self.installation = installation
+        self._sent_alerts = 0  # the old installation's alerts went with it
+        self._last = time.monotonic()
+        self.resets += 1
+        self.log(f"seq={frame.seq} RESET: a fresh installation of {dmc.id}, seed {seed}"
+                 + (", enrolled" if enrolled else ""))
+        self._send(wire.Frame(wire.FrameType.RESET, frame.seq, wire.dumps(
+            {"dmc": dmc.id, "seed": seed, "enrolled": installation.enrolled})))
 
     def _request(self, frame: wire.Frame) -> None:
         request = wire.read_request(frame)

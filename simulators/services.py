@@ -97,9 +97,11 @@ def update_meter_balance(inst: InstallationContext, device: Device, args: dict[s
 
 
 @service("1.6", p.Param("mode", p.choice("credit", "prepayment"), required=True, expected="'credit' or 'prepayment'"),
-         device_class=Meter)
+         p.Param("disablement_threshold_pence", p.integer(0)), device_class=Meter)
 def update_payment_mode(inst: InstallationContext, device: Device, args: dict[str, Any]) -> dict[str, Any]:
     target = meter(device)
+    if "disablement_threshold_pence" in args:  # DUIS 1.6 Prepayment/DisablementThreshold (pytest_svtad/smets1/duis)
+        target.prepay.disablement_threshold_pence = args["disablement_threshold_pence"]
     if target.payment_mode != args["mode"]:
         target.payment_mode = args["mode"]
         device.log_event(inst.now, "MODE", f"payment mode changed to {args['mode']}")
@@ -124,10 +126,15 @@ def update_prepay_configuration(inst: InstallationContext, device: Device, args:
     return {}
 
 
-@service("2.2", p.Param("amount_pence", p.integer(1), required=True, expected="an integer > 0"), device_class=Meter)
+@service("2.2", p.Param("amount_pence", p.integer(1), required=True, expected="an integer > 0"),
+         p.Param("utrn", p.text(lambda v: v.isdigit() and len(v) == 20, "a 20-digit UTRN")), device_class=Meter)
 def top_up(inst: InstallationContext, device: Device, args: dict[str, Any]) -> dict[str, Any]:
     target = meter(device)
     amount = float(args["amount_pence"])
+    if "utrn" in args:  # a DUIS top-up names its UTRN; a UTRN is accepted once, as a meter does
+        if args["utrn"] in target.utrns_used:
+            raise Refused(f"UTRN {args['utrn']} has already been used")
+        target.utrns_used.add(args["utrn"])
     repaid = min(amount, target.emergency_credit_pence)  # emergency credit in use is paid back first
     target.emergency_credit_pence -= repaid
     if target.emergency_credit_active and target.emergency_credit_pence == 0:
@@ -178,9 +185,12 @@ def clear_event_log(inst: InstallationContext, device: Device, args: dict[str, A
     return {}
 
 
-@service("3.4", p.Param("name", p.text(), required=True, expected="the supplier's name"))
+@service("3.4", p.Param("name", p.text(), required=True, expected="the supplier's name"),
+         p.Param("telephone", p.text()))
 def update_supplier_name(inst: InstallationContext, device: Device, args: dict[str, Any]) -> dict[str, Any]:
     device.supplier_name = args["name"]
+    if "telephone" in args:  # DUIS 3.4 SupplierTelephoneNumber
+        device.supplier_telephone = args["telephone"]
     return {}
 
 
@@ -246,7 +256,7 @@ def read_prepayment_configuration(inst: InstallationContext, device: Device, arg
 def read_load_limit_data(inst: InstallationContext, device: Device, args: dict[str, Any]) -> dict[str, Any]:
     target = meter(device)
     return {"threshold_w": target.load_limit_w, "events": target.load_limit_events,
-            "supply_status": target.supply_status}
+            "supply_status": target.supply_status, **target.load_limit_settings}
 
 
 @service("4.16", device_class=Meter)
@@ -299,9 +309,13 @@ def read_alert_behaviours(inst: InstallationContext, device: Device, args: dict[
 
 
 @service("6.4.1", p.Param("threshold_w", p.integer(1), required=True, expected="watts, an integer > 0"),
-         device_class=Meter)
+         p.Param("period_s", p.integer(1)), p.Param("restoration_s", p.integer(0)),
+         p.Param("supply_state", p.choice("Disable", "Arm", "Unchanged")), device_class=Meter)
 def update_load_limiting(inst: InstallationContext, device: Device, args: dict[str, Any]) -> dict[str, Any]:
     meter(device).load_limit_w = args["threshold_w"]
+    # DUIS 6.4.1 LoadLimitPeriod / LoadLimitRestorationPeriod / LoadLimitSupplyState: kept and read back by 4.15
+    meter(device).load_limit_settings = {key: args[key] for key in ("period_s", "restoration_s", "supply_state")
+                                         if key in args}
     return {}
 
 

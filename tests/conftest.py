@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import tempfile
 import textwrap
 import uuid
 from dataclasses import dataclass
@@ -22,6 +24,23 @@ from sqlalchemy import create_engine, text
 # connection unrecognised by SQLAlchemy (an INTERNALERROR instead of the store fallback).
 matplotlib.use("Agg")
 import matplotlib.pyplot  # noqa: E402,F401
+
+
+def _share_bytecode() -> None:
+    """The suite starts some two hundred interpreters (xdist workers of the inner sessions, the README's commands):
+    where the environment forbids writing bytecode (PYTHONDONTWRITEBYTECODE, as on some CI images), each of them
+    would compile, and assertion-rewrite, every module of the checkout again. They share one bytecode folder outside
+    the checkout instead (PYTHONPYCACHEPREFIX), so the tree still gets no ``__pycache__``."""
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE") or os.environ.get("PYTHONPYCACHEPREFIX"):
+        return
+    prefix = Path(tempfile.gettempdir()) / f"svtad-test-bytecode-{os.getuid()}"
+    del os.environ["PYTHONDONTWRITEBYTECODE"]
+    os.environ["PYTHONPYCACHEPREFIX"] = str(prefix)
+    sys.dont_write_bytecode = False
+    sys.pycache_prefix = str(prefix)
+
+
+_share_bytecode()
 
 
 def billion_laughs(levels: int) -> str:
@@ -50,7 +69,10 @@ DMCS = {
     "DMC-B": ("esme", "ch"),
     "DMC-C": ("esme", "gsme", "ch", "ppmid"),
 }
-TTM = """requirement_id,functional_group,title
+TTM = """# ttm_id: TTM-TEST
+# version: 1.0
+# assured_on: 2026-01-05
+requirement_id,functional_group,title
 REQ-1,reads,Read registers
 REQ-2,supply,Supply control
 REQ-3,prepayment,Top up

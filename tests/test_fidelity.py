@@ -1,6 +1,8 @@
 """The SVTAD rules as the seed states them, stage by stage (issue 12): each scenario worked out by hand from the
-clause it names, through pytest itself (one process and ``-n 2`` where the plugin is involved) and the ``svtad``
-command, on SQLite and PostgreSQL where the store is involved."""
+clause it names, through pytest itself and the ``svtad`` command, on SQLite and PostgreSQL where the store is
+involved. The rules are the controller's, so the sessions run in one process; the cross-phase issue scenario also
+runs under ``-n 2``, and that xdist hands the controller every outcome and tag unchanged is test_plugin_plan.py's
+equivalence test."""
 
 from __future__ import annotations
 
@@ -13,10 +15,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, insert
 
+from conftest import Project
 from pytest_svtad.cli import main
 from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.store import SCHEMA_VERSION, Store
 from pytest_svtad.store.migrations import legacy_metadata
+
+
+@pytest.fixture
+def project(request: pytest.FixtureRequest, pytester: pytest.Pytester) -> Project:
+    """One process, unless a test asks for workers (``indirect`` parametrisation)."""
+    return Project(pytester, getattr(request, "param", 0))
 
 FAILS_ON_EVERY_DMC = """
 import pytest
@@ -59,6 +68,8 @@ def campaign_verdict(capsys: pytest.CaptureFixture[str], store_url: str, campaig
 
 # -- 1. Issue identity (13.18) ----------------------------------------------------------------------------------
 
+@pytest.mark.parametrize(("project", "store_url"), [(0, "sqlite"), (2, "sqlite"), (0, "postgresql")],
+                         ids=["n0-sqlite", "n2-sqlite", "n0-postgresql"], indirect=True)
 def test_the_same_failure_in_another_phase_is_another_issue(project, store_url, capsys):
     project.tests(FAILS_ON_EVERY_DMC)
     common = ("--svtad-store", store_url, "--svtad-dmc", "DMC-A,DMC-B", "--svtad-release", "IOC")

@@ -144,10 +144,30 @@ def test_stages_marker_plans_test_only_in_its_stages(project):
     assert run.verdict()["stage"] == "DMCT-SRVT"
 
 
+EVERY_KIND_OF_RESULT = """
+
+@pytest.mark.ttm("REQ-3")
+@pytest.mark.witnessed("TAG observer J. Smith")
+@pytest.mark.severity(2)
+def test_witnessed_failure(dmc):
+    assert dmc.id != "DMC-A", "display shows the wrong tariff"
+
+@pytest.mark.ttm("REQ-2")
+@pytest.mark.stages("SIT", "DMCT-SRVT")
+def test_skipped_on_one(dmc):
+    if dmc.id == "DMC-B":
+        pytest.skip("device not delivered")
+"""
+
+
 def test_same_results_give_same_verdict_json_with_and_without_xdist(project_single):
-    project_single.tests(PACK)
+    # every kind of outcome and tag a test can carry (test_plugin_verdict.py's arithmetic relies on this)
+    project_single.tests(PACK + EVERY_KIND_OF_RESULT)
     single = project_single.run("--svtad-release", "IOC", workers=0)
     v0 = single.verdict()
+    outcomes = {(r["nodeid"].split("::")[1], r["outcome"]) for r in single.results()}
+    assert {("test_witnessed_failure[DMC-A]", "failed"), ("test_skipped_on_one[DMC-B]", "not_run")} <= outcomes
+    assert any(r.get("witnessed") for r in single.results())
     r0 = sorted(json.dumps({k: v for k, v in r.items() if k != "duration"}, sort_keys=True)
                 for r in single.results())
     for dist in ("load", "loadgroup"):

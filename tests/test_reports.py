@@ -321,8 +321,8 @@ def test_allure_results_are_labelled_once_each_with_the_verdict_result(project):
         (project.pytester.path / "report" / "results.jsonl").read_text().splitlines()) + "]")]
     assert sorted(labels(r, "svtadNodeId")[0] for r in tests) == sorted(planned)  # nothing lost or doubled
     assert len(verdicts) == 1 and verdicts[0]["status"] == "failed"
-    assert [step["name"].split(" ")[0] for step in verdicts[0]["steps"]][:2] == [
-        "functional-execution", "functional-pass-rate"]
+    assert [step["name"].split(" ")[0] for step in verdicts[0]["steps"]][:3] == [
+        "entry-criteria", "functional-execution", "functional-pass-rate"]  # 12.5 first
     disable_b = next(r for r in tests if labels(r, "svtadNodeId") == ["test_pack.py::test_disable[DMC-B]"])
     assert labels(disable_b, "parentSuite") == ["SIT"] and labels(disable_b, "suite") == ["DMC-B"]
     assert labels(disable_b, "subSuite") == ["supply"] and labels(disable_b, "feature") == ["supply"]

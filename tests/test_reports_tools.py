@@ -193,8 +193,12 @@ def test_allure_report_built_by_the_allure_cli_opens_on_the_verdict(project_xdis
     assert categories["Testing Issue severity 2"] == 1  # test_disable on DMC-B
 
 
-def wide_project(project, dmcs: int = 40, groups: int = 15) -> Path:
-    """The size the TAB reads: 40 DMCs x 15 functional groups, with failures and tests not run scattered."""
+def wide_project(project, shared_runs, dmcs: int = 40, groups: int = 15) -> Path:
+    """The size the TAB reads: 40 DMCs x 15 functional groups, with failures and tests not run scattered; run once
+    per test module and shared by the tests that only read its reports (in its first test's folder)."""
+    key = ("wide", dmcs, groups)
+    if key in shared_runs:
+        return shared_runs[key].path / "report"
     root = project.pytester.path
     for n in range(4, dmcs + 1):
         (root / "device_profiles" / "dmcs" / f"DMC-{n:03d}.yaml").write_text(
@@ -218,12 +222,12 @@ def test_group_{g:02d}(dmc, i):
     assert roll != 1, "failed on purpose"
 ''')
     project.tests("".join(tests))
-    project.run("--svtad-dmc", "all")
+    shared_runs[key] = project.run("--svtad-dmc", "all")
     return root / "report"
 
 
-def test_heatmap_of_40_dmcs_by_15_groups_stays_readable(project_single):
-    report = wide_project(project_single)
+def test_heatmap_of_40_dmcs_by_15_groups_stays_readable(project_single, shared_runs):
+    report = wide_project(project_single, shared_runs)
     url = (report / "heatmap.html").as_uri()
     dom = chromium(url, "--dump-dom")
     assert not page_errors(dom.stderr), page_errors(dom.stderr)
@@ -235,6 +239,18 @@ def test_heatmap_of_40_dmcs_by_15_groups_stays_readable(project_single):
     shots.mkdir(exist_ok=True)
     chromium(url, f"--screenshot={shots / 'heatmap-40x15.png'}", "--window-size=1600,1000")
     keep(shots / "heatmap-40x15.png")
+
+
+def test_a_printed_heatmap_of_40_dmcs_holds_the_whole_matrix_and_the_traceability_view(project_single, shared_runs):
+    from pytest_svtad.reports.pdf import write_pdf
+
+    browser = need(CHROMIUM, "Chromium")
+    report = wide_project(project_single, shared_runs)
+    pdf = write_pdf(report / "heatmap.html", report / "heatmap-print.pdf", browser)
+    text = "\n".join(pdf_pages(pdf, report / "screenshots", scale=1.0))
+    assert all(f"DMC-{n:03d}" in text for n in range(1, 41))  # no column cut off by a scroll box
+    assert "group 14 functional area" in text and "TTM requirements × DMCs" in text
+    assert "Hover or click a cell" not in text and "Hover a cell" not in text  # interactive parts left off paper
 
 
 def pdf_pages(pdf: Path, shots: Path, scale: float = 1.5) -> list[str]:
@@ -276,15 +292,3 @@ def test_completion_and_dmct_reports_print_to_pdf_pages_that_hold_their_content(
     chromium((report / "dmct-DMC-B.html").as_uri(), f"--screenshot={shots / 'dmct-DMC-B.png'}",
              "--window-size=1400,1000")
     keep(shots / "dmct-DMC-B.png")
-
-
-def test_a_printed_heatmap_of_40_dmcs_holds_the_whole_matrix_and_the_traceability_view(project_single):
-    from pytest_svtad.reports.pdf import write_pdf
-
-    browser = need(CHROMIUM, "Chromium")
-    report = wide_project(project_single)
-    pdf = write_pdf(report / "heatmap.html", report / "heatmap-print.pdf", browser)
-    text = "\n".join(pdf_pages(pdf, report / "screenshots", scale=1.0))
-    assert all(f"DMC-{n:03d}" in text for n in range(1, 41))  # no column cut off by a scroll box
-    assert "group 14 functional area" in text and "TTM requirements × DMCs" in text
-    assert "Hover or click a cell" not in text and "Hover a cell" not in text  # interactive parts left off paper

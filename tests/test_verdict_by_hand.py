@@ -68,6 +68,7 @@ def test_verdict_matches_hand_worked_tables(project):
     assert verdict["ttm"] == {"requirements": 3, "covered": 2, "uncovered": ["REQ-3"], "unknown": [],
                               "untraced_tests": [], "out_of_scope": 0}
     assert _statuses(verdict) == {
+        "entry-criteria": "manual",  # 12.5(c), (d) hold; (a), (b), (e) not recorded
         "functional-execution": "not_met",  # 21 of 22, and a SIT de-scoping without the Secretary of State
         "functional-pass-rate": "met",  # 91.7% and 90.0%
         "regression": "not_met",  # 4 of 6 passed

@@ -15,6 +15,10 @@ from pytest_svtad.urls import socket_url_problem
 
 
 def emulate(args: argparse.Namespace) -> int:
+    if getattr(args, "duis", False):  # DUIS over HTTP: pytest_svtad/cli/emulate_duis.py
+        from pytest_svtad.cli.emulate_duis import emulate_duis
+
+        return emulate_duis(args)
     from simulators.emulator import Emulator, Port, PtyPort, SocketPort, describe
     from simulators.installation import Installation
 

@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from pytest_svtad import __version__
+from pytest_svtad.cli.dmct import add_dmct_command
+from pytest_svtad.cli.emulate_duis import add_duis_options
+from pytest_svtad.cli.gate import add_gate_command
 from pytest_svtad.cli.store import add_store_commands
 from pytest_svtad.cli.store_import import add_store_import_command
 from pytest_svtad.cli.verdict import add_verdict_command
@@ -44,6 +47,12 @@ def _check(args: argparse.Namespace) -> int:
         groups = sorted({r.functional_group for r in ttm.requirements.values()})
         print(f"{args.ttm}: {counted(len(ttm.requirements), 'requirement')} in "
               f"{counted(len(groups), 'functional group')}")
+        if ttm.ttm_id and ttm.version and ttm.assured_on:  # the header 12.5(c) checks (11.2; docs/entry-criteria.md)
+            print(f"  TTM {ttm.ttm_id} version {ttm.version}, assured on {ttm.assured_on.isoformat()}"
+                  + (f" by {ttm.assured_by}" if ttm.assured_by else ""))
+        else:
+            print("  not shown as assured: the header lacks ttm_id, version or assured_on (11.2; the Entry Criteria "
+                  "check 12.5(c) fails without them, docs/entry-criteria.md)")
     if args.criteria:
         criteria = load_criteria(Path(args.criteria))
         print(f"{args.criteria}: valid criteria file; it sets (everything else keeps its default):")
@@ -137,12 +146,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--line-rate", type=int, help="pace bytes as a serial line of this many bits/s (e.g. 115200)")
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: until interrupted)")
     p.add_argument("--verbose", action="store_true", help="print each request handled")
+    add_duis_options(p)
     p.set_defaults(func=_emulate)
     p = sub.add_parser("sct", help="System Capacity Testing: a simulated fleet under a load profile; response times, "
                        "throughput, queues and WAN bandwidth (JSON summary and PNG charts)")
     p.add_argument("--installations", type=int, default=10_000, help="installations in the fleet (default: 10000)")
     p.add_argument("--hours", type=float, default=24, help="simulated hours (default: 24)")
-    p.add_argument("--profile", required=True, help="load profile YAML (see testpacks/sct/load-profile.yaml)")
+    one = p.add_mutually_exclusive_group(required=True)
+    one.add_argument("--profile", help="load profile YAML (see testpacks/sct/load-profile.yaml)")
+    one.add_argument("--sweep", help="sweep YAML: every scenario of load profiles x fault sets x fleet sizes "
+                     "(see testpacks/sct/sweep.yaml); one table and chart across them")
+    p.add_argument("--engine", choices=("vector", "simpy"), default="vector",
+                   help="fleet engine: vector (closed-form queues, national scale) or simpy (the event-by-event "
+                   "reference model) (default: vector)")
+    p.add_argument("--cluster", help="with --sweep: a Dask scheduler address (tcp://host:8786) to run the "
+                   "scenarios on (default: a local process pool)")
+    p.add_argument("--workers", type=int, help="with --sweep and no --cluster: local worker processes "
+                   "(default: one per CPU, at most one per scenario)")
     p.add_argument("--criteria", help="criteria YAML with sct_targets (response-time targets per SRV)")
     p.add_argument("--seed", type=int, default=0, help="seed of the fleet (default: 0)")
     p.add_argument("--out", default="report/sct", help="folder for the JSON summary and charts (default: report/sct)")
@@ -151,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_verdict_command(sub)
     add_store_commands(sub)
     add_store_import_command(sub)
+    add_dmct_command(sub)  # with `svtad dmct schedule` (cli/dmct_schedule.py)
+    add_gate_command(sub)
     return parser
 
 

@@ -57,14 +57,21 @@ def sct(args: argparse.Namespace) -> int:
     from simulators.fleet import Fleet
     from simulators.fleet.charts import write_charts
     from simulators.fleet.model import summarise
+    from simulators.fleet.vector import VectorFleet
 
+    if args.sweep:
+        return sweep(args)
+    for option in ("cluster", "workers"):
+        if getattr(args, option) is not None:
+            raise SvtadInputError(f"--{option}", "applies to --sweep runs only")
     if args.installations <= 0:
         raise SvtadInputError("--installations", f"expected a whole number > 0, got '{args.installations}'")
     positive_number(args.hours, "--hours", most=MAX_HOURS)
     profile = load_profile(Path(args.profile))
     criteria = load_criteria(Path(args.criteria)) if args.criteria else None  # a bad file is said before the run
     out = output_folder(Path(args.out), "--out")
-    result = Fleet(profile, args.installations, seed=args.seed).run(args.hours, None if args.quiet else Progress())
+    engine = VectorFleet if args.engine == "vector" else Fleet
+    result = engine(profile, args.installations, seed=args.seed).run(args.hours, None if args.quiet else Progress())
     summary = summarise(result)
     summary["targets"] = check_targets(summary, Path(args.criteria) if args.criteria else None)
     try:
@@ -75,7 +82,7 @@ def sct(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise SvtadInputError("--out", f"cannot write into '{out}': {exc.strerror or exc}") from None
     requests = summary["requests"]
-    print(f"{args.installations:,} installations, {args.hours:g} h of '{profile.name}': "
+    print(f"{args.installations:,} installations, {args.hours:g} h of '{profile.name}' ({args.engine} engine): "
           f"{requests['completed']:,} requests, {summary['events']:,} events in {summary['wall_s']:.1f} s "
           f"({summary['events_per_s']:,} events/s)")
     for srv, row in summary["response_times_s"].items():
@@ -95,3 +102,42 @@ def sct(args: argparse.Namespace) -> int:
 def _outcomes(outcomes: dict[str, int]) -> str:
     """Response codes and how often each came back, as people write it: "I0 1,041, E21 3"."""
     return ", ".join(f"{code} {number:,}" for code, number in sorted(outcomes.items()))
+
+
+def sweep(args: argparse.Namespace) -> int:
+    """``svtad sct --sweep``: run the scenarios where the pool or cluster puts them, print the one table."""
+    from pytest_svtad import sweep as sweeps
+
+    given = {"--engine": args.engine != "vector", "--installations": args.installations != 10_000,
+             "--hours": args.hours != 24, "--seed": args.seed != 0, "--criteria": args.criteria is not None}
+    for option, changed in given.items():
+        if changed:
+            raise SvtadInputError(option, f"with --sweep the sweep file gives it ({option[2:]}: in the file)")
+    if args.workers is not None and (args.workers <= 0 or args.cluster):
+        raise SvtadInputError("--workers", "expected a whole number > 0, and no --cluster (the cluster has its own "
+                              f"workers), got '{args.workers}'")
+    loaded = sweeps.load_sweep(Path(args.sweep))
+    out = output_folder(Path(args.out), "--out")
+    where = f"Dask cluster {args.cluster}" if args.cluster else "local process pool"
+    print(f"sweep {args.sweep}: {len(loaded.scenarios)} scenarios on the {where}", flush=True)
+
+    def done(scenario: sweeps.Scenario, summary: dict) -> None:
+        if not args.quiet:
+            sys.stderr.write(f"svtad sct: done '{scenario.name}' ({summary['events']:,} events in "
+                             f"{summary['wall_s']:.1f} s)\n")
+            sys.stderr.flush()
+
+    rows = sweeps.run_sweep(loaded, cluster=args.cluster, workers=args.workers, done=done)
+    try:
+        written = sweeps.write_outputs(rows, out)
+    except OSError as exc:
+        raise SvtadInputError("--out", f"cannot write into '{out}': {exc.strerror or exc}") from None
+    head, body = sweeps.table(rows)
+    widths = [max(len(line[column]) for line in [head, *body]) for column in range(len(head))]
+    for line in [head, *body]:
+        print("  ".join(cell.ljust(width) if column == 0 else cell.rjust(width)
+                        for column, (cell, width) in enumerate(zip(line, widths, strict=True))))
+    if loaded.criteria is None:
+        print("no criteria in the sweep file: targets not configured (give criteria: to check sct_targets)")
+    print("wrote " + ", ".join(str(path) for path in written))
+    return 1 if any(row["targets_met"] is False for row in rows) else 0

@@ -15,6 +15,7 @@ from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.campaign import CampaignRun, combine
 from pytest_svtad.rules.counts import Counts, count
 from pytest_svtad.store.db import Store
+from pytest_svtad.store.dmct import DmctRegister, counts_by_status, events_between
 
 
 def parse_week(text: str) -> tuple[date, date]:
@@ -69,10 +70,21 @@ def weekly_data(store: Store, campaign: str, week: str) -> dict[str, Any]:
     issues = store.issues(campaign=campaign)
     opened = [i for i in issues if start <= _aware(i["first_seen"]) <= end]
     closed = [i for i in issues if i["closed_at"] and start <= _aware(i["closed_at"]) <= end]
-    return {"campaign": campaign, "week": week, "monday": monday, "sunday": sunday, "trend": trend,
+    return {"campaign": campaign, "week": week, "dmct": dmct_progress(store, monday, sunday),
+            "monday": monday, "sunday": sunday, "trend": trend,
             "week_runs": [r for r in runs if _aware(r["started_at"]) >= start], "counts": counts,
             "groups": groups, "dmcs": dmcs, "opened": opened, "closed": closed,
             "open_now": [i for i in issues if i["status"] != "closed"], "exit_version": view.exit_version}
+
+
+def dmct_progress(store: Store, monday: date, sunday: date) -> dict[str, Any]:
+    """The DMCT Process in the weekly report (16.2: progress of the testing under the SVTAD): DMCs per status at
+    the end of the week and the week's transitions, by DMC id only (16.1: anonymised, no Supplier Party names)."""
+    records = DmctRegister(store).status_list(as_of=sunday)
+    moved = [{"dmc": e["dmc"], "on": e["on_date"], "old": e["old"] or "-", "new": e["new"], "clause": e["clause"]}
+             for e in events_between(store, monday, sunday)]
+    return {"total": len(records), "counts": {k: v for k, v in counts_by_status(records).items() if v},
+            "moved": moved}
 
 
 def _trend_png(path: Path, trend: list[Point], title: str, pass_line: float = ak.SIT_FUNCTIONAL_PASS_RATE) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from pytest_svtad.smets1.catalogue import default_catalogue
 
 TTM_REQUIRED = ("requirement_id", "functional_group", "title")
 TTM_OPTIONAL = ("section", "clause", "severity", "stages", "url")
+TTM_ASSURANCE = ("ttm_id", "version", "assured_on", "assured_by")  # the TTM's header (11.2, 12.5(c))
 TTM_HEADER_HINT = ",".join(TTM_REQUIRED) + "[," + ",".join(TTM_OPTIONAL) + "]"
 
 
@@ -52,38 +54,88 @@ def _requirement(path: Path, line: int | None, row: dict[str, Any], seen: dict[s
                        severity, stages, url)
 
 
-def _ttm_from_csv(path: Path) -> dict[str, Requirement]:
+def _assurance(path: Path, fields: dict[str, tuple[Any, int | None]]) -> dict[str, Any]:
+    """The TTM's own header (``TTM_ASSURANCE``: id, version, assurance date and by whom, 11.2), checked."""
+    out: dict[str, Any] = {}
+    for key, (value, line) in fields.items():
+        if key not in TTM_ASSURANCE:
+            raise SvtadInputError(path, f"TTM header field '{key}': unknown (expected {', '.join(TTM_ASSURANCE)})",
+                                  line)
+        if value is None or str(value).strip() == "":
+            continue
+        if key == "assured_on":
+            if isinstance(value, date) and not isinstance(value, datetime):
+                out[key] = value
+                continue
+            try:
+                out[key] = date.fromisoformat(str(value).strip())
+            except ValueError:
+                raise SvtadInputError(path, f"TTM header field 'assured_on': expected a date YYYY-MM-DD, got "
+                                      f"'{value}'", line) from None
+        elif isinstance(value, dict | list | bool):
+            raise SvtadInputError(path, f"TTM header field '{key}': expected a string", line)
+        else:
+            out[key] = str(value).strip()
+    return out
+
+
+def _csv_header_lines(path: Path, handle: Any) -> tuple[dict[str, tuple[Any, int | None]], int]:
+    """The ``# key: value`` lines before a CSV TTM's column header, and how many lines they took."""
+    fields: dict[str, tuple[Any, int | None]] = {}
+    count = 0
+    while True:
+        position = handle.tell()
+        line = handle.readline()
+        if not line.startswith("#"):
+            handle.seek(position)
+            return fields, count
+        count += 1
+        key, sep, value = line[1:].strip().partition(":")
+        if not key.strip() and not sep:
+            continue  # a bare comment line
+        if not sep:
+            raise SvtadInputError(path, f"TTM header line: expected '# key: value' (keys {', '.join(TTM_ASSURANCE)}),"
+                                  f" got '{line.strip()}'", count)
+        fields[key.strip()] = (value.strip(), count)
+
+
+def _ttm_from_csv(path: Path) -> tuple[dict[str, Requirement], dict[str, Any]]:
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
+            header_fields, offset = _csv_header_lines(path, handle)
+            assurance = _assurance(path, header_fields)
             reader = csv.DictReader(handle)
             header = [name.strip() for name in (reader.fieldnames or [])]
             missing = [name for name in TTM_REQUIRED if name not in header]
             if missing:
                 raise SvtadInputError(path, f"missing column(s) {', '.join(missing)}; expected header "
-                                      f"{TTM_HEADER_HINT}", 1)
+                                      f"{TTM_HEADER_HINT}", offset + 1)
             reader.fieldnames = header
             requirements: dict[str, Requirement] = {}
             seen: dict[str, int | None] = {}
             for row in reader:
-                line = reader.line_num
+                line = reader.line_num + offset
                 if not any((value or "").strip() for key, value in row.items() if key is not None):
                     continue  # blank line
                 if row.get(None):  # type: ignore[call-overload]
                     raise SvtadInputError(path, f"more fields than the {len(header)} columns of the header", line)
                 requirement = _requirement(path, line, row, seen)
                 requirements[requirement.requirement_id] = requirement
-            return requirements
+            return requirements, assurance
     except (OSError, UnicodeDecodeError) as exc:
         raise SvtadInputError(path, f"cannot read TTM: {exc}") from None
     except csv.Error as exc:
         raise SvtadInputError(path, f"malformed CSV: {exc}") from None
 
 
-def _ttm_from_yaml(path: Path) -> dict[str, Requirement]:
+def _ttm_from_yaml(path: Path) -> tuple[dict[str, Requirement], dict[str, Any]]:
     located = load_yaml(path, "TTM")
     data = located.data
     prefix: list[str | int] = []
+    assurance: dict[str, Any] = {}
     if isinstance(data, dict) and "requirements" in data:
+        assurance = _assurance(path, {key: (value, located.line_of([key])) for key, value in data.items()
+                                      if key != "requirements"})
         data, prefix = data["requirements"], ["requirements"]
     if not isinstance(data, list):
         raise SvtadInputError(path, "expected a list of requirements (or a mapping with 'requirements:')", 1)
@@ -107,7 +159,7 @@ def _ttm_from_yaml(path: Path) -> dict[str, Requirement]:
             row = {**row, "stages": ";".join(row["stages"])}
         requirement = _requirement(path, line, row, seen)
         requirements[requirement.requirement_id] = requirement
-    return requirements
+    return requirements, assurance
 
 
 def _yaml_field_problem(name: str, value: Any) -> str | None:
@@ -137,16 +189,20 @@ def _yaml_type(value: Any) -> str:
 
 def load_ttm(path: Path) -> Ttm:
     """Read a TTM from CSV (header ``requirement_id,functional_group,title[,section,clause,severity,stages]``) or
-    YAML. ``stages`` (names separated by ';') scopes a requirement to the stages whose packs must cover it."""
+    YAML. ``stages`` (names separated by ';') scopes a requirement to the stages whose packs must cover it.
+
+    The TTM's own header (11.2: the TTM is assured by the DCC; 12.5(c)): ``ttm_id``, ``version``, ``assured_on``
+    (YYYY-MM-DD) and ``assured_by``, as ``# key: value`` lines before a CSV's column header, or as keys beside
+    ``requirements:`` in YAML. All optional to read; the Entry Criteria check (c) needs the first three."""
     if not path.is_file():
         raise SvtadInputError(path, "TTM file not found")
     if path.suffix.lower() in (".yaml", ".yml"):
-        requirements = _ttm_from_yaml(path)
+        requirements, assurance = _ttm_from_yaml(path)
     else:
-        requirements = _ttm_from_csv(path)
+        requirements, assurance = _ttm_from_csv(path)
     if not requirements:
         raise SvtadInputError(path, "TTM has no requirements")
-    return Ttm(str(path), requirements)
+    return Ttm(str(path), requirements, **assurance)
 
 
 def load_criteria(path: Path) -> Criteria:

@@ -56,9 +56,23 @@ def kinds() -> tuple[str, ...]:
     return tuple(sorted(_DRIVERS))
 
 
+def split_kind(url: str) -> tuple[str | None, str]:
+    """``zigbee+socket://h:1`` -> ``("zigbee", "socket://h:1")``: a URL may name its link kind before a ``+``."""
+    scheme, sep, rest = url.partition("://")
+    if sep and "+" in scheme:
+        kind, _, inner = scheme.partition("+")
+        return kind.lower(), f"{inner}://{rest}"
+    return None, url
+
+
 def kind_for(dmc: DmcProfile, url: str | None = None) -> str:
-    """The link kind a DMC is reached by: the profile's; ``--svtad-link`` on a DMC profiled as simulated selects
-    the serial link."""
+    """The link kind a DMC is reached by: the one a ``KIND+`` URL names (``--svtad-link DMC=zigbee+socket://...``),
+    else the profile's; ``--svtad-link`` on a DMC profiled as simulated selects the serial link."""
+    named = split_kind(url)[0] if url is not None else None
+    if named is not None:
+        if named not in _DRIVERS:
+            raise LinkError(f"unknown link kind '{named}' in '{url}' (registered: {', '.join(kinds())})")
+        return named
     return "serial" if dmc.link.kind == "sim" and url is not None else dmc.link.kind
 
 
@@ -79,7 +93,7 @@ def open_link(dmc: DmcProfile, models: Mapping[DeviceKind, DeviceModel], seed: i
     """Open the link the DMC profile names; ``url`` (from --svtad-link) overrides the profile's and, for a DMC
     profiled as simulated, selects the serial link."""
     driver: type[LinkDriver] = driver_for(kind_for(dmc, url))
-    return driver.open(LinkTarget(dmc, models, seed, url))
+    return driver.open(LinkTarget(dmc, models, seed, split_kind(url)[1] if url is not None else None))
 
 
 def seed_for_test(session_seed: int, nodeid: str) -> int:

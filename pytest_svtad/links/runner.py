@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from pytest_svtad.links.errors import LinkError
-from pytest_svtad.links.protocol import DeviceLink, lacking
+from pytest_svtad.links.protocol import DeviceLink, KnownState, lacking
 from pytest_svtad.smets1.catalogue import SrvCatalogue, SrvDefinition, default_catalogue
 from pytest_svtad.smets1.messages import Alert, ServiceRequest, ServiceResponse, plain
 from pytest_svtad.smets1.profiles import DeviceKind, DeviceModel, DmcProfile
@@ -109,6 +109,38 @@ class LinkRunner:
                         f"{self.codec.skipped()}, {self.stale_responses} stale responses seen; the transcript is "
                         "in the test's evidence")
 
+    def reset(self, seed: int, enrolled: bool = False) -> str:
+        """Ask the device end for the known state (``enrolled``: with the installation enrolled with the DCC) and
+        wait for it to say it is there; then forget the alerts that arrived before (they are an earlier test's). A
+        codec without a reset says so: the known state is then the profile's SRVs alone."""
+        make = getattr(self.codec, "reset", None)
+        if make is None:
+            self.wait(None, timeout_s=0)
+            dropped = self.clear_alerts()
+            self.transcript.now("--", f"known state: this link's protocol has no reset; {dropped} earlier alert(s) "
+                                "dropped")
+            return "no device-end reset on this link's protocol"
+        seq = self.next_seq()
+        asked = {"seed": seed, **({"enrolled": True} if enrolled else {})}
+        self.send(make(seed, seq, enrolled) if enrolled else make(seed, seq), "RESET to the known state", seq, asked)
+        answer = self.wait(seq, "reset")
+        hint = ("set link.known_state.reset: false in the DMC profile and list the SRVs that restore the known "
+                "state under link.known_state.requests (docs/device-link-protocol.md, Known state)")
+        if answer is None:
+            raise LinkError(f"{self.dmc.id}: the device end did not answer RESET within {self.timeout_s:g} s over "
+                            f"{self.transport.where}; a device end that cannot reset answers ERROR; {hint}")
+        if answer.kind != "answer":
+            raise LinkError(f"{self.dmc.id}: the device end cannot reset the installation: {answer.value}; {hint}")
+        dropped = self.clear_alerts()
+        earlier = f"; {dropped} earlier alert(s) dropped" if dropped else ""
+        self.transcript.now("<<", f"RESET done seq={seq}{earlier}")
+        return "reset by the device end"
+
+    def clear_alerts(self) -> int:
+        dropped = len(self.alerts)
+        self.alerts.clear()
+        return dropped
+
     def exchange(self, channel: str, data: bytes, text: str, reply: str) -> bytes | None:
         """Send raw bytes on ``channel`` and return the answer's, or None when none came in time (never resent:
         the caller knows whether repeating is safe)."""
@@ -162,9 +194,41 @@ class LinkRunner:
         self.transport.close()
 
 
-class RunnerLink(DeviceLink):
+class RealDevice:
+    """A device of a real-device link as a test sees it: its profiled model (``id``, ``firmware``, ...), never its
+    state; asking for state (an IHD's ``display_message``) says so, instead of a bare pydantic attribute error."""
+
+    __slots__ = ("kind", "model")
+
+    def __init__(self, kind: str, model: DeviceModel) -> None:
+        self.kind = kind
+        self.model = model
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return getattr(self.model, name)
+        except AttributeError:
+            raise AttributeError(
+                f"devices['{self.kind}'].{name}: a real-device link knows the {self.kind}'s model "
+                f"({', '.join(type(self.model).model_fields)}), not its state: read the state with an SRV, or mark "
+                "the test requires_sim") from None
+
+    def __eq__(self, other: object) -> bool:
+        return self.model == (other.model if isinstance(other, RealDevice) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.model.id)
+
+    def __repr__(self) -> str:
+        return f"RealDevice({self.kind}, {self.model.id})"
+
+
+class RunnerLink(DeviceLink, KnownState):
     """A ``DeviceLink`` over a ``LinkRunner``: requests checked against the catalogue and the DMC first, so a
-    misused request fails with the reason before anything is sent."""
+    misused request fails with the reason before anything is sent; a known state at each test's start
+    (``KnownState``: the device end's reset, if its codec has one, and the alerts before it forgotten)."""
 
     kind: ClassVar[str] = "real-device"  # for messages; a registered driver names its kind
     runner: LinkRunner
@@ -179,7 +243,7 @@ class RunnerLink(DeviceLink):
 
     @property
     def devices(self) -> Mapping[str, Any]:
-        return {kind.value: model for kind, model in self.models.items()}
+        return {kind.value: RealDevice(kind.value, model) for kind, model in self.models.items()}
 
     @property
     def transcript(self) -> Transcript:
@@ -206,6 +270,13 @@ class RunnerLink(DeviceLink):
 
     def transcript_text(self) -> str:
         return self.runner.transcript.text()
+
+    def reset(self, seed: int, enrolled: bool = False) -> str:
+        return self.runner.reset(seed, enrolled)
+
+    def clear_alerts(self) -> int:
+        self.runner.wait(None, timeout_s=0)  # what has arrived so far goes too
+        return self.runner.clear_alerts()
 
     def close(self) -> None:
         if not self._closed:

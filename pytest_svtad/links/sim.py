@@ -9,14 +9,22 @@ from typing import Any
 
 from pytest_svtad.links.errors import LinkError
 from pytest_svtad.links.han import HanReader
-from pytest_svtad.links.protocol import ConsumerAction, DeviceLink, FaultInjection, HanAccess, Migration, SimulatedTime
+from pytest_svtad.links.protocol import (
+    ConsumerAction,
+    DeviceLink,
+    FaultInjection,
+    HanAccess,
+    KnownState,
+    Migration,
+    SimulatedTime,
+)
 from pytest_svtad.links.registry import LinkTarget, register
 from pytest_svtad.smets1.messages import Alert, ServiceResponse
 from pytest_svtad.smets1.profiles import DeviceKind, DeviceModel, DmcProfile
 
 
 @register("sim")
-class SimLink(DeviceLink, SimulatedTime, FaultInjection, Migration, ConsumerAction, HanAccess):
+class SimLink(DeviceLink, SimulatedTime, FaultInjection, Migration, ConsumerAction, HanAccess, KnownState):
     """A simulated SMETS1 installation in virtual time. The simulated head-end retries reads itself, in simulated
     time, as the DCC's does (``simulators/installation.py``); the transcript is the installation's."""
 
@@ -30,6 +38,7 @@ class SimLink(DeviceLink, SimulatedTime, FaultInjection, Migration, ConsumerActi
         self.seed = seed
         self.installation = Installation(dmc, models, seed=seed, start=start)
         self._han: HanReader | None = None
+        self._alerts_from = 0  # alerts before this index are not the test's (KnownState.clear_alerts)
 
     @classmethod
     def open(cls, target: LinkTarget) -> SimLink:
@@ -39,7 +48,7 @@ class SimLink(DeviceLink, SimulatedTime, FaultInjection, Migration, ConsumerActi
         return self.installation.request(srv, device=device, **params)
 
     def alerts(self) -> list[Alert]:
-        return self.installation.alerts()
+        return self.installation.alerts()[self._alerts_from:]
 
     @property
     def devices(self) -> Mapping[str, Any]:
@@ -50,6 +59,17 @@ class SimLink(DeviceLink, SimulatedTime, FaultInjection, Migration, ConsumerActi
 
     def close(self) -> None:
         return None
+
+    # --- KnownState: the installation is built fresh for each test from its seed ---------------------------------
+
+    def reset(self, seed: int, enrolled: bool = False) -> str:
+        # enrolment is the installation fixture's own migration here (Migration), as the sample packs expect
+        return f"a fresh simulated installation, seed {self.seed}"
+
+    def clear_alerts(self) -> int:
+        dropped = len(self.installation.alerts()) - self._alerts_from
+        self._alerts_from += dropped
+        return dropped
 
     # --- SimulatedTime, FaultInjection, Migration, ConsumerAction ---------------------------------------------
 
@@ -96,6 +116,6 @@ class SimLink(DeviceLink, SimulatedTime, FaultInjection, Migration, ConsumerActi
 
     def __getattr__(self, name: str) -> Any:
         # the rest of the simulator's API (device state, meters) stays reachable for simulated packs
-        if name in ("installation", "_han"):
+        if name in ("installation", "_han", "_alerts_from"):
             raise AttributeError(name)
         return getattr(self.installation, name)

@@ -9,7 +9,8 @@ from pytest_svtad.smets1 import wire
 from pytest_svtad.smets1.messages import ServiceRequest
 
 ZIGBEE = "zigbee"
-_CHANNELS = {wire.FrameType.RESPONSE: RESPONSE, wire.FrameType.ZIGBEE: ZIGBEE}
+RESET = "reset"  # the known-state channel: RESET asked, RESET answered
+_CHANNELS = {wire.FrameType.RESPONSE: RESPONSE, wire.FrameType.ZIGBEE: ZIGBEE, wire.FrameType.RESET: RESET}
 
 
 class WireCodec:
@@ -18,6 +19,10 @@ class WireCodec:
 
     def request(self, request: ServiceRequest, seq: int) -> bytes:
         return wire.encode_frame(wire.request_frame(request, seq))
+
+    def reset(self, seed: int, seq: int, enrolled: bool = False) -> bytes:
+        """The RESET frame asking the device end for the known state (docs/device-link-protocol.md)."""
+        return wire.encode_frame(wire.reset_frame(seed, seq, enrolled))
 
     def payload(self, channel: str, data: bytes, seq: int) -> bytes:
         if channel != ZIGBEE:
@@ -45,6 +50,8 @@ class WireCodec:
                 return Inbound("answer", frame.seq, RESPONSE, wire.read_response(frame), label)
             if frame.type is wire.FrameType.ZIGBEE:
                 return Inbound("answer", frame.seq, ZIGBEE, frame.payload, label)
+            if frame.type is wire.FrameType.RESET:
+                return Inbound("answer", frame.seq, RESET, wire.loads(frame.payload), label)
         except wire.WireError as exc:
             if frame.type is wire.FrameType.ALERT:
                 return Inbound("note", value=f"undecodable alert skipped: {exc}")

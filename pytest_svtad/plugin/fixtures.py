@@ -7,17 +7,25 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 
-from pytest_svtad.links import LinkError, capabilities, open_link, supports
-from pytest_svtad.links.protocol import ConsumerAction, FaultInjection, HanAccess, Migration, SimulatedTime
-from pytest_svtad.links.registry import seed_for_test
+from pytest_svtad.links import LinkError, capabilities, known_state, open_link, supports
+from pytest_svtad.links.protocol import (
+    ConsumerAction,
+    FaultInjection,
+    HanAccess,
+    KnownState,
+    Migration,
+    SimulatedTime,
+)
+from pytest_svtad.links.registry import kind_for, seed_for_test
 from pytest_svtad.plugin import allure
 from pytest_svtad.plugin.collector import PROP_EVIDENCE, PROP_EVIDENCE_ERROR
+from pytest_svtad.plugin.link_needs import CAPABILITY_FIXTURES, NotApplicable, capability_names, lacking
 from pytest_svtad.plugin.session import SESSION_KEY
 from pytest_svtad.reports import evidence_files
 from pytest_svtad.rules.criteria import Criteria
@@ -50,17 +58,23 @@ def smets1(request: pytest.FixtureRequest, dmc: DmcProfile, svtad_evidence: Evid
     """The installation of the DMC under test behind the link its profile names (the simulator by default).
 
     ``request(srv, device=None, **params) -> ServiceResponse``, ``alerts()``, ``devices``; on a simulated link also
-    ``advance(minutes=...)``, ``now``, ``faults``, ``migrate()``. The transcript of every message is attached to
-    the test's evidence, and the HAN frames as ``han.pcap`` when the test read the HAN.
+    ``advance(minutes=...)``, ``now``, ``faults``, ``migrate()``. The test starts from the known state
+    (``links/known_state.py``: the link's reset from the test's seed, the profile's ``link.known_state`` SRVs, the
+    alerts before forgotten). The transcript of every message is attached to the test's evidence, and the HAN
+    frames as ``han.pcap`` when the test read the HAN.
     """
     settings = request.config.stash[SESSION_KEY].settings
     assert settings.profiles is not None  # a DMC exists, so profiles were loaded
+    seed = seed_for_test(settings.seed, request.node.nodeid)
     try:
-        link = open_link(dmc, settings.profiles.device_models(dmc), seed_for_test(settings.seed, request.node.nodeid),
-                         url=settings.links.get(dmc.id))
+        link = open_link(dmc, settings.profiles.device_models(dmc), seed, url=settings.links.get(dmc.id))
     except LinkError as exc:
         pytest.fail(f"{dmc.id}: {exc}", pytrace=False)
     try:
+        try:  # every test starts from the known state (links/known_state.py), or fails in setup saying why not
+            known_state.establish(link, seed)
+        except LinkError as exc:
+            pytest.fail(f"{dmc.id}: the known state at the test's start was not reached: {exc}", pytrace=False)
         yield link
     finally:
         try:
@@ -83,11 +97,20 @@ def _migrate(link: Any, cohort: str, before: str) -> None:
 
 
 @pytest.fixture
-def installation(smets1: Any) -> Any:
+def installation(request: pytest.FixtureRequest, smets1: Any) -> Any:
     """The DMC's installation, enrolled with the DCC. Service testing follows migration, so a dormant installation
-    is migrated first (on a real link the lab has done that)."""
-    if supports(smets1, Migration) and not smets1.enrolled:
-        _migrate(smets1, "DMCT", " before service testing")
+    is migrated first; on a real link the device end is asked for its known state enrolled (RESET with
+    ``enrolled``: the emulator migrates, a lab has done it), when the profile says the DMC is dormant."""
+    if supports(smets1, Migration):
+        if not smets1.enrolled:
+            _migrate(smets1, "DMCT", " before service testing")
+    elif supports(smets1, KnownState) and smets1.dmc.installation == "dormant" \
+            and smets1.dmc.link.known_state.reset:
+        seed = seed_for_test(request.config.stash[SESSION_KEY].settings.seed, request.node.nodeid)
+        try:  # the whole known state again, from an enrolled installation (the profile's SRVs too)
+            known_state.establish(smets1, seed, enrolled=True)
+        except LinkError as exc:
+            pytest.fail(f"{smets1.dmc.id}: the enrolled known state was not reached: {exc}", pytrace=False)
     return smets1
 
 
@@ -104,31 +127,37 @@ def dormant(smets1: Any) -> Any:
 def migrated(dormant: Any) -> Any:
     """A dormant installation after a successful migration (the simulator migrates it; a real link cannot)."""
     if not supports(dormant, Migration):
+        where = getattr(dormant, "kind", dormant.dmc.link.kind)  # the link's own kind, not the profile's
         pytest.fail(f"{dormant.dmc.id}: migrating an installation needs a simulated link (Migration); "
-                    f"{dormant.dmc.id} is on {dormant.dmc.link.kind}: give the migrated installation as 'installation'",
+                    f"{dormant.dmc.id} is on a {where} link: give the migrated installation as 'installation'",
                     pytrace=False)
     _migrate(dormant, "DMCT", "")
     return dormant
 
 
-# --- capabilities a test asks for: not applicable to a DMC whose link lacks them ----------------------------------
+# --- capabilities a test needs (plugin/link_needs.py): not applicable to a DMC whose link lacks them -------------
 
-CAPABILITY_FIXTURES: dict[str, type] = {
-    "smets1_clock": SimulatedTime,
-    "smets1_faults": FaultInjection,
-    "smets1_migration": Migration,
-    "smets1_consumer": ConsumerAction,
-    "smets1_han": HanAccess,
-}
+__all__ = ["CAPABILITY_FIXTURES", "NotApplicable", "with_capabilities"]  # CAPABILITY_FIXTURES: its old home
 
-
-def with_capabilities(fixturenames: Sequence[str], params: list[Any], links: dict[str, str]) -> list[Any]:
-    """The DMC parameters whose link has every capability the test's fixtures ask for (the rest: not generated,
-    so not planned, as with ``requires``)."""
-    asked = {CAPABILITY_FIXTURES[name] for name in fixturenames if name in CAPABILITY_FIXTURES}
-    if not asked:
-        return params
-    return [param for param in params if asked <= _capabilities(param.values[0], links)]
+def with_capabilities(nodeid: str, needed: Mapping[type, str], params: list[Any],
+                      links: dict[str, str]) -> tuple[list[Any], list[NotApplicable]]:
+    """The DMC parameters whose link has every capability the test needs (``link_needs.needs``), and the rest as
+    ``NotApplicable`` records (not generated, so not planned, as with ``requires``, but said)."""
+    if not needed:
+        return params, []
+    kept, left_out = [], []
+    for param in params:
+        dmc: DmcProfile = param.values[0]
+        missing = lacking(needed, _capabilities(dmc, links))
+        if not missing:
+            kept.append(param)
+            continue
+        url = links.get(dmc.id) or dmc.link.url
+        where = f"{kind_for(dmc, links.get(dmc.id))} link" + (f" {url}" if url else "")
+        why = "; ".join(dict.fromkeys(missing.values()))
+        left_out.append(NotApplicable(f"{nodeid}[{dmc.id}]", dmc.id,
+                                      f"needs {capability_names(missing)}, which its {where} lacks ({why})"))
+    return kept, left_out
 
 
 def _capabilities(dmc: DmcProfile, links: dict[str, str]) -> frozenset[type]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Generator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 
 from pytest_svtad.links.registry import kind_for
 from pytest_svtad.model import PlanEntry
-from pytest_svtad.plugin import options
+from pytest_svtad.plugin import entry_checks, link_needs, options
 from pytest_svtad.plugin.fixtures import (  # noqa: F401  (fixtures)
     dmc,
     dormant,
@@ -28,6 +29,7 @@ from pytest_svtad.plugin.fixtures import (  # noqa: F401  (fixtures)
     svtad_profiles,
     with_capabilities,
 )
+from pytest_svtad.plugin.link_needs import NotApplicable
 from pytest_svtad.plugin.markers import MARKERS
 from pytest_svtad.plugin.plan_folders import PlanFilesReader, lean_report_data, make_plan_folder, remove_plan_folder
 from pytest_svtad.plugin.report_folder import claim_report_folder
@@ -120,7 +122,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         raise pytest.Collector.CollectError(
             f"{metafunc.definition.nodeid}: asks for a DMC, but no device profiles were found "
             "(device_profiles/ under the rootdir, or --svtad-profiles DIR)")
-    params = with_capabilities(metafunc.fixturenames, session.dmc_params(tags), session.settings.links)
+    needed = link_needs.needs(metafunc.function, metafunc.fixturenames, metafunc.definition.iter_markers())
+    params, left_out = with_capabilities(metafunc.definition.nodeid, needed, session.dmc_params(tags),
+                                         session.settings.links)
+    session.link_not_applicable.update((record.nodeid, record) for record in left_out)
     metafunc.parametrize("dmc", params, indirect=True)
 
 
@@ -136,7 +141,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         workerinput: dict[str, Any] = session.config.workerinput  # type: ignore[attr-defined]
         if PLAN_DIR_KEY in workerinput:
             write_plan_file(Path(workerinput[PLAN_DIR_KEY]), workerinput.get("workerid", "gw"), plan,
-                            {"not_applicable": svtad.not_applicable})
+                            {"not_applicable": svtad.not_applicable,
+                             "link_not_applicable": [asdict(r) for r in svtad.link_not_applicable.values()]})
     else:
         svtad.collector.plan.update(plan)
         svtad.plan_grew()
@@ -144,6 +150,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     svtad = session.config.stash[SESSION_KEY]
+    entry_checks.at_session_start(session.config, svtad)  # 12.5; with --svtad-gate, (c) or (d) failing stops here
     if not svtad.is_worker and not session.config.option.collectonly:
         svtad.sigterm = SigtermAsInterrupt(svtad.wants_verdict)
         svtad.sigterm.install()
@@ -158,7 +165,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     svtad = session.config.stash[SESSION_KEY]
     if svtad.sigterm is not None:
         svtad.sigterm.finishing = True  # a SIGTERM now would cut the verdict short: let it be written
-    if not svtad.is_worker:
+    if not svtad.is_worker and not entry_checks.refused(session.config):
         svtad.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
     result = yield
     if not svtad.is_worker and svtad.settings.gate and svtad.verdict is not None:
@@ -230,9 +237,27 @@ class XdistHooks:
 
     def _load(self) -> dict[str, PlanEntry]:
         assert self.session.plan_dir is not None
+        parsed = len(self.plan_files.metas)
         plan, not_applicable = self.plan_files.read_new(self.session.plan_dir)
         self.session.not_applicable = max(self.session.not_applicable, not_applicable)
+        for meta in self.plan_files.metas[parsed:]:  # only the files parsed now: each is read once
+            for nodeid, record in link_not_applicable(meta).items():
+                self.session.link_not_applicable.setdefault(nodeid, record)
         return plan
+
+
+def link_not_applicable(meta: dict[str, Any]) -> dict[str, NotApplicable]:
+    """A worker's (test, DMC) pairs not applicable on their DMC's link, from its plan file's meta (the rows
+    ``session.read_not_applicable`` reads, taken from the parse the plan reader does anyway)."""
+    found: dict[str, NotApplicable] = {}
+    rows = meta.get("link_not_applicable", [])
+    for row in rows if isinstance(rows, list) else []:
+        try:
+            found.setdefault(str(row["nodeid"]), NotApplicable(str(row["nodeid"]), str(row["dmc"]),
+                                                                str(row["reason"])))
+        except (KeyError, TypeError):
+            continue
+    return found
 
 
 class WorkerReportHooks:

@@ -30,6 +30,9 @@ MARKERS = {
                      "cause 'dcc', 'device' or 'undetermined' (13.19; default undetermined) and to a DCC Service "
                      "Provider named in the criteria file's providers.",
     "witnessed": "witnessed(by=None): the test is in the witnessed subset (13.11-13.13), optionally naming who.",
+    "requires_sim": "requires_sim(reason=None): the test reads the simulator's own state, so it needs every "
+                    "simulator-only power (SimulatedTime, FaultInjection, Migration, ConsumerAction); on a DMC "
+                    "whose link lacks one it is not applicable, listed in the verdict's notes.",
 }
 
 
@@ -208,6 +211,12 @@ def read_tags(node: pytest.Item | pytest.Function, catalogue: SrvCatalogue, ttm:
         if not isinstance(by, str) or len(mark.args) > 1 or set(mark.kwargs) - {"by"}:
             raise MarkerError("@pytest.mark.witnessed(by=None): expected at most one string naming the witness")
         witnessed = by.strip()
+
+    for mark in marks.get("requires_sim", ()):
+        reason = mark.kwargs.get("reason", mark.args[0] if mark.args else None)
+        if len(mark.args) > 1 or set(mark.kwargs) - {"reason"} or not (reason is None or isinstance(reason, str)):
+            raise MarkerError("@pytest.mark.requires_sim(reason=None): expected at most one string saying what "
+                              f"of the simulator the test reads, got args={mark.args!r} kwargs={mark.kwargs!r}")
 
     if group is None and ttm is not None and ttm_ids:
         group = ttm.group_of(ttm_ids[0])

@@ -15,7 +15,7 @@ from pytest_svtad.rules.criteria import Criteria
 from pytest_svtad.rules.ttm import Ttm
 from pytest_svtad.smets1.catalogue import SrvCatalogue, default_catalogue
 from pytest_svtad.smets1.profiles import DmcProfile, Profiles, load_profiles
-from pytest_svtad.urls import socket_url_problem
+from pytest_svtad.urls import duis_url_problem, socket_url_problem
 
 # name -> (help, is_flag)
 OPTIONS: dict[str, tuple[str, bool]] = {
@@ -33,8 +33,9 @@ OPTIONS: dict[str, tuple[str, bool]] = {
                  "(default: none, Appendix AK's numbers only).", False),
     "report": ("Directory for verdict.json, results.jsonl, heatmaps, the Testing Issue log, the Completion Report "
                "and evidence/ (default: none, the verdict is printed only).", False),
-    "gate": ("Exit 0 exactly when the exit criteria are met, 1 when they are not (default: off, pytest's own exit "
-             "status).", True),
+    "gate": ("Exit 0 exactly when the exit criteria are met, 1 when they are not; and do not start at all (exit 1, "
+             "one line) when the Entry Criteria the harness checks fail: 12.5(c) TTM assurance, 12.5(d) device "
+             "firmware read through each DMC's link (default: off, pytest's own exit status).", True),
     "store": ("Campaign store: a SQLAlchemy URL (sqlite:///path, postgresql+psycopg://...), or 'none' "
               "(default: SQLite <rootdir>/.svtad/svtad.db).", False),
     "campaign": ("Campaign name: the verdict covers every run of the campaign (default: none, this run alone).",
@@ -44,7 +45,8 @@ OPTIONS: dict[str, tuple[str, bool]] = {
     "exit_version": ("With --svtad-campaign: the stage-exit SUT version regression is counted on (default: the "
                      "newest run's).", False),
     "seed": ("Seed for simulated installations (default: 0).", False),
-    "link": ("Reach a DMC over a real-device link: DMC=URL (a serial device, socket://HOST:PORT, rfc2217://...), "
+    "link": ("Reach a DMC over a real-device link: DMC=URL (a serial device, socket://HOST:PORT, rfc2217://..., "
+             "duis+https://HOST[:PORT] for a DCC User Interface), "
              "comma-separated for several; overrides the profile's link url (default: the profiles' links).", False),
     "evidence_max_bytes": ("Cap on each evidence file (transcripts, attachments), in bytes or with k/M/G (binary): "
                            "bigger evidence keeps its head and tail and says so (default: 10M).", False),
@@ -279,7 +281,14 @@ def _links(raw: str, profiles: Profiles | None, option: str = "--svtad-link") ->
         if profiles is None or dmc_id.strip() not in profiles.dmcs:
             known = ", ".join(sorted(profiles.dmcs)) if profiles else "none"
             raise SvtadInputError(option, f"no DMC profile '{dmc_id.strip()}' (known: {known})")
-        problem = socket_url_problem(url.strip())  # pyserial's own message for these names its logging options
+        from pytest_svtad.links import registry  # the drivers are registered: the plugin imported the links
+
+        kind, inner = registry.split_kind(url.strip())  # zigbee+socket://... names its link kind
+        if kind is not None and kind not in registry.kinds():
+            raise SvtadInputError(option, f"DMC '{dmc_id.strip()}': unknown link kind '{kind}' in '{url.strip()}' "
+                                  f"(registered: {', '.join(registry.kinds())})")
+        # pyserial's own message for a bad socket:// names its logging options; a duis+ URL is checked here too
+        problem = socket_url_problem(inner) or duis_url_problem(url.strip())
         if problem:
             raise SvtadInputError(option, f"DMC '{dmc_id.strip()}': {problem}")
         links[dmc_id.strip()] = url.strip()

@@ -80,6 +80,7 @@ class PlanFilesReader:
         self._seen: dict[str, tuple[int, int]] = {}  # file name -> (mtime_ns, size) when it was read
         self._parsed: set[bytes] = set()  # digests of the contents parsed
         self.not_applicable = 0
+        self.metas: list[dict[str, Any]] = []  # the "meta" of every file parsed, in the order parsed
 
     def read_new(self, directory: Path) -> tuple[dict[str, PlanEntry], int]:
         """The entries of the files that are new or changed since the last call, and the largest count of tests
@@ -98,12 +99,14 @@ class PlanFilesReader:
                 try:
                     data = json.loads(raw)
                     entries = [PlanEntry.from_dict(entry) for entry in data.get("plan", [])]
-                    not_applicable = int(data.get("meta", {}).get("not_applicable", 0))
+                    meta = data.get("meta", {})
+                    not_applicable = int(meta.get("not_applicable", 0))
                 except (ValueError, TypeError, KeyError, AttributeError):
                     continue  # half-written or foreign: not marked seen, so read again next time
                 for entry in entries:
                     plan.setdefault(entry.nodeid, entry)
                 self.not_applicable = max(self.not_applicable, not_applicable)
+                self.metas.append(meta if isinstance(meta, dict) else {})
                 self._parsed.add(digest)
             self._seen[path.name] = (stat.st_mtime_ns, stat.st_size)
         return plan, self.not_applicable

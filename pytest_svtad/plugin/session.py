@@ -14,14 +14,15 @@ import pytest
 
 from pytest_svtad.closeout import Sink, close_out, html_reports
 from pytest_svtad.model import PlanEntry
-from pytest_svtad.plugin import publish
+from pytest_svtad.plugin import entry_checks, publish
 from pytest_svtad.plugin.collector import PROP_TAGS, ResultCollector, ResultsLog, plain_nodeid
+from pytest_svtad.plugin.link_needs import NotApplicable
 from pytest_svtad.plugin.markers import MARKERS, MarkerError, Tags, read_tags
 from pytest_svtad.plugin.options import Settings
 from pytest_svtad.plugin.report_folder import ReportFolderLock
 from pytest_svtad.plugin.signals import SigtermAsInterrupt
 from pytest_svtad.record import RecordSettings, RunRecord
-from pytest_svtad.rules.appendix_ak import WORK_OFF_STAGES
+from pytest_svtad.rules.appendix_ak import DMCT_STAGES, WORK_OFF_STAGES
 from pytest_svtad.rules.issues import raise_issues
 from pytest_svtad.rules.verdict import Outputs, Verdict, WorkOffCheck
 from pytest_svtad.smets1.profiles import DeviceKind, DmcProfile
@@ -59,6 +60,8 @@ class SvtadSession:
         self.is_worker = hasattr(config, "workerinput")
         self.collector = ResultCollector()
         self.not_applicable = 0
+        # (test, DMC) pairs whose DMC's link lacks a power the test needs: not planned, but said in the notes
+        self.link_not_applicable: dict[str, NotApplicable] = {}
         self.verdict: Verdict | None = None
         self.plan_dir: Path | None = None  # under xdist: where workers leave their plans for the controller
         self._definition_tags: dict[str, Tags] = {}  # read once per test function, reused for its items
@@ -240,6 +243,13 @@ class SvtadSession:
                 notes.append(f"preceding Work Off Plans not read: {exc}")
         dmc_ids = sorted({e.dmc for e in plan if e.dmc} | {d.id for d in s.selected_dmcs}) \
             if any(e.dmc for e in plan) else []
+        dmct_routes: dict[str, list[dict[str, Any]]] = {}
+        if store is not None and s.stage in DMCT_STAGES:  # the routes of its Testing Issues, for 20.29(e)
+            from pytest_svtad.store.dmct import routes_by_dmc
+            try:
+                dmct_routes = routes_by_dmc(store, [d.id for d in s.selected_dmcs])
+            except StoreError as exc:
+                notes.append(f"DMCT Testing Issue routes not read: {exc}")
         settings = RecordSettings(stage=s.stage, release=s.release, criteria=s.criteria, ttm=s.ttm,
                                   report_dir=s.report_dir, sut_version=s.sut_version, seed=s.seed,
                                   campaign=s.campaign, profiles=s.profiles, completion_notes=s.completion_notes,
@@ -250,17 +260,48 @@ class SvtadSession:
                          other_dmct_stage=reading.other_dmct_stage if reading else None,
                          dmct_issues=reading.dmct_issues if reading else [],
                          dmct_where=f"campaign '{s.campaign}'" if reading else "this session",
-                         notes=[*self.notes, *notes], started=self.started,
-                         session_nodeids=frozenset(self.collector.plan))
+                         dmct_routes=dmct_routes,
+                         notes=[*self.notes, *self._not_applicable_notes(), *notes,
+                                *entry_checks.schedule_notes(self.config, self)],
+                         started=self.started, session_nodeids=frozenset(self.collector.plan),
+                         entry=entry_checks.entry_for_record(self.config, self))
+
+    def _not_applicable_notes(self) -> list[str]:
+        """Per DMC, how many tests its link cannot run, then each with why: not planned, never vanished."""
+        records = sorted(self.link_not_applicable.values(), key=lambda r: (r.dmc, r.nodeid))
+        per_dmc: dict[str, int] = {}
+        for record in records:
+            per_dmc[record.dmc] = per_dmc.get(record.dmc, 0) + 1
+        heads = [f"{dmc}: {counted(n, 'test')} not applicable on its link (a power it lacks; not planned, listed "
+                 "below)" for dmc, n in per_dmc.items()]
+        return heads + [record.note() for record in records]
 
     def _end_of_run(self, record: RunRecord) -> list[str]:
         """The store's sink at close-out: the run ends with its verdict; where it went if not to the store."""
         sink = self.store_sink
         if sink is None:
             return []
+        dmct_notes = self._dmct_status(record, sink.store) if sink.error is None else []
         sink.end(interrupted=record.interrupted, verdict="met" if record.judged().met else "not_met")
         sink.close()
-        return sink.notes()  # known after end
+        return [*dmct_notes, *sink.notes()]  # the sink's notes are known after end
+
+    def _dmct_status(self, record: RunRecord, store: Any) -> list[str]:
+        """A DMCT run moves its scheduled DMCs to "in test", and completed ones to "completed" (store.dmct)."""
+        if self.settings.stage not in DMCT_STAGES or store is None or record.interrupted:
+            return []
+        from pytest_svtad.rules.dmct_process import DmctProcessError
+        from pytest_svtad.store import StoreError
+        from pytest_svtad.store.dmct import record_dmct_run
+
+        verdict = record.judged()
+        completed = {dmc: a.recommendation for dmc, a in (verdict.dmct or {}).items() if a.completed}
+        run = f"run {self.store_sink.run_id}" if self.store_sink and self.store_sink.run_id else "session"
+        try:
+            return record_dmct_run(store, stage=self.settings.stage, run=run, dmc_ids=record.dmc_ids,
+                                   completed=completed)
+        except (StoreError, DmctProcessError) as exc:
+            return [f"DMCT Status List not updated: {exc}"]
 
 
 def write_plan_file(directory: Path, worker_id: str, plan: dict[str, PlanEntry], meta: dict[str, Any]) -> None:
@@ -283,6 +324,20 @@ def read_plan_files(directory: Path) -> tuple[dict[str, PlanEntry], int]:
         for raw in data.get("plan", []):
             plan.setdefault(raw["nodeid"], PlanEntry.from_dict(raw))
     return plan, not_applicable
+
+
+def read_not_applicable(directory: Path) -> dict[str, NotApplicable]:
+    """The workers' (test, DMC) pairs not applicable on their DMC's link, from their plan files."""
+    found: dict[str, NotApplicable] = {}
+    for path in sorted(directory.glob("*.json")):
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8")).get("meta", {}).get("link_not_applicable", [])
+            for row in rows:
+                found.setdefault(str(row["nodeid"]), NotApplicable(str(row["nodeid"]), str(row["dmc"]),
+                                                                    str(row["reason"])))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+    return found
 
 
 SESSION_KEY = pytest.StashKey[SvtadSession]()

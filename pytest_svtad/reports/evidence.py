@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -76,6 +76,12 @@ class EvidenceData:
     requirements: list[dict[str, Any]]
     issues: list[dict[str, Any]]
     assessments: dict[str, DmctAssessment]
+    routes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # DMC -> DMCT Testing Issue routes
+
+    def route_of(self, dmc: str, issue_id: str) -> dict[str, Any] | None:
+        """The latest route recorded for a DMCT Testing Issue of a DMC (20.19-20.25), for 20.29(e)."""
+        found = [route for route in self.routes.get(dmc, []) if route["issue_id"] == issue_id]
+        return found[-1] if found else None
 
     def failures(self) -> list[dict[str, Any]]:
         """Failed tests by test and SRV, with severity and how many DMCs (9.4(d))."""
@@ -267,4 +273,5 @@ def build(context: RunRecord) -> EvidenceData:
                "counts": issue.counts_against(verdict.stage)}
               for issue in sorted(context.issues, key=lambda i: (i.severity, i.id))]
     return EvidenceData(meta=meta, dmcs=_dmc_rows(context, dmc_ids), tests=tests, groups=groups, cells=cells,
-                        requirements=requirements, issues=issues, assessments=assessments)
+                        requirements=requirements, issues=issues, assessments=assessments,
+                        routes={dmc: list(routes) for dmc, routes in context.dmct_routes.items()})

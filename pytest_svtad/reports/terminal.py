@@ -24,7 +24,20 @@ def dmct_lines(verdict: Verdict) -> list[str]:
     return [*lines, f"DMCT completion rule: {next(iter(verdict.dmct.values())).rule_source}"]
 
 
+def entry_lines(verdict: Verdict) -> list[str]:
+    """The Entry Criteria (12.5) when not all are met: first in the summary, one line per criterion not met."""
+    entry = verdict.entry
+    if entry is None or entry.status == MET:
+        return []
+    head = ("ENTRY CRITERIA NOT MET" if entry.status == "not_met" else "ENTRY CRITERIA NOT ALL RECORDED") + \
+        f" for {entry.phase} (12.5)"
+    return [head, *(f"  {item.line()}" for item in entry.items if item.status != MET)]
+
+
 def render(verdict: Verdict, write_line: Callable[..., None], report_dir: str | None) -> None:
+    for number, line in enumerate(entry_lines(verdict)):
+        write_line(line, bold=number == 0, red=verdict.entry is not None and verdict.entry.status == "not_met",
+                   yellow=verdict.entry is not None and verdict.entry.status == MANUAL)
     dmcs = verdict.counts.functional_by_dmc
     width = max([len("DMC")] + [len(d) for d in dmcs])
     header = f"{'DMC':<{width}}  planned  executed  passed  failed  not run  de-scoped  pass rate"
@@ -51,8 +64,8 @@ def render(verdict: Verdict, write_line: Callable[..., None], report_dir: str | 
         markup = {"green": True} if criterion.status == MET else {"red": True} if criterion.status != MANUAL else {
             "yellow": True}
         write_line(f"[{label:^7}] {criterion.id:<21} {criterion.detail}  ({criterion.clause})", **markup)
-    for note in verdict.notes:
-        write_line(f"note: {note}")
+    for note in verdict.notes:  # a warning (a DMCT run's pack not the scheduled one, ...) stands out
+        write_line(f"note: {note}", **({"yellow": True, "bold": True} if note.startswith("WARNING") else {}))
     failed = [c for c in verdict.criteria if c.status == "not_met"]
     if verdict.met:
         text = "EXIT CRITERIA MET"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 from pytest_svtad.model import PlanEntry
 
@@ -31,6 +32,11 @@ class Requirement:
 class Ttm:
     source: str
     requirements: dict[str, Requirement]
+    # the TTM's header: which matrix, which version, when and by whom the DCC assured it (11.2; 12.5(c))
+    ttm_id: str | None = None
+    version: str | None = None
+    assured_on: date | None = None
+    assured_by: str | None = None
 
     def __contains__(self, requirement_id: object) -> bool:
         return requirement_id in self.requirements

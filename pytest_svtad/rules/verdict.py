@@ -18,6 +18,8 @@ from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.counts import Counts, PlanCounts, count
 from pytest_svtad.rules.criteria import Criteria, SeverityLimits
 from pytest_svtad.rules.dmct import DmctAssessment
+from pytest_svtad.rules.entry_criteria import CLAUSE as ENTRY_CLAUSE
+from pytest_svtad.rules.entry_criteria import EntryAssessment
 from pytest_svtad.rules.issues import (
     AGGREGATE,
     TestingIssue,
@@ -88,6 +90,7 @@ class Verdict:
     notes: list[str] = field(default_factory=list)
     by_provider: dict[str, dict[int, int]] = field(default_factory=dict)
     dmct: dict[str, DmctAssessment] | None = None
+    entry: EntryAssessment | None = None  # the Entry Criteria found at the session's start (12.5)
 
     @property
     def met(self) -> bool:
@@ -125,6 +128,8 @@ class Verdict:
             "interrupted": self.interrupted,
             "notes": self.notes,
         }
+        if self.entry is not None:
+            data["entry_criteria"] = self.entry.as_dict()
         if self.dmct is not None:
             data["dmct"] = {dmc: assessment.as_dict() for dmc, assessment in sorted(self.dmct.items())}
         return data
@@ -381,10 +386,11 @@ def evaluate(*, stage: str, release: str | None, plan: Sequence[PlanEntry], resu
              criteria: Criteria, issues: list[TestingIssue], ttm: Ttm | None, outputs: Outputs,
              dmcs: Iterable[str] = (), sut_version: str | None = None, interrupted: bool = False,
              counts: PlanCounts | None = None, work_off: WorkOffCheck | None = None,
-             dmct: Mapping[str, DmctAssessment] | None = None) -> Verdict:
+             dmct: Mapping[str, DmctAssessment] | None = None, entry: EntryAssessment | None = None) -> Verdict:
     """Evaluate the stage's exit criteria (for SIT Table 13.1 rows 1-7; row 8 is always ``manual``). ``counts``
     may be given when the caller has counted the same plan and results already; ``work_off`` is what the store
-    knows of preceding phases' Work Off Plans (PIT and SIT, 12.6(h)); ``dmct`` the DMCT assessments (DMCT stages)."""
+    knows of preceding phases' Work Off Plans (PIT and SIT, 12.6(h)); ``dmct`` the DMCT assessments (DMCT stages);
+    ``entry`` the Entry Criteria found at the session's start: the criterion ``entry-criteria``, first (12.5)."""
     counts = counts or count(plan, results, dmcs)
     traceability = trace(ttm, plan, stage)
     thresholds_criterion, limits, source, epcl, providers = _issue_thresholds(stage, issues, criteria)
@@ -403,6 +409,8 @@ def evaluate(*, stage: str, release: str | None, plan: Sequence[PlanEntry], resu
     ]
     for criterion in criteria_list:
         criterion.clause = ak.clause(stage, criterion.id)
+    if entry is not None:
+        criteria_list.insert(0, Criterion("entry-criteria", entry.status, entry.detail(), ENTRY_CLAUSE))
     notes = []
     if criteria.source:
         notes.append(f"criteria overridden by {criteria.source}")
@@ -411,4 +419,4 @@ def evaluate(*, stage: str, release: str | None, plan: Sequence[PlanEntry], resu
     return Verdict(stage=stage, release=release, sut_version=sut_version, counts=counts, issues=issues,
                    traceability=traceability, criteria=criteria_list, extant=extant_by_severity(issues, stage),
                    thresholds=limits, thresholds_source=source, epcl=epcl, interrupted=interrupted, notes=notes,
-                   by_provider=providers, dmct=dict(dmct) if dmct is not None else None)
+                   by_provider=providers, dmct=dict(dmct) if dmct is not None else None, entry=entry)

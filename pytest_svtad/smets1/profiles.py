@@ -6,6 +6,8 @@ and its SMSO (SVTAD glossary; SEC F2.10A for the EPCL the DMC aims at).
 
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,7 +17,7 @@ from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.files.reader import load_yaml, validate
 from pytest_svtad.smets1.catalogue import default_catalogue
 from pytest_svtad.smets1.kinds import KIND_NAMES, DeviceKind
-from pytest_svtad.urls import socket_url_problem
+from pytest_svtad.urls import duis_url_problem, socket_url_problem
 
 
 class _Strict(BaseModel):
@@ -87,13 +89,49 @@ class DeviceModel(_Strict):
     notes: str = ""
 
 
-class LinkSpec(_Strict):
-    """How the harness reaches the installation: the in-process simulator by default."""
+class KnownStateRequest(_Strict):
+    """One SRV sent at each test's start to restore the known state (on every link kind, the simulator too)."""
 
-    kind: Literal["sim", "serial", "zigbee"] = "sim"
+    srv: str = Field(min_length=1)
+    device: DeviceKind | None = None
+    params: dict[str, Any] = {}
+
+    @field_validator("srv")
+    @classmethod
+    def _known_srv(cls, value: str) -> str:
+        catalogue = default_catalogue()
+        if catalogue.get(value) is None:
+            raise ValueError(catalogue.unknown(value))
+        return value
+
+
+class KnownState(_Strict):
+    """Where each test starts (docs/device-link-protocol.md, Known state): the device end's reset (the RESET
+    frame; the emulator and adapters that can), then these SRVs in order, each to answer I0; the alerts before are
+    forgotten. The seeds say nothing of it: a lab lists what its devices need."""
+
+    reset: bool = True
+    requests: tuple[KnownStateRequest, ...] = ()
+
+
+class LinkSpec(_Strict):
+    """How the harness reaches the installation: the in-process simulator by default.
+
+    ``duis`` (a DCC User Interface, real or ``svtad emulate --duis``): ``url`` is the DUIS base URL (``http(s)://``;
+    the endpoints ``/api/v1/serviceS|T|D`` are under it), ``receiver_host``/``receiver_port`` where the link's
+    receiver listens for the responses and alerts the DCC posts (port 0: a free port, announced with each request;
+    no port: the link polls the emulator's ``GET /responses/<RequestID>`` instead), ``response_timeout_s`` how long
+    a request waits for its response before the test fails. Who the User is and what it signs with are the
+    profile's ``duis`` credentials (``DuisCredentials``)."""
+
+    kind: Literal["sim", "serial", "zigbee", "duis"] = "sim"
     url: str | None = None
     baudrate: int = 115200
     timeout_s: float = Field(default=5.0, gt=0)
+    receiver_host: str = "127.0.0.1"
+    receiver_port: int | None = Field(default=None, ge=0, le=65535)
+    response_timeout_s: float = Field(default=30.0, gt=0)
+    known_state: KnownState = KnownState()
 
     @field_validator("url")
     @classmethod
@@ -102,6 +140,15 @@ class LinkSpec(_Strict):
         if problem:
             raise ValueError(problem)
         return value
+
+    @model_validator(mode="after")
+    def _duis_url(self) -> LinkSpec:
+        if self.kind == "duis" and self.url is not None:
+            problem = duis_url_problem(self.url if "://" in self.url and self.url.lower().startswith(("http", "duis+"))
+                                       else f"duis+{self.url}")
+            if problem:
+                raise ValueError(f"url: {problem}")
+        return self
 
 
 class Household(_Strict):
@@ -128,6 +175,20 @@ class DeviceSecrets(_Strict):
     link_key: SecretStr | None = None
 
 
+EUI64_PATTERN = r"^[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){7}$"
+
+
+class DuisCredentials(_Strict):
+    """Who the harness is on a DUIS interface and what it signs with (pytest_svtad/smets1/duis/signing.py):
+    the User's EUI-64 (the RequestID originator), its EC P-256 private key and certificate, and the DCC's
+    certificate that responses are verified against. Paths are files; keys are never committed (docs/duis.md)."""
+
+    user_id: str = Field(pattern=EUI64_PATTERN)
+    key: Path | None = None
+    cert: Path | None = None
+    dcc_cert: Path | None = None
+
+
 class DmcProfile(_Strict):
     """A Device Model Combination as tested: one SMETS1 installation type of one set of device models."""
 
@@ -142,6 +203,9 @@ class DmcProfile(_Strict):
     household: Household = Household()
     migration: MigrationSpec = MigrationSpec()
     secrets: dict[DeviceKind, DeviceSecrets] = {}
+    # each device's EUI-64 (hyphenated), as a DUIS request names it; a device without one gets ``derived_eui64``
+    eui64: dict[DeviceKind, str] = {}
+    duis: DuisCredentials | None = None
     notes: str = ""
 
     @field_validator("devices")
@@ -151,13 +215,36 @@ class DmcProfile(_Strict):
             raise ValueError(f"at least one device expected (kinds: {KIND_NAMES})")
         return value
 
+    @field_validator("eui64")
+    @classmethod
+    def _eui64_form(cls, value: dict[DeviceKind, str]) -> dict[DeviceKind, str]:
+        for kind, eui in value.items():
+            if not re.fullmatch(EUI64_PATTERN, eui):
+                raise ValueError(f"eui64.{kind.value}: expected a hyphenated EUI-64 like 00-DB-12-34-56-78-90-A3, "
+                                 f"got '{eui}'")
+        return {kind: eui.upper() for kind, eui in value.items()}
+
     @property
     def kinds(self) -> frozenset[DeviceKind]:
         return frozenset(self.devices)
 
+    def device_eui64(self, kind: DeviceKind | str) -> str:
+        """The EUI-64 of this DMC's device of ``kind``: the profile's, else ``derived_eui64``."""
+        kind = DeviceKind(kind)
+        return self.eui64.get(kind) or derived_eui64(self.id, kind)
+
     def lacks(self, kind: str) -> str:
         """The message for a request to a device kind this DMC does not have."""
         return f"{self.id} has no {kind} (its devices: {', '.join(k.value for k in self.devices)})"
+
+
+def derived_eui64(dmc_id: str, kind: DeviceKind | str) -> str:
+    """A stable EUI-64 for a device whose profile gives none: the first 8 bytes of SHA-256 of ``"<DMC id>/<kind>"``
+    with the locally-administered bit set and the multicast bit clear (IEEE 802: not a real manufacturer's id), so
+    the harness and ``svtad emulate --duis`` agree on it without configuration."""
+    digest = bytearray(hashlib.sha256(f"{dmc_id}/{DeviceKind(kind).value}".encode()).digest()[:8])
+    digest[0] = (digest[0] | 0x02) & 0xFE
+    return "-".join(f"{byte:02X}" for byte in digest)
 
 
 class Profiles:

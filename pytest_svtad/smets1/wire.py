@@ -38,6 +38,8 @@ class FrameType(IntEnum):
     ALERT = 0x03  # device -> harness, unsolicited (sequence 0)
     ERROR = 0x04  # device -> harness: the request could not be handled (payload {"error": ...})
     HELLO = 0x05  # harness -> device: identify; answered with HELLO {"dmc", "devices", "protocol"}
+    RESET = 0x06  # harness -> device: bring the installation to its known state (payload {"seed"}); answered
+    # with RESET (same sequence) once it is there, or ERROR when the device end cannot
     ZIGBEE = 0x10  # either way: one raw IEEE 802.15.4 frame (with FCS) for or from the HAN radio
 
 
@@ -236,3 +238,22 @@ def read_error(frame: Frame) -> str:
     """The message of an ERROR frame (payload ``{"error": text}``)."""
     error = loads(frame.payload).get("error")
     return error if isinstance(error, str) and error.strip() else "device reported an error"
+
+
+def reset_frame(seed: int, seq: int, enrolled: bool = False) -> Frame:
+    """The harness asks for the known state at a test's start; ``seed`` is the test's (a simulated device end
+    builds its installation from it, as the in-process simulator does; a real one ignores it). ``enrolled``: the
+    installation enrolled with the DCC, as service testing needs (a dormant one migrated, as the lab would have)."""
+    return Frame(FrameType.RESET, seq, dumps({"seed": seed, **({"enrolled": True} if enrolled else {})}))
+
+
+def read_reset(frame: Frame) -> tuple[int, bool]:
+    """The seed (0 when absent) and ``enrolled`` (False when absent) of a RESET request; anything but a
+    non-negative integer and a boolean is a ``WireError``."""
+    data = loads(frame.payload)
+    seed, enrolled = data.get("seed", 0), data.get("enrolled", False)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise WireError(f"RESET payload: field 'seed': expected a non-negative integer, got {seed!r}")
+    if not isinstance(enrolled, bool):
+        raise WireError(f"RESET payload: field 'enrolled': expected true or false, got {enrolled!r}")
+    return seed, enrolled

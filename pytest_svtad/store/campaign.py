@@ -18,6 +18,7 @@ from pytest_svtad.rules.verdict import Outputs, WorkOffCheck
 from pytest_svtad.smets1.profiles import Profiles
 from pytest_svtad.store.db import Store
 from pytest_svtad.store.fallback import incomplete_run_notes
+from pytest_svtad.store.gates import GateRepository
 from pytest_svtad.store.issues import issue_from_row
 from pytest_svtad.store.runs import run_settings
 from pytest_svtad.wording import counted
@@ -149,4 +150,5 @@ def campaign_record(store: Store, campaign: str, stage: str, release: str | None
                      dmc_ids=dmc_ids, sut_version=view.exit_version, outputs=Outputs(all_stored=True),
                      work_off=work_off_check(store, stage, release), epcl_of=epcl_of,
                      other_dmct_stage=reading.other_dmct_stage, dmct_issues=reading.dmct_issues,
-                     dmct_where=f"campaign '{campaign}'", notes=[*notes, *reading.notes])
+                     dmct_where=f"campaign '{campaign}'", notes=[*notes, *reading.notes],
+                     entry=GateRepository(store).latest_check([int(run["id"]) for run in runs]))  # 12.5

@@ -10,6 +10,11 @@ table shape. ``SCHEMA_VERSION`` is the newest; a store newer than that is refuse
   and provider; Work Off Plans and issue history get their tables.
 - 2 -> 3: a run keeps the TTM and criteria it used (``ttm``, ``criteria``: JSON, null for the runs before), so a
   campaign's verdict read from the store judges by what its sessions judged by.
+- 3 -> 4 (``_add_dmct_process``): the DMCT Process's tables (Status List, transitions, submissions, Testing Issue
+  routes; Clause 20), created only where missing.
+- 4 -> 5 (``_add_schedule_and_gates``): the DMCT Schedule's versions (20.9-20.10) and the Entry Criteria
+  sign-offs (12.5(a), (b), (e)) get their tables, and so do the Entry Criteria each session found at its start;
+  nothing existing changes.
 """
 
 from __future__ import annotations
@@ -42,15 +47,23 @@ from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.issues import TestingIssue, issue_id_for, stored_values
 from pytest_svtad.store import schema as t
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 5
 RUN_COLUMNS_3 = ("ttm", "criteria")  # the run columns schema 3 added
+DMCT_TABLES_4 = ("svtad_dmct_dmcs", "svtad_dmct_events", "svtad_dmct_submissions", "svtad_dmct_routes")
+TABLES_5 = ("svtad_dmct_schedules", "svtad_entry_signoffs", "svtad_entry_checks")  # the tables schema 5 added
 
 
 def legacy_metadata(version: int) -> MetaData:
     """The tables as version ``version`` had them (for the upgrade steps, and for tests that build old stores)."""
-    if version not in (1, 2):
+    if version not in (1, 2, 3, 4):
         raise ValueError(f"no legacy schema {version}")
     old = MetaData()
+    if version in (3, 4):  # every table of today but those the later schemas added
+        later = (*DMCT_TABLES_4, *TABLES_5) if version == 3 else TABLES_5
+        for table in t.metadata.tables.values():
+            if table.name not in later:
+                table.to_metadata(old)
+        return old
     for table in (t.meta, t.results, *((t.plan_entries, t.issues, t.issue_events, t.work_off_plans)
                                        if version == 2 else ())):
         table.to_metadata(old)
@@ -175,7 +188,22 @@ def _upgrade_2_to_3(conn: Connection) -> None:
             conn.execute(text(f"ALTER TABLE svtad_runs ADD COLUMN {name} JSON"))
 
 
-STEPS: dict[int, Callable[[Connection], None]] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3}
+def _add_dmct_process(conn: Connection) -> None:
+    for table in (t.dmct_dmcs, t.dmct_events, t.dmct_submissions, t.dmct_routes):
+        table.create(conn, checkfirst=True)
+
+
+def _add_schedule_and_gates(conn: Connection) -> None:
+    """The DMCT Schedule and Entry Criteria sign-off tables (idempotent: a table already there is kept)."""
+    t.dmct_schedules.create(conn, checkfirst=True)
+    t.entry_signoffs.create(conn, checkfirst=True)
+    t.entry_checks.create(conn, checkfirst=True)
+    for index in (*t.entry_signoffs.indexes, *t.entry_checks.indexes):
+        index.create(conn, checkfirst=True)
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3, 3: _add_dmct_process,
+                                                  4: _add_schedule_and_gates}
 
 
 def upgrade(conn: Connection, found: int) -> None:

@@ -1,4 +1,4 @@
-"""Tables of the campaign store, schema version 3 (upgrade steps: ``pytest_svtad.store.migrations``; docs/store.md)."""
+"""Tables of the campaign store, schema version 5 (upgrade steps: ``pytest_svtad.store.migrations``; docs/store.md)."""
 
 from __future__ import annotations
 
@@ -134,4 +134,110 @@ work_off_plans = Table(
     Column("items", JSON, nullable=False, default=list),  # [{issue_id, severity, due_date, tests, cause, ...}]
 )
 
+# The DMCT Schedule (20.9-20.10): a draft imported (version null) and every published version, whole (schema 5).
+dmct_schedules = Table(
+    "svtad_dmct_schedules", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("version", Integer, nullable=True),  # null: the draft; 1, 2, ...: published, in order
+    Column("source", Text, nullable=False, default=""),  # the file it was imported from
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("imported_by", String(200), nullable=False, default=""),
+    Column("published_at", DateTime(timezone=True), nullable=True),
+    Column("published_by", String(200), nullable=True),
+    Column("content", JSON, nullable=False),  # rules.dmct_schedule.Schedule.as_dict()
+    UniqueConstraint("version", name="uq_svtad_dmct_schedules_version"),
+)
+
+# Sign-offs of the generic Entry Criteria 12.5(a), (b) and (e) per Test Phase (stage + release) and campaign, with
+# who and when; rows are only added (a withdrawal is a row too), the latest per criterion stands (schema 5).
+entry_signoffs = Table(
+    "svtad_entry_signoffs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("phase_key", String(400), nullable=False, index=True),
+    Column("stage", String(20), nullable=False),
+    Column("release", String(10), nullable=True),
+    Column("campaign", String(200), nullable=True),
+    Column("criterion", String(1), nullable=False),  # a, b, e
+    Column("action", String(10), nullable=False),  # signed, withdrawn
+    Column("basis", String(20), nullable=False, default=""),  # (b): certificates, overlap, none
+    Column("reference", Text, nullable=False, default=""),  # the document, certificate(s) or agreement
+    Column("who", String(200), nullable=False),
+    Column("signed_on", String(10), nullable=False),  # the date the sign-off was given (YYYY-MM-DD)
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("details", JSON, nullable=False, default=dict),  # (b) overlap: TAG review and Panel agreement
+    Column("why", Text, nullable=False, default=""),
+)
+
 UniqueConstraint(meta.c.key)
+
+# The Entry Criteria each session found at its start (12.5; schema 5), for ``svtad verdict --campaign``.
+entry_checks = Table(
+    "svtad_entry_checks", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, nullable=False, index=True),
+    Column("phase_key", String(400), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("assessment", JSON, nullable=False),  # rules.entry_criteria.EntryAssessment.as_dict()
+)
+
+# The DMCT Process (Clause 20, schema 4; pytest_svtad.store.dmct). One row per DMC on the DMCT Status List (20.8):
+# its current status and a version bumped by every transition (a transition whose version moved on is re-read and
+# re-checked, so two processes never lose one); every transition is an event (when, who, why); submissions are
+# what each Supplier Party sent (20.2-20.4); routes are the decisions on DMCT Testing Issues (20.19-20.25).
+dmct_dmcs = Table(
+    "svtad_dmct_dmcs", metadata,
+    Column("dmc", String(100), primary_key=True),
+    Column("status", String(40), nullable=False),
+    Column("version", Integer, nullable=False, default=0),
+    Column("since", String(10), nullable=False),  # ISO date of the last transition
+    Column("submitted_only", Boolean, nullable=False, default=False),  # not (yet) in the device profiles
+    Column("reason", String(40), nullable=True),  # exclusion reason code (rules.dmct_process.REASONS)
+    Column("rationale", Text, nullable=False, default=""),
+    Column("equivalent", String(200), nullable=False, default=""),  # 20.6(d)
+    Column("sos_decision", Text, nullable=False, default=""),  # 20.7, 20.12(b), 20.23
+    Column("epcl_entries", JSON, nullable=False, default=list),
+    Column("devices", JSON, nullable=False, default=dict),
+)
+
+dmct_events = Table(
+    "svtad_dmct_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dmc", String(100), nullable=False, index=True),
+    Column("on_date", String(10), nullable=False),  # ISO date the change took effect (the Status List's date)
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("who", String(200), nullable=False, default=""),
+    Column("old", String(40), nullable=True),
+    Column("new", String(40), nullable=False),
+    Column("clause", String(60), nullable=False, default=""),
+    Column("why", Text, nullable=False, default=""),
+    Column("details", JSON, nullable=False, default=dict),
+)
+
+dmct_submissions = Table(
+    "svtad_dmct_submissions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("supplier", String(200), nullable=False, index=True),
+    Column("dmc", String(100), nullable=False, index=True),
+    Column("received", String(10), nullable=False),
+    Column("window", String(10), nullable=True),  # first day of the 20.2 submission month, None outside windows
+    Column("unchanged", Boolean, nullable=False, default=False),  # 20.3
+    Column("devices", JSON, nullable=False, default=dict),  # kind -> {model, firmware}
+    Column("quantity", Integer, nullable=True),
+    Column("epcl_entries", JSON, nullable=False, default=list),
+    Column("missing", JSON, nullable=False, default=list),  # data the DCC must source (20.4)
+    Column("source", Text, nullable=False, default=""),  # file:line
+)
+
+dmct_routes = Table(
+    "svtad_dmct_routes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dmc", String(100), nullable=False, index=True),
+    Column("issue_id", String(100), nullable=False),
+    Column("route", String(2), nullable=False),  # 20.19 (a)-(d)
+    Column("device_change", String(20), nullable=True),  # 20.23: firmware, configuration, both
+    Column("clause", String(60), nullable=False),
+    Column("consequence", Text, nullable=False),
+    Column("resolution", Text, nullable=False, default=""),
+    Column("on_date", String(10), nullable=False),
+    Column("who", String(200), nullable=False, default=""),
+)

@@ -140,3 +140,40 @@ def write_charts(result: FleetResult, folder: Path, scenario: str | None = None,
     fig.suptitle(f"WAN bandwidth — {title}\nper hub: mean {mean:,.0f} B, max {top_hub:,.0f} B", fontsize=9)
     save(fig, "sct-wan-bandwidth.png")
     return written
+
+
+def write_sweep_chart(scenarios: list[tuple[str, Mapping[str, float]]], path: Path) -> Path:
+    """One chart across a sweep's scenarios: each SRV's p95 response time per scenario (a marker and line style
+    per SRV, so the chart reads in greyscale too)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    srvs = sorted({srv for _, p95 in scenarios for srv in p95}, key=srv_order)
+    colours = [BLUE, ORANGE, GREEN, VERMILION, GREY, PURPLE]
+    markers = ["o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p"]  # one per SRV: told apart without colour
+    lines = ["-", "--", "-.", ":"]
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(scenarios) + 3), 4.6))
+    positions = list(range(len(scenarios)))
+    for number, srv in enumerate(srvs):
+        values = [p95.get(srv, float("nan")) for _, p95 in scenarios]
+        ax.plot(positions, values, color=colours[number % len(colours)], marker=markers[number % len(markers)],
+                ls=lines[number % len(lines)], lw=1.2, label=f"SRV {srv}")
+    measured = [value for _, p95 in scenarios for value in p95.values() if value > 0]
+    if measured and max(measured) > 20 * min(measured):
+        ax.set_yscale("log")  # an outage's minutes and a quiet day's seconds on one chart
+        ax.set_ylabel("p95 response time (s, log scale)")
+    ax.set_xticks(positions)
+    ax.set_xticklabels([name for name, _ in scenarios], rotation=30, ha="right", fontsize=8)
+    if ax.get_yscale() != "log":
+        ax.set_ylabel("p95 response time (s)")
+    ax.set_title(f"SCT sweep: {len(scenarios)} scenarios")
+    ax.grid(axis="y", alpha=0.3)
+    if srvs:
+        ax.legend(fontsize=7, ncol=2, loc="upper left")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return path

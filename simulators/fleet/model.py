@@ -25,6 +25,12 @@ from simulators.rng import LatencySampler, stream
 
 SAMPLE_S = 60.0  # queue depth sampling
 LAST_HOUR_SAMPLES = int(3600 / SAMPLE_S)
+Floats = Any  # array("d") from this engine, a numpy float64 array from ``vector.py``: both are buffers of doubles
+
+
+def drain_horizon(profile: LoadProfile, until: float) -> float:
+    """When a run stops: the simulated period, then long enough for every request in flight to finish."""
+    return until + 4 * profile.response_timeout_s * (1 + READ_RETRIES)
 
 
 @dataclass
@@ -35,7 +41,7 @@ class FleetResult:
     profile: str
     events: int = 0
     wall_s: float = 0.0
-    response_times: dict[str, array] = field(default_factory=dict)  # SRV -> seconds, completed requests
+    response_times: dict[str, Floats] = field(default_factory=dict)  # SRV -> seconds, completed requests
     outcomes: dict[str, dict[str, int]] = field(default_factory=dict)  # SRV -> code -> count
     failures_by_dmc: dict[str, dict[str, int]] = field(default_factory=dict)  # DMC -> SRV -> E21 count
     completed_per_hour: list[int] = field(default_factory=list)
@@ -43,13 +49,15 @@ class FleetResult:
     wan_bytes_per_hour: list[int] = field(default_factory=list)
     # (time, adapter queue, head-end queue, head-end outage backlog, requests in flight), every SAMPLE_S
     queue_samples: list[tuple[float, int, int, int, int]] = field(default_factory=list)
-    alert_delivery_s: array = field(default_factory=lambda: array("d"))
-    hub_bytes: array = field(default_factory=lambda: array("Q"))
+    alert_delivery_s: Floats = field(default_factory=lambda: array("d"))
+    hub_bytes: Any = field(default_factory=lambda: array("Q"))  # array("Q") or a numpy uint64 array
     peak_hub_hour_bytes: int = 0  # the most bytes any one comms hub moved in one clock hour
     end_s: float = 0.0  # simulated time when the last request finished
     in_flight_area: float = 0.0  # integral of requests in the system over time (Little's law)
-    adapter_waits: array = field(default_factory=lambda: array("d"))
+    adapter_waits: Floats = field(default_factory=lambda: array("d"))
     faults: list[dict[str, Any]] = field(default_factory=list)
+    engine: str = "simpy"
+    passes: int = 0  # the vector engine's adapter/head-end passes (see vector.py)
 
 
 class Fleet:
@@ -111,12 +119,17 @@ class Fleet:
     # --- arrivals ----------------------------------------------------------------------------------------------
 
     def _poisson(self, rate_at: Callable[[float], float], until: float,
-                 make: Callable[[], Generator[Any, Any, None]]) -> Generator[Any, Any, None]:
-        """Arrivals at a piecewise-constant rate (per second, constant within each hour)."""
+                 make: Callable[[], Generator[Any, Any, None]],
+                 change_after: Callable[[float], float] | None = None) -> Generator[Any, Any, None]:
+        """Arrivals at a piecewise-constant rate (per second): constant within each hour and, when
+        ``change_after`` is given, up to the next time it names (a scheduled window's edge)."""
         env, rng = self.env, self.rng
         while env.now < until:
             rate = rate_at(env.now)
             boundary = (env.now // 3600 + 1) * 3600
+            edge = change_after(env.now) if change_after is not None else math.inf
+            if env.now < edge < boundary:  # (an edge within a rounding error of now is passed over)
+                boundary = edge
             if rate <= 0:
                 yield env.timeout(min(boundary, until) - env.now)
                 continue
@@ -154,7 +167,14 @@ class Fleet:
             into = (t - item.start_s) % 86400
             return rate if into < window else 0.0
 
-        yield from self._poisson(rate_at, until, lambda: self._request(item.srv, self.rng.randrange(self.n)))
+        def change_after(t: float) -> float:
+            """The window's next edge: a window that opens or closes inside an hour (04:30) is honoured, not
+            rounded to the hour it was in when the hour began."""
+            into = (t - item.start_s) % 86400
+            return t + (window - into if into < window else 86400 - into)
+
+        yield from self._poisson(rate_at, until, lambda: self._request(item.srv, self.rng.randrange(self.n)),
+                                 change_after)
 
     def _alerts(self, until: float) -> Generator[Any, Any, None]:
         rate = self.n * self.profile.alerts.per_installation_per_day / 86400
@@ -292,7 +312,7 @@ class Fleet:
         events = 0
         next_report = min(3600.0, until)
         step, peek = env.step, env.peek
-        drain = until + 4 * self.profile.response_timeout_s * (1 + READ_RETRIES)  # let requests in flight finish
+        drain = drain_horizon(self.profile, until)  # let requests in flight finish
         while peek() < drain:
             step()
             events += 1
@@ -310,7 +330,7 @@ class Fleet:
         return self.result
 
 
-def percentiles(values: array, points: tuple[float, ...] = (50, 95, 99)) -> dict[str, float]:
+def percentiles(values: Floats, points: tuple[float, ...] = (50, 95, 99)) -> dict[str, float]:
     import numpy as np
 
     if not len(values):
@@ -338,7 +358,7 @@ def summarise(result: FleetResult) -> dict[str, Any]:
     peak = max(result.queue_samples, key=lambda s: s[3] + s[2], default=(0, 0, 0, 0, 0))
     return {
         "profile": result.profile, "installations": result.installations, "hours": result.hours, "seed": result.seed,
-        "events": result.events, "wall_s": round(result.wall_s, 3),
+        "engine": result.engine, "events": result.events, "wall_s": round(result.wall_s, 3),
         "events_per_s": round(result.events / result.wall_s) if result.wall_s else None,
         "requests": {"completed": completed, "arrived": sum(result.arrivals_per_hour),
                      "per_hour": result.completed_per_hour, "arrivals_per_hour": result.arrivals_per_hour},

@@ -108,11 +108,10 @@ def test_alerts_carry_the_time_they_were_raised(installation):
 @pytest.mark.ttm("S1-RD-01", "S1-RD-02")
 @pytest.mark.srv("4.1.1")
 @pytest.mark.functional_group("reads")
-def test_the_han_shows_what_the_duis_reads_return(installation, dmc):
+def test_the_han_shows_what_the_duis_reads_return(installation, smets1_han, dmc):
     """What an IHD reads from the meters' Metering clusters (ZigBee SE) agrees with the DUIS reads. Needs a HAN
-    reader: the simulated link's, or a zigbee link's radio adapter."""
-    han = getattr(installation, "han", None)
-    assert han is not None, f"{dmc.id}: reading the HAN needs a simulated or zigbee link"
+    reader (``smets1_han``): the simulated link's, or a zigbee link's radio adapter; not applicable elsewhere."""
+    han = smets1_han.han
     electricity = han.metering("ESME")
     assert electricity.unit == "kWh"
     assert electricity.summation == pytest.approx(installation.request("4.1.1").expect()["import_kwh"], abs=0.001)

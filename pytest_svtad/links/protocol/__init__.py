@@ -15,6 +15,7 @@ from pytest_svtad.links.protocol.consumer_action import ConsumerAction
 from pytest_svtad.links.protocol.device_link import DeviceLink
 from pytest_svtad.links.protocol.fault_injection import FaultInjection
 from pytest_svtad.links.protocol.han_access import HanAccess
+from pytest_svtad.links.protocol.known_state import KnownState
 from pytest_svtad.links.protocol.migration import Migration
 from pytest_svtad.links.protocol.simulated_time import SimulatedTime
 
@@ -55,5 +56,5 @@ def lacking(member: str, dmc_id: str, where: str) -> AttributeError:
                           f"{dmc_id} is on {where}")
 
 
-__all__ = ["CAPABILITIES", "ConsumerAction", "DeviceLink", "FaultInjection", "HanAccess", "Migration",
+__all__ = ["CAPABILITIES", "ConsumerAction", "DeviceLink", "FaultInjection", "HanAccess", "KnownState", "Migration",
            "SimulatedTime", "capabilities_of", "capability_of", "lacking", "members", "supports"]

@@ -1,0 +1,103 @@
+"""DUIS requests per second end to end: the duis link (HTTP client, XML codec, receiver or polling) against the
+simulated DCC behind DUIS (``simulators/duis_dcc.py``) in the same process on loopback, unsigned and signed
+(the link signs, the DCC verifies), with the same reads through the in-process simulated link as the baseline
+measured in the same run (the machine is noisy: compare ratios, medians of rotations).
+
+    python benchmarks/bench_duis.py [--requests 100] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from pytest_svtad.links.duis import DuisLink
+from pytest_svtad.links.sim import SimLink
+from pytest_svtad.smets1.profiles import DmcProfile, DuisCredentials, load_profiles
+from simulators.duis_dcc import DuisDcc
+from simulators.installation import Installation
+
+ROOT = Path(__file__).resolve().parents[1]
+USER = "90-B3-D5-1F-30-01-00-00"
+MIX = ("4.1.1", "4.3", "7.3")  # a read, another read, a critical update (transform, sign, resubmit)
+
+
+def identity(folder: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench user")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    key_path, cert_path = folder / "user.key", folder / "user.pem"
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key_path, cert_path
+
+
+def rate(count: int, request: Callable[[str], object]) -> float:
+    started = time.perf_counter()
+    for index in range(count):
+        request(MIX[index % len(MIX)])
+    return count / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    profiles = load_profiles(ROOT / "device_profiles")
+    dmc = profiles.dmcs["DMC-001"]
+    models = profiles.device_models(dmc)
+    folder = Path(tempfile.mkdtemp(prefix="svtad-bench-duis-"))
+    key, cert = identity(folder)
+    unsigned_dcc = DuisDcc({dmc.id: Installation(dmc, models)}).start()
+    signed_dcc = DuisDcc({dmc.id: Installation(dmc, models)}, trusted=[cert.read_bytes()]).start()
+
+    def on(url: str, **link: object) -> DmcProfile:
+        credentials = link.pop("duis", None)
+        changed = dmc.model_copy(update={"link": dmc.link.model_copy(update={"kind": "duis", "url": url, **link})})
+        return changed.model_copy(update={"duis": credentials})
+
+    links = {
+        "simulated link (baseline)": SimLink(dmc, models, seed=0),
+        "duis, polling, unsigned": DuisLink(on(unsigned_dcc.url), models),
+        "duis, receiver, unsigned": DuisLink(on(unsigned_dcc.url, receiver_port=0), models),
+        "duis, polling, signed+verified": DuisLink(on(signed_dcc.url, duis=DuisCredentials(
+            user_id=USER, key=key, cert=cert)), models),
+    }
+    results: dict[str, list[float]] = {name: [] for name in links}
+    try:
+        for _ in range(args.rounds):  # rotations: each configuration measured in every round, in turn
+            for name, link in links.items():
+                results[name].append(rate(args.requests, lambda srv, link=link: link.request(srv).expect()))
+    finally:
+        for link in links.values():
+            link.close()
+        unsigned_dcc.stop()
+        signed_dcc.stop()
+    baseline = statistics.median(results["simulated link (baseline)"])
+    unsigned = statistics.median(results["duis, polling, unsigned"])
+    print(f"{platform.python_implementation()} {platform.python_version()}, {args.requests} requests x "
+          f"{args.rounds} rounds, mix {', '.join(MIX)}")
+    for name, rates in results.items():
+        median = statistics.median(rates)
+        print(f"{name:34} {median:8.0f} requests/s (median; x{median / baseline:.3f} of the simulated link, "
+              f"x{median / unsigned:.2f} of unsigned polling)")
+
+
+if __name__ == "__main__":
+    main()
