@@ -29,18 +29,14 @@ from pytest_svtad.plugin.fixtures import (  # noqa: F401  (fixtures)
     svtad_profiles,
     with_capabilities,
 )
+from pytest_svtad.plugin.link_needs import NotApplicable
 from pytest_svtad.plugin.markers import MARKERS
-from pytest_svtad.plugin.plan_folders import make_plan_folder, remove_plan_folder
+from pytest_svtad.plugin.plan_folders import PlanFilesReader, lean_report_data, make_plan_folder, remove_plan_folder
 from pytest_svtad.plugin.report_folder import claim_report_folder
-from pytest_svtad.plugin.session import (
-    SESSION_KEY,
-    SvtadSession,
-    read_not_applicable,
-    read_plan_files,
-    write_plan_file,
-)
+from pytest_svtad.plugin.session import SESSION_KEY, SvtadSession, write_plan_file
 from pytest_svtad.plugin.signals import SigtermAsInterrupt
 from pytest_svtad.reports import terminal
+from pytest_svtad.reports.heatmap_helper import HELPERS
 from pytest_svtad.wording import counted
 
 PLAN_DIR_KEY = "svtad_plan_dir"
@@ -67,6 +63,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(ReportHooks(session), "svtad-reports")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(session), "svtad-xdist")
+        if session.is_worker:
+            config.pluginmanager.register(WorkerReportHooks(), "svtad-worker-reports")
         _one_worker_per_device(config, session)
     # Profiles, catalogue and pydantic's schemas live for the whole session; without this every full garbage
     # collection during the collection of thousands of tests walks them again (measured: most of the plugin's
@@ -104,6 +102,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(SESSION_KEY, None)
     if session is not None and session.plan_dir is not None:
         remove_plan_folder(session.plan_dir, Path(config.rootpath))
+    if session is not None and session.settings.report_dir is not None:
+        HELPERS.discard(session.settings.report_dir / "heatmap.png")  # a helper the session did not use
     if session is not None and session.report_lock is not None:
         session.report_lock.release()
     if session is not None and session.sigterm is not None:
@@ -156,6 +156,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         svtad.sigterm.install()
     if not svtad.is_worker:
         svtad.open_sinks()
+        if svtad.settings.report_dir is not None and not session.config.option.collectonly:
+            HELPERS.prestart(svtad.settings.report_dir / "heatmap.png")  # matplotlib imported while tests run
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -208,6 +210,7 @@ class XdistHooks:
 
     def __init__(self, session: SvtadSession) -> None:
         self.session = session
+        self.plan_files = PlanFilesReader()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
@@ -234,7 +237,34 @@ class XdistHooks:
 
     def _load(self) -> dict[str, PlanEntry]:
         assert self.session.plan_dir is not None
-        plan, not_applicable = read_plan_files(self.session.plan_dir)
+        parsed = len(self.plan_files.metas)
+        plan, not_applicable = self.plan_files.read_new(self.session.plan_dir)
         self.session.not_applicable = max(self.session.not_applicable, not_applicable)
-        self.session.link_not_applicable.update(read_not_applicable(self.session.plan_dir))
+        for meta in self.plan_files.metas[parsed:]:  # only the files parsed now: each is read once
+            for nodeid, record in link_not_applicable(meta).items():
+                self.session.link_not_applicable.setdefault(nodeid, record)
         return plan
+
+
+def link_not_applicable(meta: dict[str, Any]) -> dict[str, NotApplicable]:
+    """A worker's (test, DMC) pairs not applicable on their DMC's link, from its plan file's meta (the rows
+    ``session.read_not_applicable`` reads, taken from the parse the plan reader does anyway)."""
+    found: dict[str, NotApplicable] = {}
+    rows = meta.get("link_not_applicable", [])
+    for row in rows if isinstance(rows, list) else []:
+        try:
+            found.setdefault(str(row["nodeid"]), NotApplicable(str(row["nodeid"]), str(row["dmc"]),
+                                                                str(row["reason"])))
+        except (KeyError, TypeError):
+            continue
+    return found
+
+
+class WorkerReportHooks:
+    """Registered on xdist workers only: what each test report carries to the controller, trimmed (issue 18 item
+    5; ``plan_folders.lean_report_data`` says what goes and why). The worker's own plugins see the full report."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_to_serializable(self, config: pytest.Config, report: Any) -> Generator[None, Any, Any]:
+        data = yield
+        return lean_report_data(data)

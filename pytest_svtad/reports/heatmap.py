@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
+from pytest_svtad.reports.heatmap_helper import HELPERS
 from pytest_svtad.rules.counts import Counts
 
+COUNT_FIELDS = tuple(field.name for field in fields(Counts))  # a cell as the helper process receives it
 CSV_COLUMNS = ("functional_group", "dmc", "planned", "executed", "passed", "failed", "not_run", "descoped",
                "pass_rate")
 
@@ -61,7 +63,8 @@ def hex_colour(rgb: tuple[float, float, float]) -> str:
 @dataclass(frozen=True, slots=True)
 class PngLayout:
     """Size of heatmap.png for a grid: every cell keeps its numbers up to 60 DMCs (a TAB reads 40 x 15), narrower
-    cells and smaller type past 12 DMCs; past 60 a cell is colour only (the numbers are in heatmap.csv)."""
+    cells and smaller type past 12 DMCs; past 60 a cell is colour only (the numbers are in heatmap.csv), and at most
+    60 DMC labels are drawn (``label_step``)."""
 
     width: float  # inches
     height: float
@@ -69,6 +72,14 @@ class PngLayout:
     annotate: bool
 
     DPI = 110
+    MAX_LABELS = 60  # DMC labels drawn at most: past 60 columns of 0.12 in, one label in every few stays legible
+
+    @classmethod
+    def label_step(cls, columns: int) -> int:
+        """Label every n-th DMC column: all of them up to MAX_LABELS; past it, the smallest step that draws at most
+        MAX_LABELS (600 DMCs: every 10th). Labelling all 600 made them overlap into a black band, and laying
+        them out was most of the PNG's cost (measured in docs/BENCHMARKS.md)."""
+        return max(1, -(-columns // cls.MAX_LABELS))
 
     @classmethod
     def for_grid(cls, groups: int, columns: int) -> PngLayout:
@@ -82,6 +93,29 @@ class PngLayout:
 
 def write_png(path: Path, cells: Mapping[tuple[str, str], Counts], dmcs: list[str], title: str,
               pass_line: float = 0.9) -> None:
+    """heatmap.png: by the session's helper process when one was started for this path (``heatmap_helper``: it
+    imported matplotlib while the tests ran), else, or if the helper fails, drawn here."""
+    helper = HELPERS.take(path)
+    if helper is not None:
+        job = {"path": str(path.resolve()), "dmcs": list(dmcs), "title": title, "pass_line": pass_line,
+               "cells": [[group, dmc, *(getattr(c, name) for name in COUNT_FIELDS)]
+                         for (group, dmc), c in cells.items()]}
+        if helper.draw(job):
+            return
+    draw_png(path, cells, dmcs, title, pass_line)
+
+
+def preload() -> None:
+    """Import what ``draw_png`` needs (the helper process does this before it is given a job)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import numpy  # noqa: F401
+    from matplotlib import pyplot  # noqa: F401
+
+
+def draw_png(path: Path, cells: Mapping[tuple[str, str], Counts], dmcs: list[str], title: str,
+             pass_line: float = 0.9) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -125,7 +159,9 @@ def write_png(path: Path, cells: Mapping[tuple[str, str], Counts], dmcs: list[st
             ax.axhline(row, color="white", linewidth=1.5)
     ax.set_xlim(0, max(1, len(columns)))
     ax.set_ylim(max(1, len(groups)), 0)
-    ax.set_xticks([i + 0.5 for i in range(len(columns))], columns, rotation=45, ha="right", fontsize=font + 1)
+    step = layout.label_step(len(columns))
+    ax.set_xticks([i + 0.5 for i in range(0, len(columns), step)], columns[::step], rotation=45, ha="right",
+                  fontsize=font + 1)
     ax.set_yticks([i + 0.5 for i in range(len(groups))], groups, fontsize=font + 1)
     ax.tick_params(length=0)
     for spine in ax.spines.values():
@@ -137,6 +173,8 @@ def write_png(path: Path, cells: Mapping[tuple[str, str], Counts], dmcs: list[st
     legend = ("cell: passed/planned; F failed, NR not run; grey: planned, nothing ran; blank: not applicable"
               if annotate else f"{len(columns)} DMCs: colour = pass rate; grey: planned, nothing ran; blank: not "
               "applicable; numbers per cell in heatmap.csv")
+    if step > 1:
+        legend += f"; every {step}th DMC labelled (all in heatmap.csv and heatmap.html)"
     fig.text(0.01, 0.01, legend, fontsize=7, color="#444444")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     fig.savefig(path)

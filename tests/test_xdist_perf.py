@@ -1,0 +1,159 @@
+"""What xdist workers send and how the controller reads their plans (issue 18 item 5), and heatmap.png drawn by a
+helper process (item 6): the trims must keep every result attributed and every output the same."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from pytest_svtad.model import PlanEntry
+from pytest_svtad.plugin.collector import PROP_EVIDENCE, PROP_TAGS
+from pytest_svtad.plugin.plan_folders import PlanFilesReader, lean_report_data
+from pytest_svtad.reports import heatmap
+from pytest_svtad.reports.heatmap_helper import PngHelper, PngHelpers
+from pytest_svtad.rules.counts import Counts
+
+TAGS = {"dmc": "DMC-A", "ttm": ["REQ-1"], "srv": "7.2"}
+
+
+def report(when: str) -> dict:
+    return {"$report_type": "TestReport", "when": when, "keywords": {"test_x[DMC-A]": 1, "srv": 1},
+            "user_properties": [[PROP_TAGS, TAGS], [PROP_EVIDENCE, "transcript.txt"]], "nodeid": "t.py::test_x"}
+
+
+def test_setup_and_call_reports_cross_without_keywords_or_tags_but_teardown_keeps_the_tags():
+    for when in ("setup", "call"):
+        lean = lean_report_data(report(when))
+        assert lean["keywords"] == {} and lean["user_properties"] == [[PROP_EVIDENCE, "transcript.txt"]]
+    teardown = lean_report_data(report("teardown"))
+    assert teardown["keywords"] == {} and teardown["user_properties"][0] == [PROP_TAGS, TAGS]
+    collect = {"$report_type": "CollectReport", "keywords": {"x": 1}}
+    assert lean_report_data(dict(collect)) == collect
+
+
+def plan_file(folder: Path, name: str, nodeids: list[str], not_applicable: int = 0) -> Path:
+    path = folder / f"{name}.json"
+    entries = [PlanEntry(nodeid, dmc="DMC-A").to_dict() for nodeid in nodeids]
+    path.write_text(json.dumps({"meta": {"not_applicable": not_applicable}, "plan": entries}))
+    return path
+
+
+def test_plan_files_are_parsed_once_and_a_workers_identical_plan_not_again(tmp_path, monkeypatch):
+    parsed = []
+    real = PlanEntry.from_dict
+    monkeypatch.setattr(PlanEntry, "from_dict", staticmethod(lambda raw: parsed.append(raw) or real(raw)))
+    reader = PlanFilesReader()
+    plan_file(tmp_path, "gw0", ["a", "b"], not_applicable=3)
+    plan, not_applicable = reader.read_new(tmp_path)
+    assert sorted(plan) == ["a", "b"] and not_applicable == 3 and len(parsed) == 2
+    plan_file(tmp_path, "gw1", ["a", "b"], not_applicable=3)  # the other worker collected the same session
+    assert reader.read_new(tmp_path) == ({}, 3) and len(parsed) == 2
+    (tmp_path / "gw2.json").write_text('{"plan": [')  # being written: read once it is whole
+    assert reader.read_new(tmp_path) == ({}, 3)
+    plan_file(tmp_path, "gw2", ["c"])
+    assert sorted(reader.read_new(tmp_path)[0]) == ["c"]
+    assert reader.read_new(tmp_path) == ({}, 3)
+
+
+def test_past_sixty_dmcs_at_most_sixty_labels_are_drawn():
+    assert [heatmap.PngLayout.label_step(n) for n in (6, 60, 61, 120, 600)] == [1, 1, 2, 2, 10]
+
+
+def cells_and_dmcs() -> tuple[dict, list[str]]:
+    dmcs = ["DMC-A", "DMC-B"]
+    cells = {("supply", "DMC-A"): Counts(planned=4, executed=4, passed=3, failed=1),
+             ("supply", "DMC-B"): Counts(planned=2, executed=0, not_run=2),
+             ("prepayment", "DMC-A"): Counts(planned=0, descoped=1)}
+    return cells, dmcs
+
+
+def test_helper_process_draws_the_same_png_bytes_as_drawing_in_process(tmp_path):
+    cells, dmcs = cells_and_dmcs()
+    heatmap.draw_png(tmp_path / "here.png", cells, dmcs, "SVTAD heatmap: SIT", 0.9)
+    helpers = PngHelpers()
+    helpers._by_path[str((tmp_path / "there.png").resolve())] = PngHelper()
+    heatmap.HELPERS, saved = helpers, heatmap.HELPERS
+    try:
+        heatmap.write_png(tmp_path / "there.png", cells, dmcs, "SVTAD heatmap: SIT", 0.9)
+    finally:
+        heatmap.HELPERS = saved
+    assert helpers.take(tmp_path / "there.png") is None  # used up
+    assert (tmp_path / "there.png").read_bytes() == (tmp_path / "here.png").read_bytes()
+
+
+def test_a_dead_helper_means_the_png_is_drawn_in_process(tmp_path):
+    helper = PngHelper()
+    assert helper.process is not None
+    helper.process.kill()
+    helper.process.wait()
+    assert helper.draw({"path": str(tmp_path / "x.png")}) is False
+    helpers = PngHelpers()
+    helpers._by_path[str((tmp_path / "heatmap.png").resolve())] = helper
+    heatmap.HELPERS, saved = helpers, heatmap.HELPERS
+    try:
+        heatmap.write_png(tmp_path / "heatmap.png", *cells_and_dmcs(), "t")
+    finally:
+        heatmap.HELPERS = saved
+    assert (tmp_path / "heatmap.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_only_the_first_session_of_a_process_gets_a_helper(tmp_path, monkeypatch):
+    started = []
+    monkeypatch.setattr("pytest_svtad.reports.heatmap_helper.PngHelper", lambda: started.append(1) or "helper")
+    monkeypatch.delitem(__import__("sys").modules, "matplotlib.figure", raising=False)
+    helpers = PngHelpers()
+    helpers.prestart(tmp_path / "a" / "heatmap.png")
+    helpers.prestart(tmp_path / "b" / "heatmap.png")
+    assert started == [1] and helpers.take(tmp_path / "a" / "heatmap.png") == "helper"
+
+
+def test_under_xdist_results_stay_attributed_and_junitxml_keeps_the_tags(project_xdist):
+    """The controller receives lean reports: tags only on the teardown report; the plan files give the rest."""
+    project_xdist.file("conftest.py", """
+        import json
+
+        seen = []
+        where = {}
+
+        def pytest_configure(config):
+            where["controller"] = not hasattr(config, "workerinput")
+
+        def pytest_runtest_logreport(report):
+            if where["controller"]:
+                seen.append([report.when, sorted(report.keywords), [p[0] for p in report.user_properties]])
+
+        def pytest_sessionfinish(session):
+            if not hasattr(session.config, "workerinput"):
+                with open("seen.json", "w") as handle:
+                    json.dump(seen, handle)
+    """)
+    project_xdist.tests("""
+        import pytest
+
+        @pytest.mark.ttm("REQ-1")
+        @pytest.mark.srv("7.2")
+        def test_supply(dmc):
+            assert dmc.id != "DMC-B"
+    """)
+    run = project_xdist.run("--junitxml", "junit.xml")
+    seen = json.loads((project_xdist.pytester.path / "seen.json").read_text())
+    assert {when for when, _, _ in seen} == {"setup", "call", "teardown"}
+    assert all(keywords == [] for _, keywords, _ in seen)
+    assert all((PROP_TAGS in props) == (when == "teardown") for when, _, props in seen)
+    results = {r["nodeid"]: r for r in run.results()}
+    assert results["test_pack.py::test_supply[DMC-B]"]["outcome"] == "failed"
+    assert len(results) >= 2 and all(r["dmc"] and r["srv"] == "7.2" and r["ttm"] == ["REQ-1"]
+                                     for r in results.values())
+    properties = ET.parse(project_xdist.pytester.path / "junit.xml").findall(".//property[@name='svtad']")
+    assert len(properties) == len(results) and all("'srv': '7.2'" in p.get("value", "") for p in properties)
+
+
+def test_an_unused_helper_is_ended_and_leaves_nothing(tmp_path):
+    helpers = PngHelpers()
+    helper = PngHelper()
+    helpers._by_path[str((tmp_path / "heatmap.png").resolve())] = helper
+    process = helper.process
+    helpers.discard(tmp_path / "heatmap.png")
+    assert process is not None and process.poll() is not None
+    assert helpers.take(tmp_path / "heatmap.png") is None and list(tmp_path.iterdir()) == []
