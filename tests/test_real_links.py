@@ -61,7 +61,8 @@ def test_srvt_pack_over_the_serial_emulator_matches_sim_and_sim_only_tests_are_n
         emulator.stop()
 
     assert serial == {nodeid: sim[nodeid] for nodeid in serial}  # the same outcome, test by test
-    assert [n for n, o in serial.items() if o == "failed"] == [
+    assert sorted(n for n, o in serial.items() if o == "failed") == [  # DMC-006's two defects, as on sim
+        "testpacks/dmct_srvt/test_srvt_reads.py::test_active_power_import_is_a_plausible_domestic_demand[DMC-006]",
         "testpacks/dmct_srvt/test_srvt_tariff_prepayment.py::test_top_up_raises_credit_by_the_amount[DMC-006]"]
     # what the link cannot run is not planned, but every such test is said, with the power it lacks
     listed = {note.split(": ")[1]: note for note in verdict["notes"] if note.startswith("not applicable on")}

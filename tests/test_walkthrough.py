@@ -159,6 +159,8 @@ def test_quickstart_second_command_runs_the_harness_own_tests(clone, tmp_path):
     line = pytest_part(quickstart_lines()[1])
     assert "The second runs the harness's own tests" in section("Quickstart")
     shutil.copytree(ROOT / "tests", clone / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    if not (clone / "benchmarks").exists():  # test_run_all.py loads benchmarks/run_all.py
+        shutil.copytree(ROOT / "benchmarks", clone / "benchmarks", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "conftest.py", clone / "conftest.py")
     ran = run(line + " --collect-only -q", clone)
     assert ran.returncode == 0, ran.out

@@ -76,9 +76,10 @@ def test_profile_data_sums_to_the_register_advance(installation):
 @pytest.mark.srv("4.16")
 @pytest.mark.functional_group("reads")
 def test_active_power_import_is_a_plausible_domestic_demand(installation):
-    installation.advance(hours=18)  # early evening: the home is using power
+    # whatever the hour: a home's demand is watts to a few kilowatts, never a reading in the wrong unit. No clock
+    # is advanced, so the test runs on every link, simulated or real
     power = installation.request("4.16").expect()["active_power_w"]
-    assert 0 < power <= DOMESTIC_MAX_W, f"{power} W is not a domestic demand"
+    assert 0 <= power <= DOMESTIC_MAX_W, f"{power} W is not a domestic demand"
 
 
 @pytest.mark.ttm("S1-RD-06")
