@@ -1,4 +1,4 @@
-"""Tables of the campaign store, schema version 3 (upgrade steps: ``pytest_svtad.store.migrations``; docs/store.md)."""
+"""Tables of the campaign store, schema version 4 (upgrade steps: ``pytest_svtad.store.migrations``; docs/store.md)."""
 
 from __future__ import annotations
 
@@ -45,10 +45,18 @@ runs = Table(
     Column("criteria", JSON, nullable=True),
 )
 
+# schema 4: each node id is stored once, here; plans and results refer to it by its integer id (a campaign of a
+# million results reads and joins integers, not a million long node ids twice)
+tests = Table(
+    "svtad_tests", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("nodeid", Text, nullable=False, unique=True),
+)
+
 plan_entries = Table(
     "svtad_plan", metadata,
     Column("run_id", Integer, ForeignKey("svtad_runs.id", ondelete="CASCADE"), primary_key=True),
-    Column("nodeid", Text, primary_key=True),
+    Column("test_id", Integer, ForeignKey("svtad_tests.id"), primary_key=True),  # schema 4 (was: nodeid)
     Column("dmc", String(100), nullable=True),
     Column("ttm", JSON, nullable=False, default=list),
     Column("srv", String(20), nullable=True),
@@ -65,7 +73,7 @@ plan_entries = Table(
 results = Table(
     "svtad_results", metadata,
     Column("run_id", Integer, ForeignKey("svtad_runs.id", ondelete="CASCADE"), primary_key=True),
-    Column("nodeid", Text, primary_key=True),
+    Column("test_id", Integer, ForeignKey("svtad_tests.id"), primary_key=True),  # schema 4 (was: nodeid)
     Column("outcome", String(10), nullable=False),
     Column("error", Boolean, nullable=False, default=False),
     Column("xfailed", Boolean, nullable=False, default=False),
