@@ -68,6 +68,9 @@ plan_entries = Table(
     Column("witnessed", String(200), nullable=True),
     Column("cause", String(20), nullable=True),  # schema 2
     Column("provider", String(100), nullable=True),  # schema 2
+    # SQLite: rows kept in primary key order (no rowid), so a campaign's read walks plan and results in step
+    # (measured: half the time of the same join over rowid tables; docs/BENCHMARKS.md)
+    sqlite_with_rowid=False,
 )
 
 results = Table(
@@ -81,6 +84,7 @@ results = Table(
     Column("reason", Text, nullable=False, default=""),
     Column("duration", Float, nullable=False, default=0.0),
     Column("evidence", JSON, nullable=False, default=list),
+    sqlite_with_rowid=False,
 )
 
 # A Testing Issue belongs to the Test Phase (stage + release) and campaign it was raised in (13.18): ``phase_key``
