@@ -117,8 +117,7 @@ class ResultRepository:
         if not run_ids:
             return plans, results
         decode = _JsonCache()
-        strings: dict[Any, Any] = {}
-        shared = strings.setdefault  # one string object per distinct value (a million rows repeat a few hundred)
+        share: dict[Any, Any] = {}
         p, r, n = t.plan_entries.c, t.results.c, t.tests.c
         # one pass over plan joined to results: each node id is read once (results exist only for planned tests)
         query = select(p.run_id, n.nodeid, p.dmc, type_coerce(p.ttm, Text), p.srv, p.functional_group,
@@ -132,32 +131,18 @@ class ResultRepository:
         no_value = (None, "null", "[]")
         with self._reading("read plans and results") as conn:
             for batch in self._raw_batches(conn, query):
-                # column by column, through map(): the per-row Python loop was most of the read's cost
-                columns: list[Sequence[Any]] = list(zip(*batch, strict=True))
-                (run_ids_of, nodeids, dmcs, ttms, srvs, groups, regressions, severities, defects, descopings,
-                 witnessed, outcome_values, errors, xfails, crashes, reasons, durations, evidences) = columns
-                entries = list(map(
-                    PlanEntry, nodeids, map(shared, dmcs, dmcs), map(decode.tuple, ttms), map(shared, srvs, srvs),
-                    map(shared, groups, groups), map(bool, regressions), map(int, severities), defects,
-                    [None if raw in no_value else _descoping(decode(raw)) for raw in descopings], witnessed))
-                executed = range(len(batch)) if None not in outcome_values else \
-                    [i for i, value in enumerate(outcome_values) if value is not None]
-                if len(executed) != len(batch):
-                    nodeids, outcome_values, errors, xfails, crashes, reasons, durations, evidences = (
-                        tuple(column[i] for i in executed) for column in (nodeids, outcome_values, errors, xfails,
-                                                                     crashes, reasons, durations, evidences))
-                done = list(map(
-                    Result, nodeids, map(outcomes.__getitem__, outcome_values), map(bool, errors), map(bool, xfails),
-                    map(bool, crashes), map(shared, reasons, reasons), map(float, durations),
-                    [NO_EVIDENCE if raw in no_value else decode.list(raw) for raw in evidences]))
-                if len(set(run_ids_of)) == 1:  # the usual batch: one run's rows
-                    plans[run_ids_of[0]].extend(entries)
-                    results[run_ids_of[0]].extend(done)
-                    continue
-                for run_id, entry in zip(run_ids_of, entries, strict=True):
-                    plans[run_id].append(entry)
-                for i, result in zip(executed, done, strict=True):
-                    results[run_ids_of[i]].append(result)
+                for (run_id, nodeid, dmc, ttm, srv, group, regression, severity, defect, descoped, witnessed,
+                     outcome, error, xfailed, crashed, reason, duration, evidence) in batch:
+                    descoped_value = None if descoped in no_value else decode(descoped)
+                    plans[run_id].append(PlanEntry(
+                        nodeid, share.setdefault(dmc, dmc), decode.tuple(ttm), share.setdefault(srv, srv),
+                        share.setdefault(group, group), bool(regression), int(severity), defect,
+                        Descoping.from_dict(descoped_value) if descoped_value else None, witnessed))
+                    if outcome is not None:
+                        results[run_id].append(Result(
+                            nodeid, outcomes[outcome], bool(error), bool(xfailed), bool(crashed),
+                            "" if not reason else share.setdefault(reason, reason) if len(reason) < 200 else reason,
+                            float(duration or 0.0), NO_EVIDENCE if evidence in no_value else decode.list(evidence)))
         return plans, results
 
     def _raw_batches(self, conn: Connection, query: Any) -> Iterator[Sequence[Any]]:
@@ -171,10 +156,6 @@ class ResultRepository:
                 yield batch
         finally:
             cursor.close()
-
-
-def _descoping(value: Any) -> Descoping | None:
-    return Descoping.from_dict(value) if value else None
 
 
 class _JsonCache:
