@@ -164,7 +164,7 @@ class _JsonCache:
 
     def __init__(self) -> None:
         self._seen: dict[str, Any] = {}
-        self._tuples: dict[str, tuple[Any, ...]] = {}
+        self._tuples: dict[Any, tuple[Any, ...]] = {}  # by JSON text, or by the decoded value itself
 
     def __call__(self, raw: Any) -> Any:
         if not isinstance(raw, str):
@@ -180,8 +180,9 @@ class _JsonCache:
         return list(value) if value else ()
 
     def tuple(self, raw: Any) -> tuple[Any, ...]:
-        if not isinstance(raw, str):
-            return tuple(raw or ())
+        if not isinstance(raw, str):  # decoded by the driver (psycopg): share equal values all the same
+            value = tuple(raw or ())
+            return self._tuples.setdefault(value, value)
         found = self._tuples.get(raw)
         if found is None:
             found = self._tuples[raw] = tuple(self(raw) or ())
