@@ -1,97 +1,205 @@
-"""Campaign verdict and heatmap from a store holding 1,000,000 results (200 DMCs x 5,000 tests).
+"""Campaign verdict from a store holding 1,000,000 results (200 DMCs x 5,000 tests, two runs of half the tests).
 
-Fills an SQLite store (once; reused if present), then measures in a fresh process the time and peak memory of
-what ``svtad verdict --campaign`` does: read the campaign, combine runs, extant issues, heatmap (CSV + PNG),
-verdict. Targets: <= 10 s and <= 1 GiB.
+Fills a store once (SQLite file under the temp folder, reused while its schema version is current; PostgreSQL when
+``--postgres URL`` or ``SVTAD_BENCH_POSTGRES_URL`` names a database this benchmark may empty), then measures in a
+fresh process what ``svtad verdict --campaign`` does: read the campaign, combine the runs, extant issues, heatmap
+(CSV + PNG), results.jsonl, verdict. The baseline, in the same invocation and also in a fresh process: the raw
+DB-API read (sqlite3 / psycopg) of the same join, every row fetched and nothing built. Targets: <= 5 s and
+<= 512 MiB peak RSS.
 
-    python benchmarks/bench_store_campaign.py [--dmcs 200] [--tests 5000] [--runs 2] [--db PATH]
+    python benchmarks/bench_store_campaign.py [--quick] [--postgres URL] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from pytest_svtad.store import Store
 from pytest_svtad.store import schema as t
+from pytest_svtad.store.migrations import SCHEMA_VERSION
+
+FULL = (200, 5000)  # DMCs x tests: 1,000,000 results
+QUICK = (20, 1000)  # 20,000 results
+RAW_JOIN = ("SELECT p.run_id, s.nodeid, p.dmc, p.ttm, p.srv, p.functional_group, p.regression, p.severity, "
+            "p.known_defect, p.descoped, p.witnessed, r.outcome, r.error, r.xfailed, r.crashed, r.reason, "
+            "r.duration, r.evidence FROM svtad_plan p JOIN svtad_tests s ON s.id = p.test_id LEFT OUTER JOIN "
+            "svtad_results r ON r.run_id = p.run_id AND r.test_id = p.test_id WHERE p.run_id IN ({ids})")
 
 
-def fill(db: Path, dmcs: int, tests: int, runs: int) -> None:
-    store = Store(f"sqlite:///{db}")
+def fill(url: str, dmcs: int, tests: int, runs: int = 2) -> None:
+    """The campaign BENCH: ``runs`` SIT runs on successive SUT versions, each executing its share of the tests on
+    every DMC; 1% failures; every tenth test a regression test."""
+    store = Store(url)
+    with store.engine.begin() as conn:
+        for table in (t.results, t.plan_entries, t.tests):
+            conn.execute(table.delete())
+        conn.execute(t.runs.delete().where(t.runs.c.campaign == "BENCH"))
     rng = random.Random(7)
     groups = [f"group {g}" for g in range(15)]
-    per_run = tests // runs  # each run executes its share of the tests on every DMC
+    per_run = tests // runs
     for run in range(runs):
         run_id = store.begin_run(campaign="BENCH", stage="SIT", release="IOC", sut_version=f"1.{run}", seed=0,
                                  host="bench", firmware={})
-        plan_rows, result_rows = [], []
-        for d in range(dmcs):
-            dmc = f"DMC-{d:03d}"
-            for i in range(run * per_run, (run + 1) * per_run):
-                nodeid = f"testpacks/bench/test_mod_{i // 100:03d}.py::test_{i}[{dmc}]"
-                plan_rows.append({"run_id": run_id, "nodeid": nodeid, "dmc": dmc, "ttm": [f"REQ-{i % 500}"],
-                                  "srv": "4.1.1", "functional_group": groups[i % 15], "regression": i % 10 == 0,
-                                  "severity": 3, "known_defect": None, "descoped": None, "witnessed": None})
-                failed = rng.random() < 0.01
-                result_rows.append({"run_id": run_id, "nodeid": nodeid, "outcome": "failed" if failed else "passed",
-                                    "error": False, "xfailed": False, "crashed": False,
-                                    "reason": "AssertionError" if failed else "", "duration": 0.01, "evidence": []})
+        nodeids = [f"testpacks/bench/test_mod_{i // 100:03d}.py::test_{i}[DMC-{d:03d}]"
+                   for d in range(dmcs) for i in range(run * per_run, (run + 1) * per_run)]
         with store.engine.begin() as conn:
+            for start in range(0, len(nodeids), 50_000):
+                conn.execute(insert(t.tests), [{"nodeid": n} for n in nodeids[start:start + 50_000]])
+            ids = {nodeid: test_id for nodeid, test_id in conn.execute(select(t.tests.c.nodeid, t.tests.c.id))}
+            plan_rows, result_rows = [], []
+            for nodeid in nodeids:
+                i = int(nodeid.split("::test_")[1].split("[")[0])
+                plan_rows.append({"run_id": run_id, "test_id": ids[nodeid], "dmc": nodeid[-8:-1],
+                                  "ttm": [f"REQ-{i % 500}"], "srv": "4.1.1", "functional_group": groups[i % 15],
+                                  "regression": i % 10 == 0, "severity": 3, "known_defect": None, "descoped": None,
+                                  "witnessed": None})
+                failed = rng.random() < 0.01
+                result_rows.append({"run_id": run_id, "test_id": ids[nodeid],
+                                    "outcome": "failed" if failed else "passed", "error": False, "xfailed": False,
+                                    "crashed": False, "reason": "AssertionError" if failed else "",
+                                    "duration": 0.01, "evidence": []})
             for start in range(0, len(plan_rows), 50_000):
                 conn.execute(insert(t.plan_entries), plan_rows[start:start + 50_000])
                 conn.execute(insert(t.results), result_rows[start:start + 50_000])
         store.finish_run(run_id, interrupted=False, verdict=None)
+    with store.engine.begin() as conn:
+        conn.execute(t.meta.delete().where(t.meta.c.key == "bench_size"))
+        conn.execute(insert(t.meta).values(key="bench_size", value=f"{SCHEMA_VERSION}:{dmcs}x{tests}"))
+    if store.engine.dialect.name == "postgresql":
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
     store.close()
 
 
-def measure(db: Path, report: Path) -> dict[str, float]:
+def filled(url: str, dmcs: int, tests: int) -> bool:
+    try:
+        store = Store(url)
+    except Exception:  # noqa: BLE001 - an unreadable bench file is refilled
+        return False
+    with store.engine.connect() as conn:
+        size = conn.execute(select(t.meta.c.value).where(t.meta.c.key == "bench_size")).scalar()
+    store.close()
+    return size == f"{SCHEMA_VERSION}:{dmcs}x{tests}"
+
+
+def measure_verdict(url: str) -> dict[str, Any]:
+    """In this (fresh) process: what ``svtad verdict --campaign`` does, timed, with the peak RSS."""
     from pytest_svtad.closeout import close_out
     from pytest_svtad.store.campaign import campaign_record
 
-    start = time.perf_counter()
-    store = Store(f"sqlite:///{db}")
-    record = campaign_record(store, "BENCH", "SIT", "IOC", report_dir=report)
-    loaded = time.perf_counter()
-    verdict = close_out(record, reports=())  # verdict, issue log, heatmap (as before: no HTML reports)
-    end = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        start, cpu = time.perf_counter(), time.process_time()
+        store = Store(url)
+        record = campaign_record(store, "BENCH", "SIT", "IOC", report_dir=Path(tmp))
+        loaded = time.perf_counter()
+        verdict = close_out(record, reports=())  # verdict, issue log, heatmap, results.jsonl (no HTML reports)
+        end = time.perf_counter()
     return {"results": len(record.results), "load_s": loaded - start, "total_s": end - start,
-            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "verdict": verdict.met, "dmcs": len(record.dmc_ids)}
+            "cpu_s": time.process_time() - cpu,
+            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "met": verdict.met}
+
+
+def measure_raw(url: str) -> dict[str, Any]:
+    """In this (fresh) process: the same join read through the bare DB-API driver, nothing built."""
+    store = Store(url)
+    with store.engine.connect() as conn:
+        ids = ", ".join(str(i) for i in conn.execute(select(t.runs.c.id).where(t.runs.c.campaign == "BENCH"))
+                        .scalars())
+    store.close()
+    start, cpu = time.perf_counter(), time.process_time()
+    if url.startswith("sqlite:///"):
+        import sqlite3
+
+        connection: Any = sqlite3.connect(url.removeprefix("sqlite:///"))
+    else:
+        import psycopg
+
+        connection = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
+    cursor = connection.cursor()
+    cursor.execute(RAW_JOIN.format(ids=ids))
+    rows = 0
+    while batch := cursor.fetchmany(20_000):
+        rows += len(batch)
+    connection.close()
+    return {"rows": rows, "total_s": time.perf_counter() - start, "cpu_s": time.process_time() - cpu,
+            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _fresh(kind: str, url: str) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, __file__, "--measure-only", kind, "--url", url], check=True,
+                         capture_output=True, text=True).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def _urls(quick: bool, postgres: str | None) -> list[tuple[str, str]]:
+    name = "quick" if quick else "full"
+    urls = [("SQLite", f"sqlite:///{Path(tempfile.gettempdir()) / f'svtad-bench-campaign-{name}.db'}")]
+    if postgres:
+        urls.append(("PostgreSQL", postgres))
+    return urls
+
+
+def measures(quick: bool = False, postgres: str | None = None, rounds: int = 3) -> list[dict[str, Any]]:
+    """Verdict time and peak RSS per backend, with the raw read of the same join as the baseline (medians of
+    ``rounds`` rotations, baseline and project alternating)."""
+    postgres = postgres or os.environ.get("SVTAD_BENCH_POSTGRES_URL")
+    dmcs, tests = QUICK if quick else FULL
+    out: list[dict[str, Any]] = []
+    for backend, url in _urls(quick, postgres):
+        if not filled(url, dmcs, tests):
+            fill(url, dmcs, tests)
+        raw, verdicts = [], []
+        for _ in range(1 if quick else rounds):
+            raw.append(_fresh("raw", url))
+            verdicts.append(_fresh("verdict", url))
+        base = statistics.median(r["total_s"] for r in raw)
+        project = statistics.median(v["total_s"] for v in verdicts)
+        rss = max(v["peak_rss_mib"] for v in verdicts)
+        size = f"{dmcs * tests:,} results"
+        out.append({"measure": f"campaign verdict, {size}, {backend} (baseline: raw read of the join)",
+                    "baseline": base, "project": project, "unit": "s", "ratio": project / base,
+                    "target": "<= 5 s", "met": project <= 5.0,
+                    "runs": [round(v["total_s"], 2) for v in verdicts],
+                    "raw_runs": [round(r["total_s"], 2) for r in raw],
+                    "cpu_s": [round(v["cpu_s"], 2) for v in verdicts],
+                    "raw_cpu_s": [round(r["cpu_s"], 2) for r in raw]})
+        out.append({"measure": f"campaign verdict peak RSS, {size}, {backend}", "baseline": None,
+                    "project": rss, "unit": "MiB", "ratio": None, "target": "<= 512 MiB", "met": rss <= 512})
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--dmcs", type=int, default=200)
-    parser.add_argument("--tests", type=int, default=5000)
-    parser.add_argument("--runs", type=int, default=2)
-    parser.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / "svtad-bench-store.db")
-    parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="20,000 results instead of 1,000,000")
+    parser.add_argument("--postgres", help="also measure on this PostgreSQL database (its svtad tables are emptied)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--measure-only", choices=("verdict", "raw"), help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure_only:
-        with tempfile.TemporaryDirectory() as tmp:
-            print(json.dumps(measure(args.db, Path(tmp))))
+        measure = measure_verdict if args.measure_only == "verdict" else measure_raw
+        print(json.dumps(measure(args.url)))
         return
-    if not args.db.exists():
-        started = time.perf_counter()
-        fill(args.db, args.dmcs, args.tests, args.runs)
-        print(f"filled {args.db} ({args.dmcs * args.tests:,} results, {args.runs} runs) in "
-              f"{time.perf_counter() - started:.1f} s")
-    out = subprocess.run([sys.executable, __file__, "--measure-only", "--db", str(args.db)], check=True,
-                         capture_output=True, text=True).stdout
-    numbers = json.loads(out.strip().splitlines()[-1])
-    print(f"store: {args.db} ({args.db.stat().st_size / 2**20:.0f} MiB)")
-    print(f"results {numbers['results']:,} over {numbers['dmcs']} DMCs: read+combine {numbers['load_s']:.2f} s, "
-          f"verdict+heatmap total {numbers['total_s']:.2f} s (target <= 10 s), peak RSS "
-          f"{numbers['peak_rss_mib']:.0f} MiB (target <= 1024 MiB)")
+    for row in measures(args.quick, args.postgres, args.rounds):
+        ratio = "" if row["ratio"] is None else f" ratio {row['ratio']:.2f}"
+        base = "" if row["baseline"] is None else f" baseline {row['baseline']:.2f}"
+        extra = (f" runs {row['runs']} raw {row['raw_runs']} (CPU s: {row['cpu_s']}, raw {row['raw_cpu_s']})"
+                 if "runs" in row else "")
+        print(f"{row['measure']}: {row['project']:.2f} {row['unit']}{base}{ratio} target {row['target']} "
+              f"met {row['met']}{extra}")
 
 
 if __name__ == "__main__":

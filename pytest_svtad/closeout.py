@@ -21,10 +21,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_svtad.model import NO_DMC, result_line
+from pytest_svtad.model import NO_DMC
 from pytest_svtad.record import RunRecord
 from pytest_svtad.reports import heatmap
-from pytest_svtad.reports.files import write_atomic, write_issue_log, write_verdict
+from pytest_svtad.reports.files import write_issue_log, write_lines_atomic, write_verdict
+from pytest_svtad.result_lines import result_lines
 from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.counts import Counts, PlanCounts, count
 from pytest_svtad.rules.criteria import Criteria
@@ -71,11 +72,12 @@ def campaign_results(record: RunRecord) -> list[str]:
     if report_dir is None or not record.outputs.all_stored:
         return []
     common = {"stage": s.stage, "release": s.release, "sut_version": record.sut_version, "seed": s.seed}
-    lines = [result_line(entry, record.results[entry.nodeid], common)
-             for entry in sorted(record.plan, key=lambda e: e.nodeid) if entry.nodeid in record.results]
+    results = record.results
+    pairs = ((entry, results[entry.nodeid]) for entry in sorted(record.plan, key=lambda e: e.nodeid)
+             if entry.nodeid in results)
     try:
         report_dir.mkdir(parents=True, exist_ok=True)
-        write_atomic(report_dir / "results.jsonl", "".join(line + "\n" for line in lines))
+        write_lines_atomic(report_dir / "results.jsonl", result_lines(pairs, common))  # streamed: a million lines
     except OSError as exc:
         return [f"results.jsonl not written: {exc.strerror or exc}"]
     return []

@@ -20,7 +20,7 @@ from pytest_svtad.rules.dmct_process import DmctProcessError, Status, Submission
 from pytest_svtad.store import SCHEMA_VERSION, Store
 from pytest_svtad.store import schema as t
 from pytest_svtad.store.dmct import DmctRegister, counts_by_status, exclusions_by_reason, record_dmct_run
-from pytest_svtad.store.migrations import DMCT_TABLES_4, legacy_metadata
+from pytest_svtad.store.migrations import DMCT_TABLES_5, legacy_metadata
 
 HOLIDAYS = bank_holidays(date(2025, 1, 1), date(2028, 12, 31))  # England and Wales
 
@@ -278,12 +278,12 @@ def test_a_schema_3_store_gains_the_dmct_tables(tmp_path):
     engine = create_engine(url)
     old = legacy_metadata(3)
     old.create_all(engine)
-    assert not set(DMCT_TABLES_4) & set(inspect(engine).get_table_names())
+    assert not set(DMCT_TABLES_5) & set(inspect(engine).get_table_names())
     with engine.begin() as conn:
         conn.execute(insert(old.tables["svtad_meta"]).values(key="schema_version", value="3"))
     engine.dispose()
     store = Store(url)
-    assert set(DMCT_TABLES_4) <= set(inspect(store.engine).get_table_names())
+    assert set(DMCT_TABLES_5) <= set(inspect(store.engine).get_table_names())
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT value FROM svtad_meta WHERE key = 'schema_version'").scalar() == str(
             SCHEMA_VERSION)

@@ -306,7 +306,8 @@ def test_store_goes_away(dmc):
     # once the results before are in the store, its results table goes away (as if locked for good)
     conn = sqlite3.connect(STORE, timeout=30)
     deadline = time.monotonic() + 30
-    while conn.execute("SELECT count(*) FROM svtad_results WHERE nodeid LIKE '%test_before%'").fetchone()[0] < 4:
+    while conn.execute("SELECT count(*) FROM svtad_results r JOIN svtad_tests s ON s.id = r.test_id "
+                       "WHERE s.nodeid LIKE '%test_before%'").fetchone()[0] < 4:
         assert time.monotonic() < deadline, "results never reached the store"
         time.sleep(0.05)
     conn.execute("ALTER TABLE svtad_results RENAME TO svtad_results_away")

@@ -157,7 +157,9 @@ class ResultCollector:
 
     def add_report(self, report: pytest.TestReport) -> None:
         nodeid = plain_nodeid(report.nodeid)
-        result = self.results.setdefault(nodeid, Result(nodeid))
+        result = self.results.get(nodeid)
+        if result is None:  # the first of the test's three reports (not setdefault: no Result built per report)
+            result = self.results[nodeid] = Result(nodeid)
         merge_report(result, report)
         for name, value in report.user_properties:
             if name == PROP_EVIDENCE_ERROR:

@@ -135,11 +135,15 @@ class SvtadSession:
 
     def build_plan(self, items: list[pytest.Item]) -> dict[str, PlanEntry]:
         plan: dict[str, PlanEntry] = {}
+        shown: dict[tuple[Tags, str | None], dict[str, Any]] = {}  # one tags dict per (tags, DMC), shared, read-only
         for item in items:
             tags = item.stash.get(TAGS_KEY, None) or self.item_tags(item)
             entry = plan_entry(item, tags)
             plan[entry.nodeid] = entry
-            item.user_properties.append((PROP_TAGS, {k: v for k, v in entry.to_dict().items() if k != "nodeid"}))
+            properties = shown.get((tags, entry.dmc))
+            if properties is None:
+                properties = shown[(tags, entry.dmc)] = {k: v for k, v in entry.to_dict().items() if k != "nodeid"}
+            item.user_properties.append((PROP_TAGS, properties))
             publish.label_item(item, entry, self.settings)
         return plan
 

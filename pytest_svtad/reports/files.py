@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,24 @@ def write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def write_lines_atomic(path: Path, lines: Iterable[str]) -> None:
+    """``write_atomic`` for text too large to hold twice: lines (without their newlines) streamed to the file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as handle:
+            batch: list[str] = []
+            for line in lines:
+                batch.append(line)
+                if len(batch) >= 10_000:
+                    handle.write("\n".join(batch) + "\n")
+                    batch.clear()
+            if batch:
+                handle.write("\n".join(batch) + "\n")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_verdict(path: Path, verdict: Verdict) -> None:

@@ -24,6 +24,7 @@ from pytest_svtad.model import PlanEntry, Result
 from pytest_svtad.rules.issues import TestingIssue
 from pytest_svtad.store import schema as t
 from pytest_svtad.store.db import BATCH, Store, StoreError
+from pytest_svtad.store.results import keyed_rows, test_ids
 
 INCOMPLETE = "incomplete"  # runs.status: some of the run's rows are only in its fallback file
 OPEN_STATUSES = ("running", INCOMPLETE)  # not ended in the store: an import may still complete them
@@ -198,8 +199,9 @@ def _find_run(conn: Connection, run: dict[str, Any], started: datetime) -> dict[
 
 
 def _insert_missing(conn: Connection, table: Any, run_id: int, rows: list[dict[str, Any]]) -> int:
-    known = set(conn.execute(select(table.c.nodeid).where(table.c.run_id == run_id)).scalars())
-    new = [{"run_id": run_id, **row} for row in rows if row["nodeid"] not in known]
+    known = set(conn.execute(select(table.c.test_id).where(table.c.run_id == run_id)).scalars())
+    ids = test_ids(conn, (row["nodeid"] for row in rows))
+    new = [row for row in keyed_rows(run_id, rows, ids) if row["test_id"] not in known]
     for start in range(0, len(new), BATCH):
         conn.execute(insert(table), new[start:start + BATCH])
     return len(new)

@@ -230,8 +230,9 @@ class IssueRepository:
     def _passed_since(self, conn: Connection, nodeids: Sequence[str], since: datetime) -> frozenset[str]:
         if not nodeids:
             return frozenset()
-        query = select(t.results.c.nodeid).select_from(
-            t.results.join(t.runs, t.runs.c.id == t.results.c.run_id)).where(
-            and_(t.results.c.nodeid.in_(list(nodeids)), t.results.c.outcome == "passed",
-                 t.runs.c.started_at > since))
+        query = select(t.tests.c.nodeid).select_from(
+            t.results.join(t.runs, t.runs.c.id == t.results.c.run_id)
+            .join(t.tests, t.tests.c.id == t.results.c.test_id)).where(
+            and_(t.tests.c.nodeid.in_(list(nodeids)), t.results.c.outcome == "passed",
+                 t.runs.c.started_at > since)).distinct()
         return frozenset(conn.execute(query).scalars())

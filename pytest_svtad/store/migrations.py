@@ -10,9 +10,13 @@ table shape. ``SCHEMA_VERSION`` is the newest; a store newer than that is refuse
   and provider; Work Off Plans and issue history get their tables.
 - 2 -> 3: a run keeps the TTM and criteria it used (``ttm``, ``criteria``: JSON, null for the runs before), so a
   campaign's verdict read from the store judges by what its sessions judged by.
-- 3 -> 4 (``_add_dmct_process``): the DMCT Process's tables (Status List, transitions, submissions, Testing Issue
+- 3 -> 4 (``_integer_test_ids``): each node id is stored once, in ``svtad_tests``, and plans and results refer to
+  it by an integer ``test_id`` (the node id column leaves them): a campaign of a million results no longer reads,
+  compares and stores each long node id twice. The ids are given in node id order; the rows are copied as they
+  were.
+- 4 -> 5 (``_add_dmct_process``): the DMCT Process's tables (Status List, transitions, submissions, Testing Issue
   routes; Clause 20), created only where missing.
-- 4 -> 5 (``_add_schedule_and_gates``): the DMCT Schedule's versions (20.9-20.10) and the Entry Criteria
+- 5 -> 6 (``_add_schedule_and_gates``): the DMCT Schedule's versions (20.9-20.10) and the Entry Criteria
   sign-offs (12.5(a), (b), (e)) get their tables, and so do the Entry Criteria each session found at its start;
   nothing existing changes.
 """
@@ -30,6 +34,7 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -47,36 +52,39 @@ from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.issues import TestingIssue, issue_id_for, stored_values
 from pytest_svtad.store import schema as t
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 RUN_COLUMNS_3 = ("ttm", "criteria")  # the run columns schema 3 added
-DMCT_TABLES_4 = ("svtad_dmct_dmcs", "svtad_dmct_events", "svtad_dmct_submissions", "svtad_dmct_routes")
-TABLES_5 = ("svtad_dmct_schedules", "svtad_entry_signoffs", "svtad_entry_checks")  # the tables schema 5 added
+DMCT_TABLES_5 = ("svtad_dmct_dmcs", "svtad_dmct_events", "svtad_dmct_submissions", "svtad_dmct_routes")
+TABLES_6 = ("svtad_dmct_schedules", "svtad_entry_signoffs", "svtad_entry_checks")  # the tables schema 6 added
 
 
 def legacy_metadata(version: int) -> MetaData:
     """The tables as version ``version`` had them (for the upgrade steps, and for tests that build old stores)."""
-    if version not in (1, 2, 3, 4):
+    if version not in (1, 2, 3, 4, 5):
         raise ValueError(f"no legacy schema {version}")
     old = MetaData()
-    if version in (3, 4):  # every table of today but those the later schemas added
-        later = (*DMCT_TABLES_4, *TABLES_5) if version == 3 else TABLES_5
+    if version in (4, 5):  # every table of today but those the later schemas added
+        later = (*DMCT_TABLES_5, *TABLES_6) if version == 4 else TABLES_6
         for table in t.metadata.tables.values():
             if table.name not in later:
                 table.to_metadata(old)
         return old
-    for table in (t.meta, t.results, *((t.plan_entries, t.issues, t.issue_events, t.work_off_plans)
-                                       if version == 2 else ())):
+    for table in (t.meta, *((t.issues, t.issue_events, t.work_off_plans) if version >= 2 else ())):
         table.to_metadata(old)
-    Table("svtad_runs", old,
-          Column("id", Integer, primary_key=True, autoincrement=True),
-          Column("campaign", String(200), nullable=True, index=True), Column("stage", String(20), nullable=False),
-          Column("release", String(10), nullable=True), Column("sut_version", String(100), nullable=True),
-          Column("seed", Integer, nullable=False, default=0), Column("host", String(200), nullable=False, default=""),
-          Column("started_at", DateTime(timezone=True), nullable=False),
-          Column("ended_at", DateTime(timezone=True), nullable=True), Column("status", String(20), nullable=False),
-          Column("firmware", JSON, nullable=False, default=dict), Column("verdict", String(10), nullable=True))
-    if version == 2:
-        return old
+    if version == 3:
+        t.runs.to_metadata(old)
+    else:
+        Table("svtad_runs", old,
+              Column("id", Integer, primary_key=True, autoincrement=True),
+              Column("campaign", String(200), nullable=True, index=True), Column("stage", String(20), nullable=False),
+              Column("release", String(10), nullable=True), Column("sut_version", String(100), nullable=True),
+              Column("seed", Integer, nullable=False, default=0),
+              Column("host", String(200), nullable=False, default=""),
+              Column("started_at", DateTime(timezone=True), nullable=False),
+              Column("ended_at", DateTime(timezone=True), nullable=True),
+              Column("status", String(20), nullable=False),
+              Column("firmware", JSON, nullable=False, default=dict), Column("verdict", String(10), nullable=True))
+    # plans and results keyed by node id (schema 4 keys them by an integer test id)
     Table("svtad_plan", old,
           Column("run_id", Integer, ForeignKey("svtad_runs.id", ondelete="CASCADE"), primary_key=True),
           Column("nodeid", Text, primary_key=True), Column("dmc", String(100), nullable=True),
@@ -84,7 +92,19 @@ def legacy_metadata(version: int) -> MetaData:
           Column("functional_group", String(200), nullable=False),
           Column("regression", Boolean, nullable=False, default=False),
           Column("severity", Integer, nullable=False, default=3), Column("known_defect", String(100), nullable=True),
-          Column("descoped", JSON, nullable=True), Column("witnessed", String(200), nullable=True))
+          Column("descoped", JSON, nullable=True), Column("witnessed", String(200), nullable=True),
+          *((Column("cause", String(20), nullable=True), Column("provider", String(100), nullable=True))
+            if version >= 2 else ()))
+    Table("svtad_results", old,
+          Column("run_id", Integer, ForeignKey("svtad_runs.id", ondelete="CASCADE"), primary_key=True),
+          Column("nodeid", Text, primary_key=True), Column("outcome", String(10), nullable=False),
+          Column("error", Boolean, nullable=False, default=False),
+          Column("xfailed", Boolean, nullable=False, default=False),
+          Column("crashed", Boolean, nullable=False, default=False),
+          Column("reason", Text, nullable=False, default=""), Column("duration", Float, nullable=False, default=0.0),
+          Column("evidence", JSON, nullable=False, default=list))
+    if version >= 2:
+        return old
     Table("svtad_issues", old,
           Column("id", String(100), primary_key=True), Column("title", Text, nullable=False),
           Column("severity", Integer, nullable=False), Column("status", String(20), nullable=False),
@@ -188,6 +208,27 @@ def _upgrade_2_to_3(conn: Connection) -> None:
             conn.execute(text(f"ALTER TABLE svtad_runs ADD COLUMN {name} JSON"))
 
 
+def _integer_test_ids(conn: Connection) -> None:
+    """3 -> 4: node ids into ``svtad_tests``; plans and results rebuilt keyed by (run, integer test id)."""
+    t.tests.create(conn, checkfirst=True)
+    conn.execute(text("INSERT INTO svtad_tests (nodeid) SELECT nodeid FROM svtad_plan UNION "
+                      "SELECT nodeid FROM svtad_results ORDER BY 1"))
+    staging = MetaData()
+    for table in (t.runs, t.tests):
+        table.to_metadata(staging)
+    for table in (t.plan_entries, t.results):
+        new = table.to_metadata(staging, name=f"{table.name}_v4")
+        new.create(conn)
+        columns = ", ".join(c.name for c in table.columns if c.name not in ("run_id", "test_id"))
+        old_columns = ", ".join(f"o.{c.name}" for c in table.columns if c.name not in ("run_id", "test_id"))
+        conn.execute(text(f"INSERT INTO {new.name} (run_id, test_id, {columns}) SELECT o.run_id, s.id, "
+                          f"{old_columns} FROM {table.name} o JOIN svtad_tests s ON s.nodeid = o.nodeid"))
+        conn.execute(text(f"DROP TABLE {table.name}"))
+        conn.execute(text(f"ALTER TABLE {new.name} RENAME TO {table.name}"))
+
+
+
+
 def _add_dmct_process(conn: Connection) -> None:
     for table in (t.dmct_dmcs, t.dmct_events, t.dmct_submissions, t.dmct_routes):
         table.create(conn, checkfirst=True)
@@ -202,8 +243,8 @@ def _add_schedule_and_gates(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
-STEPS: dict[int, Callable[[Connection], None]] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3, 3: _add_dmct_process,
-                                                  4: _add_schedule_and_gates}
+STEPS: dict[int, Callable[[Connection], None]] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3, 3: _integer_test_ids,
+                                                  4: _add_dmct_process, 5: _add_schedule_and_gates}
 
 
 def upgrade(conn: Connection, found: int) -> None:

@@ -4,16 +4,71 @@ goes and read back in batches for a campaign (a million rows)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Text, insert, select, type_coerce
+from sqlalchemy import Connection, Engine, Table, Text, insert, select, type_coerce
 
 from pytest_svtad.model import Descoping, Outcome, PlanEntry, Result
 from pytest_svtad.store import schema as t
+from pytest_svtad.store.issues import StoreError
 
 BATCH = 1000
+NO_EVIDENCE: Any = ()  # shared by the results read without evidence (most of a million)
+
+
+def insert_new(conn: Connection, table: Table) -> Any:
+    """An INSERT that leaves rows already there alone (same primary key or unique node id): a write repeated after
+    an interruption, or two sessions planning the same test at once, adds nothing twice."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing()
+    return insert(table)
+
+
+def test_ids(conn: Connection, nodeids: Iterable[str], known: Mapping[str, int] | None = None) -> dict[str, int]:
+    """The integer test id of each node id (schema 4), adding the node ids the store has not seen. ``known``: ids
+    read before (a node id's id never changes), so a session asks the store only about node ids new to it."""
+    known = known or {}
+    ids: dict[str, int] = {}
+    missing = []
+    for nodeid in dict.fromkeys(nodeids):
+        found = known.get(nodeid)
+        if found is None:
+            missing.append(nodeid)
+        else:
+            ids[nodeid] = found
+    column = t.tests.c
+    for attempt in range(2):  # read the ids there are; add the rest; read those
+        for start in range(0, len(missing), BATCH):
+            chunk = missing[start:start + BATCH]
+            for nodeid, test_id in conn.execute(select(column.nodeid, column.id).where(column.nodeid.in_(chunk))):
+                ids[nodeid] = test_id
+        missing = [nodeid for nodeid in missing if nodeid not in ids]
+        if not missing or attempt:
+            break
+        for start in range(0, len(missing), BATCH):
+            conn.execute(insert_new(conn, t.tests), [{"nodeid": nodeid} for nodeid in missing[start:start + BATCH]])
+    if missing:
+        raise StoreError(f"cannot record test ids: {len(missing)} node ids not stored (e.g. {missing[0]})")
+    return ids
+
+
+def keyed_rows(run_id: int, rows: Iterable[dict[str, Any]], ids: Mapping[str, int]) -> list[dict[str, Any]]:
+    """Plan or result dicts (``to_dict``) as table rows: the node id becomes its test id."""
+    out = []
+    for row in rows:
+        row = dict(row)
+        row["test_id"] = ids[row.pop("nodeid")]
+        row["run_id"] = run_id
+        out.append(row)
+    return out
 
 
 class ResultRepository:
@@ -27,47 +82,58 @@ class ResultRepository:
 
     _reading = _writing
 
+    def _known_test_ids(self) -> dict[str, int]:
+        """Test ids this Store has read or written (committed): a session's results need no look-up."""
+        return self.__dict__.setdefault("_test_id_cache", {})  # type: ignore[no-any-return]
+
     def record_plan(self, run_id: int, entries: Iterable[PlanEntry]) -> None:
-        with self._writing("record the plan") as conn:
-            known = set(conn.execute(select(t.plan_entries.c.nodeid).where(t.plan_entries.c.run_id == run_id))
-                        .scalars())
-            rows = [{"run_id": run_id, **e.to_dict()} for e in entries if e.nodeid not in known]
-            for start in range(0, len(rows), BATCH):
-                conn.execute(insert(t.plan_entries), rows[start:start + BATCH])
+        """Add plan entries; entries the run has already are left alone. Reads nothing but the ids of node ids new
+        to this Store: the cost is proportional to the entries given, not to the plan stored."""
+        self._record(run_id, [e.to_dict() for e in entries], t.plan_entries, "record the plan", insert_new)
 
     def record_results(self, run_id: int, results: Sequence[Result]) -> None:
-        if not results:
+        if results:
+            self._record(run_id, [r.to_dict() for r in results], t.results, "record results",
+                         lambda _conn, table: insert(table))
+
+    def _record(self, run_id: int, rows: list[dict[str, Any]], table: Table, what: str,
+                statement: Callable[[Connection, Table], Any]) -> None:
+        if not rows:
             return
-        with self._writing("record results") as conn:
-            rows = [{"run_id": run_id, **r.to_dict()} for r in results]
-            for start in range(0, len(rows), BATCH):
-                conn.execute(insert(t.results), rows[start:start + BATCH])
+        known = self._known_test_ids()
+        with self._writing(what) as conn:
+            ids = test_ids(conn, (row["nodeid"] for row in rows), known)
+            keyed = keyed_rows(run_id, rows, ids)
+            for start in range(0, len(keyed), BATCH):
+                conn.execute(statement(conn, table), keyed[start:start + BATCH])
+        known.update(ids)  # committed: the ids exist
 
     def plan_and_results(self, run_ids: Sequence[int]) -> tuple[dict[int, list[PlanEntry]], dict[int, list[Result]]]:
-        """Every plan entry and result of the runs. Built for a million rows: rows are fetched in batches, JSON
-        values decoded once per distinct text, and repeated strings shared."""
+        """Every plan entry and result of the runs. Built for a million rows: one query joining integer test ids,
+        rows fetched in batches from the DB-API cursor, JSON values decoded once per distinct text, repeated
+        strings shared, and the common values (no evidence, no reason, not descoped) recognised without decoding."""
         plans: dict[int, list[PlanEntry]] = {run_id: [] for run_id in run_ids}
         results: dict[int, list[Result]] = {run_id: [] for run_id in run_ids}
         if not run_ids:
             return plans, results
         decode = _JsonCache()
         share: dict[Any, Any] = {}
-        p, r = t.plan_entries.c, t.results.c
+        p, r, n = t.plan_entries.c, t.results.c, t.tests.c
         # one pass over plan joined to results: each node id is read once (results exist only for planned tests)
-        query = select(p.run_id, p.nodeid, p.dmc, type_coerce(p.ttm, Text), p.srv, p.functional_group,
+        query = select(p.run_id, n.nodeid, p.dmc, type_coerce(p.ttm, Text), p.srv, p.functional_group,
                        p.regression, p.severity, p.known_defect, type_coerce(p.descoped, Text), p.witnessed,
                        r.outcome, r.error, r.xfailed, r.crashed, r.reason, r.duration,
                        type_coerce(r.evidence, Text)).select_from(
-            t.plan_entries.outerjoin(t.results, (r.run_id == p.run_id) & (r.nodeid == p.nodeid))
+            t.plan_entries.join(t.tests, n.id == p.test_id)
+            .outerjoin(t.results, (r.run_id == p.run_id) & (r.test_id == p.test_id))
         ).where(p.run_id.in_(run_ids))
-        nodeids: dict[str, str] = {}
         outcomes = {outcome.value: outcome for outcome in Outcome}
+        no_value = (None, "null", "[]")
         with self._reading("read plans and results") as conn:
             for batch in self._raw_batches(conn, query):
                 for (run_id, nodeid, dmc, ttm, srv, group, regression, severity, defect, descoped, witnessed,
                      outcome, error, xfailed, crashed, reason, duration, evidence) in batch:
-                    nodeid = nodeids.setdefault(nodeid, nodeid)
-                    descoped_value = decode(descoped)
+                    descoped_value = None if descoped in no_value else decode(descoped)
                     plans[run_id].append(PlanEntry(
                         nodeid, share.setdefault(dmc, dmc), decode.tuple(ttm), share.setdefault(srv, srv),
                         share.setdefault(group, group), bool(regression), int(severity), defect,
@@ -75,8 +141,8 @@ class ResultRepository:
                     if outcome is not None:
                         results[run_id].append(Result(
                             nodeid, outcomes[outcome], bool(error), bool(xfailed), bool(crashed),
-                            share.setdefault(reason, reason) if len(reason or "") < 200 else reason,
-                            float(duration or 0.0), decode.list(evidence)))
+                            "" if not reason else share.setdefault(reason, reason) if len(reason) < 200 else reason,
+                            float(duration or 0.0), NO_EVIDENCE if evidence in no_value else decode.list(evidence)))
         return plans, results
 
     def _raw_batches(self, conn: Connection, query: Any) -> Iterator[Sequence[Any]]:
@@ -98,7 +164,7 @@ class _JsonCache:
 
     def __init__(self) -> None:
         self._seen: dict[str, Any] = {}
-        self._tuples: dict[str, tuple[Any, ...]] = {}
+        self._tuples: dict[Any, tuple[Any, ...]] = {}  # by JSON text, or by the decoded value itself
 
     def __call__(self, raw: Any) -> Any:
         if not isinstance(raw, str):
@@ -114,8 +180,9 @@ class _JsonCache:
         return list(value) if value else ()
 
     def tuple(self, raw: Any) -> tuple[Any, ...]:
-        if not isinstance(raw, str):
-            return tuple(raw or ())
+        if not isinstance(raw, str):  # decoded by the driver (psycopg): share equal values all the same
+            value = tuple(raw or ())
+            return self._tuples.setdefault(value, value)
         found = self._tuples.get(raw)
         if found is None:
             found = self._tuples[raw] = tuple(self(raw) or ())

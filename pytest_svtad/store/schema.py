@@ -1,4 +1,4 @@
-"""Tables of the campaign store, schema version 5 (upgrade steps: ``pytest_svtad.store.migrations``; docs/store.md)."""
+"""Tables of the campaign store, schema version 6 (upgrade steps: ``pytest_svtad.store.migrations``; docs/store.md)."""
 
 from __future__ import annotations
 
@@ -45,10 +45,18 @@ runs = Table(
     Column("criteria", JSON, nullable=True),
 )
 
+# schema 4: each node id is stored once, here; plans and results refer to it by its integer id (a campaign of a
+# million results reads and joins integers, not a million long node ids twice)
+tests = Table(
+    "svtad_tests", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("nodeid", Text, nullable=False, unique=True),
+)
+
 plan_entries = Table(
     "svtad_plan", metadata,
     Column("run_id", Integer, ForeignKey("svtad_runs.id", ondelete="CASCADE"), primary_key=True),
-    Column("nodeid", Text, primary_key=True),
+    Column("test_id", Integer, ForeignKey("svtad_tests.id"), primary_key=True),  # schema 4 (was: nodeid)
     Column("dmc", String(100), nullable=True),
     Column("ttm", JSON, nullable=False, default=list),
     Column("srv", String(20), nullable=True),
@@ -60,12 +68,15 @@ plan_entries = Table(
     Column("witnessed", String(200), nullable=True),
     Column("cause", String(20), nullable=True),  # schema 2
     Column("provider", String(100), nullable=True),  # schema 2
+    # SQLite: rows kept in primary key order (no rowid), so a campaign's read walks plan and results in step
+    # (measured: half the time of the same join over rowid tables; docs/BENCHMARKS.md)
+    sqlite_with_rowid=False,
 )
 
 results = Table(
     "svtad_results", metadata,
     Column("run_id", Integer, ForeignKey("svtad_runs.id", ondelete="CASCADE"), primary_key=True),
-    Column("nodeid", Text, primary_key=True),
+    Column("test_id", Integer, ForeignKey("svtad_tests.id"), primary_key=True),  # schema 4 (was: nodeid)
     Column("outcome", String(10), nullable=False),
     Column("error", Boolean, nullable=False, default=False),
     Column("xfailed", Boolean, nullable=False, default=False),
@@ -73,6 +84,7 @@ results = Table(
     Column("reason", Text, nullable=False, default=""),
     Column("duration", Float, nullable=False, default=0.0),
     Column("evidence", JSON, nullable=False, default=list),
+    sqlite_with_rowid=False,
 )
 
 # A Testing Issue belongs to the Test Phase (stage + release) and campaign it was raised in (13.18): ``phase_key``
