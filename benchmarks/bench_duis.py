@@ -30,6 +30,7 @@ from simulators.installation import Installation
 
 ROOT = Path(__file__).resolve().parents[1]
 USER = "90-B3-D5-1F-30-01-00-00"
+BASELINE = "simulated link (baseline)"
 MIX = ("4.1.1", "4.3", "7.3")  # a read, another read, a critical update (transform, sign, resubmit)
 
 
@@ -54,11 +55,8 @@ def rate(count: int, request: Callable[[str], object]) -> float:
     return count / (time.perf_counter() - started)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=100)
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
+def rates(requests: int, rounds: int) -> dict[str, float]:
+    """Median requests/s of each configuration, measured in turn in every round (rotations)."""
     profiles = load_profiles(ROOT / "device_profiles")
     dmc = profiles.dmcs["DMC-001"]
     models = profiles.device_models(dmc)
@@ -73,7 +71,7 @@ def main() -> None:
         return changed.model_copy(update={"duis": credentials})
 
     links = {
-        "simulated link (baseline)": SimLink(dmc, models, seed=0),
+        BASELINE: SimLink(dmc, models, seed=0),
         "duis, polling, unsigned": DuisLink(on(unsigned_dcc.url), models),
         "duis, receiver, unsigned": DuisLink(on(unsigned_dcc.url, receiver_port=0), models),
         "duis, polling, signed+verified": DuisLink(on(signed_dcc.url, duis=DuisCredentials(
@@ -81,20 +79,39 @@ def main() -> None:
     }
     results: dict[str, list[float]] = {name: [] for name in links}
     try:
-        for _ in range(args.rounds):  # rotations: each configuration measured in every round, in turn
+        for _ in range(rounds):
             for name, link in links.items():
-                results[name].append(rate(args.requests, lambda srv, link=link: link.request(srv).expect()))
+                results[name].append(rate(requests, lambda srv, link=link: link.request(srv).expect()))
     finally:
         for link in links.values():
             link.close()
         unsigned_dcc.stop()
         signed_dcc.stop()
-    baseline = statistics.median(results["simulated link (baseline)"])
-    unsigned = statistics.median(results["duis, polling, unsigned"])
+    return {name: statistics.median(values) for name, values in results.items()}
+
+
+def measures(quick: bool = False) -> list[dict]:
+    """For benchmarks/run_all.py: each DUIS configuration's requests/s against the simulated link's, measured in
+    the same run. Issue 16 sets no target: the rate is recorded."""
+    medians = rates(30 if quick else 100, 1 if quick else 3)
+    baseline = medians[BASELINE]
+    return [{"measure": f"DUIS requests/s end to end: {name}", "baseline": round(baseline, 1),
+             "project": round(value, 1), "unit": "requests/s", "ratio": round(value / baseline, 4),
+             "target": "recorded (issue 16 sets none)", "met": True}
+            for name, value in medians.items() if name != BASELINE]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    medians = rates(args.requests, args.rounds)
+    baseline = medians[BASELINE]
+    unsigned = medians["duis, polling, unsigned"]
     print(f"{platform.python_implementation()} {platform.python_version()}, {args.requests} requests x "
           f"{args.rounds} rounds, mix {', '.join(MIX)}")
-    for name, rates in results.items():
-        median = statistics.median(rates)
+    for name, median in medians.items():
         print(f"{name:34} {median:8.0f} requests/s (median; x{median / baseline:.3f} of the simulated link, "
               f"x{median / unsigned:.2f} of unsigned polling)")
 

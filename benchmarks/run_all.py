@@ -45,6 +45,7 @@ MODULES = [
     "bench_fleet",
     "bench_xdist",
     "bench_reports",
+    "bench_duis",
 ]
 FIELDS = ("measure", "baseline", "project", "unit", "ratio", "target", "met")
 HEADER = ("module", "measure", "baseline", "project", "unit", "ratio", "target", "met")
