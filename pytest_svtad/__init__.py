@@ -1,3 +1,3 @@
 """pytest-svtad: SMETS1 test packs run as pytest, with SVTAD (SEC Appendix AK) exit-criteria evidence."""
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
