@@ -104,7 +104,13 @@ class ScheduleRepository:
         return published, diff(before.schedule if before else None, published.schedule)
 
     def _publish(self, conn: Connection, by: str) -> int:
-        draft = conn.execute(select(t.dmct_schedules).where(t.dmct_schedules.c.version.is_(None))).mappings().first()
+        """Read the draft and the latest version and write the next one in one serialised transaction: on SQLite
+        the write lock is taken before the reads (pysqlite would run them outside any transaction, so a second
+        publisher could see a draft the first has already published), on PostgreSQL the draft row is locked."""
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        draft = conn.execute(select(t.dmct_schedules).where(t.dmct_schedules.c.version.is_(None))
+                             .with_for_update()).mappings().first()
         if draft is None:
             raise StoreError(f"no draft DMCT Schedule in store {self.store.name}: import one first "
                              "(svtad dmct schedule import FILE)")
