@@ -97,7 +97,8 @@ def test_the_simulated_link_migrates_a_dormant_dmc_through_its_migration_capabil
 def test_a_test_asking_for_a_capability_is_not_applicable_where_the_link_lacks_it(project_single: Project):
     root = project_single.pytester.path
     profile = root / "device_profiles" / "dmcs" / "DMC-B.yaml"
-    profile.write_text(profile.read_text() + "link: {kind: serial, url: 'loop://'}\n")
+    # nothing answers on loop:// (it echoes): a short timeout, so the session-start firmware probe gives up soon
+    profile.write_text(profile.read_text() + "link: {kind: serial, url: 'loop://', timeout_s: 0.2}\n")
     project_single.tests("""
         import pytest
 
@@ -119,6 +120,9 @@ def test_a_test_asking_for_a_capability_is_not_applicable_where_the_link_lacks_i
     assert [n for n in run.verdict()["notes"] if "test_outage[DMC-B]" in n] == [
         "not applicable on DMC-B: test_pack.py::test_outage[DMC-B]: needs FaultInjection, SimulatedTime, which its "
         "serial link loop:// lacks (asks for smets1_faults; asks for smets1_clock)"]
+    # the session-start firmware probe (12.5(d)) waits for DMC-B's first device only: the rest are "not read"
+    entry = run.criterion("entry-criteria")["detail"]
+    assert "no response" in entry and "not read: the link did not answer the ESME's read" in entry
 
 
 def test_a_service_handler_module_imports_and_runs_without_an_installation():

@@ -61,9 +61,17 @@ def read_firmware(settings: Settings) -> list[rules.FirmwareReading]:
                             for kind, model in models.items())
             continue
         try:
+            silent: str | None = None  # the first device's "no response": the link is not answering
             for kind, model in models.items():
+                if silent is not None:  # do not wait the link's timeout again for each device behind it
+                    readings.append(rules.FirmwareReading(
+                        dmc.id, kind.value, model.firmware, None, f"not read: {silent}"[:200],
+                        dormant=dmc.installation == "dormant"))
+                    continue
                 reading = _read_one(link, dmc.id, kind.value, model.firmware)
                 readings.append(replace(reading, dormant=dmc.installation == "dormant"))
+                if reading.error and "no response" in reading.error:
+                    silent = f"the link did not answer the {kind.value}'s read"
         finally:
             try:
                 link.close()
