@@ -15,12 +15,15 @@ from pytest_svtad.files.fleet_profile import load_profile
 from pytest_svtad.rules.criteria import Criteria
 from pytest_svtad.rules.sct import chart_targets
 from simulators.fleet import Fleet
+from simulators.fleet.vector import VectorFleet
 from simulators.fleet.charts import write_charts
 from simulators.fleet.model import summarise
 from simulators.fleet.profile import Fault
 
 HERE = Path(__file__).parent
 INSTALLATIONS = int(os.environ.get("SVTAD_SCT_INSTALLATIONS", "20000"))
+# the engine of `svtad sct` (the closed-form one by default; "simpy" for the event-by-event reference model)
+ENGINE = os.environ.get("SVTAD_SCT_ENGINE", "vector")
 HOURS = 24
 SCENARIOS: dict[str, list[dict[str, Any]]] = {
     "baseline": [],
@@ -58,7 +61,8 @@ def fleet_runs(request: pytest.FixtureRequest, svtad_evidence_root: Path | None,
     for number, (name, faults) in enumerate(SCENARIOS.items(), start=1):
         scenario = profile.model_copy(update={"faults": [Fault.model_validate(fault) for fault in faults]})
         started = time.perf_counter()
-        result = Fleet(scenario, INSTALLATIONS, seed=7).run(HOURS)
+        engine = Fleet if ENGINE == "simpy" else VectorFleet
+        result = engine(scenario, INSTALLATIONS, seed=7).run(HOURS)
         runs[name] = {"summary": summarise(result), "result": result}
         say(f"SCT scenario {number}/{len(SCENARIOS)} '{name}': {INSTALLATIONS:,} installations, {HOURS} h "
             f"simulated in {time.perf_counter() - started:.1f} s ({result.events:,} events)")
