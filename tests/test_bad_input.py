@@ -433,7 +433,8 @@ def test_an_alert_with_wrong_typed_fields_is_a_wire_error_naming_the_field():
 
 @pytest.fixture
 def lying_device():
-    """A device on a TCP port that answers every request with ``code: 123`` (a number where DUIS has a string)."""
+    """A device on a TCP port that answers every request with ``code: 123`` (a number where DUIS has a string), and
+    a RESET to the known state as an emulator does."""
     import socket
     import threading
 
@@ -462,6 +463,8 @@ def lying_device():
                     if not data:
                         break
                     for frame in deframer.feed(data):
+                        if frame.type is wire.FrameType.RESET:  # the known state: it says it is there
+                            conn.sendall(wire.encode_frame(frame))
                         if frame.type is wire.FrameType.REQUEST:
                             srv = wire.loads(frame.payload)["srv"]
                             answer = {"request_id": "r", "srv": srv, "code": 123}
