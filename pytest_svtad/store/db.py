@@ -58,6 +58,8 @@ class Store(RunRepository, ResultRepository, IssueRepository):
         same moment: on PostgreSQL they take turns under an advisory lock; on SQLite the loser of the race sees the
         tables and the version on its next try."""
         found: int | None = None
+        with self.engine.connect():  # a store that cannot be reached fails now: only the DDL race is retried
+            pass
         for attempt in range(5):
             try:
                 with self.engine.begin() as conn:
