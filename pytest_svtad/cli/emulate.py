@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from pytest_svtad.cli.input import positive_number
+from pytest_svtad.cli.serving import serve_until_stopped
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.smets1.profiles import load_profiles
 from pytest_svtad.urls import socket_url_problem
@@ -57,13 +56,5 @@ def emulate(args: argparse.Namespace) -> int:
     print(describe(emulator, where), flush=True)
     print(f"connect with: --svtad-link {dmc.id}={where}", flush=True)
     emulator.start()
-    started = time.monotonic()
-    try:
-        while args.duration is None or time.monotonic() - started < args.duration:
-            time.sleep(0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        emulator.stop()
-    print(f"stopped after {emulator.requests} requests", file=sys.stderr)
-    return 0
+    return serve_until_stopped(args.duration, emulator.stop, lambda: emulator.requests)
+

@@ -4,12 +4,11 @@ installations of one or more DMCs, until interrupted. Parsing, checks of what it
 from __future__ import annotations
 
 import argparse
-import sys
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from pytest_svtad.cli.input import positive_number
+from pytest_svtad.cli.serving import serve_until_stopped
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.smets1.profiles import DmcProfile, Profiles, load_profiles
 
@@ -98,13 +97,4 @@ def emulate_duis(args: argparse.Namespace) -> int:
         devices = ", ".join(f"{kind} {dmc.device_eui64(kind)}" for kind in installations[dmc.id].devices)
         print(f"  {dmc.id} ({dmc.name}): {devices}", flush=True)
     print("connect with: --svtad-link " + ",".join(f"{dmc.id}=duis+{dcc.url}" for dmc in dmcs), flush=True)
-    started = time.monotonic()
-    try:
-        while args.duration is None or time.monotonic() - started < args.duration:
-            time.sleep(0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        dcc.stop()
-    print(f"stopped after {dcc.requests} requests", file=sys.stderr)
-    return 0
+    return serve_until_stopped(args.duration, dcc.stop, lambda: dcc.requests)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_svtad.errors import SvtadInputError
-from pytest_svtad.files.reader import load_yaml
+from pytest_svtad.files.reader import load_yaml, yes_no
 from pytest_svtad.rules.appendix_ak import DMCT_STAGES
 from pytest_svtad.rules.dmct_schedule import EpclPlan, PackChoice, Schedule, ScheduledDmc, ScheduleProblem, check_dmc
 
@@ -39,7 +39,6 @@ CSV_COLUMNS = (*CSV_REQUIRED, "dormant_only_suffices",
                *(f"{prefix}_{name}" for prefix in STAGE_PREFIX.values() for name in PACK_FIELDS))
 ENTRY_FIELDS = ("entry", "installation", "planned_start", "planned_completion")
 DMC_FIELDS = ("dmc", "dormant_only_suffices", "epcl_entries", "packs")
-TRUE, FALSE = ("yes", "true", "y", "1"), ("no", "false", "n", "0", "")
 
 
 def load_schedule(path: Path, known_dmcs: Collection[str] | None = None) -> Schedule:
@@ -57,14 +56,7 @@ def load_schedule(path: Path, known_dmcs: Collection[str] | None = None) -> Sche
 
 
 def _bool(path: Path, line: int | None, name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = "" if value is None else str(value).strip().lower()
-    if text in TRUE:
-        return True
-    if text in FALSE:
-        return False
-    raise SvtadInputError(path, f"field '{name}': expected yes or no, got '{value}'", line)
+    return yes_no(value, path, line, name)
 
 
 def _day(path: Path, line: int | None, name: str, value: Any) -> date | None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_svtad.errors import SvtadInputError
-from pytest_svtad.files.reader import load_yaml
+from pytest_svtad.files.reader import load_yaml, yes_no
 from pytest_svtad.rules.dmct_process import Submission
 from pytest_svtad.smets1.kinds import KIND_NAMES, DeviceKind
 
@@ -30,19 +30,11 @@ FIELDS = ("supplier", "dmc", "received", "devices", "quantity", "epcl_entries", 
 REQUIRED = ("supplier", "dmc", "received")
 DATA_FIELDS = ("devices", "quantity", "epcl_entries")  # given, or unchanged (20.3), or listed as missing (20.4)
 FIRST_YEAR, LAST_YEAR = 2000, 2199
-TRUE, FALSE = ("yes", "true", "y", "1"), ("no", "false", "n", "0", "")
 DEVICES_HINT = "KIND:model@firmware items separated by ';' (KIND one of " + KIND_NAMES + ")"
 
 
 def _flag(value: Any, where: str, line: int | None, path: Path, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = "" if value is None else str(value).strip().lower()
-    if text in TRUE:
-        return True
-    if text in FALSE:
-        return False
-    raise SvtadInputError(path, f"{where}field '{name}': expected yes or no, got '{value}'", line)
+    return yes_no(value, path, line, name, where)
 
 
 def _list(value: Any, path: Path, line: int | None, name: str) -> tuple[str, ...]:

@@ -207,3 +207,20 @@ def _quoted_number(raw: Any, value: Any, loc: list[str | int]) -> tuple[list[str
     if isinstance(raw, str) and _is_number(value):
         return loc, raw
     return None
+
+
+YES = ("yes", "true", "y", "1")
+NO = ("no", "false", "n", "0", "")
+
+
+def yes_no(value: Any, path: Path, line: int | None, name: str, where: str = "") -> bool:
+    """A yes/no field of a data file (a YAML boolean, or yes/no, true/false, y/n, 1/0 as text; empty is no);
+    anything else an SvtadInputError naming the file, line and field."""
+    if isinstance(value, bool):
+        return value
+    text = "" if value is None else str(value).strip().lower()
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    raise SvtadInputError(path, f"{where}field '{name}': expected yes or no, got '{value}'", line)
