@@ -15,10 +15,10 @@ from pytest_svtad.files.fleet_profile import load_profile
 from pytest_svtad.rules.criteria import Criteria
 from pytest_svtad.rules.sct import chart_targets
 from simulators.fleet import Fleet
-from simulators.fleet.vector import VectorFleet
 from simulators.fleet.charts import write_charts
 from simulators.fleet.model import summarise
 from simulators.fleet.profile import Fault
+from simulators.fleet.vector import VectorFleet
 
 HERE = Path(__file__).parent
 INSTALLATIONS = int(os.environ.get("SVTAD_SCT_INSTALLATIONS", "20000"))
