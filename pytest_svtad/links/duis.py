@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 from pytest_svtad.links import duis_receiver
-from pytest_svtad.links.errors import LinkError
+from pytest_svtad.links.errors import LinkError, NoResponse, checked_request
 from pytest_svtad.links.protocol import DeviceLink, KnownState, lacking
 from pytest_svtad.links.registry import LinkTarget, register
 from pytest_svtad.smets1.catalogue import SrvCatalogue, SrvDefinition, default_catalogue
@@ -141,11 +141,7 @@ class DuisLink(DeviceLink, KnownState):
         return {kind.value: model for kind, model in self.models.items()}
 
     def request(self, srv: str, device: str | None = None, **params: Any) -> ServiceResponse:
-        entry = self.catalogue.get(srv)
-        if entry is None:
-            raise LinkError(self.catalogue.unknown(srv))
-        if device is not None and device not in {kind.value for kind in self.dmc.devices}:
-            raise LinkError(self.dmc.lacks(device))
+        entry = checked_request(self.catalogue, self.dmc, srv, device)
         kind = DeviceKind(device) if device else entry.default_device(self.dmc.devices)
         if kind is None and entry.devices:
             raise LinkError(f"SRV {entry.srv} {entry.name} goes to a {' or '.join(entry.devices)}; "
@@ -301,7 +297,7 @@ class DuisLink(DeviceLink, KnownState):
                 pause = min(pause * 2, POLL_S)
             refused, where = "", f"at {self.base}/responses/"
         self.transcript.now("!!", f"no response to {request.request_id} in {self.response_timeout_s:g} s")
-        raise LinkError(f"{self.dmc.id}: no response to SRV {entry.srv} ({request.request_id}) {where} within "
+        raise NoResponse(f"{self.dmc.id}: no response to SRV {entry.srv} ({request.request_id}) {where} within "
                         f"{self.response_timeout_s:g} s of its acknowledgement (link.response_timeout_s){refused}; "
                         "the transcript is in the test's evidence")
 

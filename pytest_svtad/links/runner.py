@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from pytest_svtad.links.errors import LinkError
+from pytest_svtad.links.errors import LinkError, NoResponse, checked_request
 from pytest_svtad.links.protocol import DeviceLink, KnownState, lacking
 from pytest_svtad.smets1.catalogue import SrvCatalogue, SrvDefinition, default_catalogue
 from pytest_svtad.smets1.messages import Alert, ServiceRequest, ServiceResponse, plain
@@ -104,7 +104,7 @@ class LinkRunner:
             if attempt < sends:
                 self.transcript.now("--", f"no answer to seq={seq} in {self.timeout_s:g} s: retrying the read")
         kind = "read" if sends > 1 else "update (never repeated)"
-        raise LinkError(f"{self.dmc.id}: no response from the device to SRV {entry.srv} ({kind}) within "
+        raise NoResponse(f"{self.dmc.id}: no response from the device to SRV {entry.srv} ({kind}) within "
                         f"{self.timeout_s:g} s after {sends} attempt(s) over {self.transport.where}; "
                         f"{self.codec.skipped()}, {self.stale_responses} stale responses seen; the transcript is "
                         "in the test's evidence")
@@ -254,11 +254,7 @@ class RunnerLink(DeviceLink, KnownState):
         return self.runner.stale_responses
 
     def request(self, srv: str, device: str | None = None, **params: Any) -> ServiceResponse:
-        entry = self.catalogue.get(srv)
-        if entry is None:
-            raise LinkError(self.catalogue.unknown(srv))
-        if device is not None and device not in {kind.value for kind in self.dmc.devices}:
-            raise LinkError(self.dmc.lacks(device))
+        entry = checked_request(self.catalogue, self.dmc, srv, device)
         execution_time = params.pop("execution_time", None)
         request = ServiceRequest(srv=srv, params=params, device=device or "", execution_time=execution_time)
         return self.runner.request(request, entry)

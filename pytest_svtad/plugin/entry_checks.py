@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_svtad.links import DeviceLink, LinkError, open_link
+from pytest_svtad.links.errors import NoResponse
 from pytest_svtad.links.registry import seed_for_test
 from pytest_svtad.rules import entry_criteria as rules
 from pytest_svtad.rules.appendix_ak import DMCT_STAGES
@@ -31,6 +32,7 @@ from pytest_svtad.rules.dmct_schedule import check_packs
 if TYPE_CHECKING:
     from pytest_svtad.plugin.options import Settings
     from pytest_svtad.plugin.session import SvtadSession
+    from pytest_svtad.smets1.messages import ServiceResponse
 
 ENTRY_KEY = pytest.StashKey[rules.EntryAssessment]()
 REFUSED_KEY = pytest.StashKey[str]()  # the one-line reason a gated session did not start
@@ -68,9 +70,9 @@ def read_firmware(settings: Settings) -> list[rules.FirmwareReading]:
                         dmc.id, kind.value, model.firmware, None, f"not read: {silent}"[:200],
                         dormant=dmc.installation == "dormant"))
                     continue
-                reading = _read_one(link, dmc.id, kind.value, model.firmware)
+                reading, answered = _read_one(link, dmc.id, kind.value, model.firmware)
                 readings.append(replace(reading, dormant=dmc.installation == "dormant"))
-                if reading.error and "no response" in reading.error:
+                if not answered:
                     silent = f"the link did not answer the {kind.value}'s read"
         finally:
             try:
@@ -80,11 +82,18 @@ def read_firmware(settings: Settings) -> list[rules.FirmwareReading]:
     return readings
 
 
-def _read_one(link: DeviceLink, dmc: str, kind: str, required: str) -> rules.FirmwareReading:
+def _read_one(link: DeviceLink, dmc: str, kind: str, required: str) -> tuple[rules.FirmwareReading, bool]:
+    """The device's reading, and whether the link answered at all (False: it sent nothing within its timeout)."""
     try:
         response = link.request(FIRMWARE_SRV, device=kind)
+    except NoResponse as exc:
+        return rules.FirmwareReading(dmc, kind, required, None, f"LinkError: {exc}"[:200]), False
     except Exception as exc:  # noqa: BLE001 - whatever a device does, the check reports it, not the session
-        return rules.FirmwareReading(dmc, kind, required, None, f"{type(exc).__name__}: {exc}"[:200])
+        return rules.FirmwareReading(dmc, kind, required, None, f"{type(exc).__name__}: {exc}"[:200]), True
+    return _reading(response, dmc, kind, required), True
+
+
+def _reading(response: ServiceResponse, dmc: str, kind: str, required: str) -> rules.FirmwareReading:
     if not response.ok:
         detail = f" {response.detail}" if response.detail else ""
         return rules.FirmwareReading(dmc, kind, required, None, f"SRV {FIRMWARE_SRV} answered {response.code}{detail}"
