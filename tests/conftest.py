@@ -147,6 +147,13 @@ class Project:
         return Run(inner_run(self.pytester, workers, *argv), self.pytester.path)
 
 
+# A scenario whose path through xdist is the same as another test's -n 2 session: one process only. The report set,
+# outcomes, markers and evidence are checked byte for byte under -n 2 against one process by test_plugin_plan.py's
+# test_same_results_give_same_outputs_with_and_without_xdist; what crosses the worker boundary in its own way
+# (crashes, signals, interrupts, evidence and Allure files written by workers, collection errors) keeps its -n 2 run.
+ONE_PROCESS = pytest.mark.parametrize("project", [0], indirect=True, ids=["n0"])
+
+
 @pytest.fixture(params=[0, 2], ids=["n0", "n2"])
 def project(request: pytest.FixtureRequest, pytester: pytest.Pytester) -> Project:
     """The same scenario in one process and under ``-n 2``."""

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401
 
-from conftest import billion_laughs
+from conftest import ONE_PROCESS, billion_laughs
 
 # In-process pytester runs drop modules first imported inside them: a PostgreSQL store URL in an inner run would
 # import SQLAlchemy's dialect a second time (SAWarnings in later tests), so it is imported here, once.
@@ -479,6 +479,7 @@ def lying_device():
     server.close()
 
 
+@ONE_PROCESS
 def test_a_wrong_typed_field_from_a_device_fails_the_test_naming_the_field(project, lying_device):
     project.tests("""
         import pytest
@@ -594,6 +595,7 @@ def test_evidence_names_are_safe_and_distinct_never_overwritten(project):
     assert len(result["evidence"]) == 9 and len(set(result["evidence"])) == 9
 
 
+@ONE_PROCESS
 def test_evidence_over_the_cap_keeps_head_and_tail_and_says_so(project):
     project.tests("""
         import pytest
@@ -618,6 +620,7 @@ def test_evidence_over_the_cap_keeps_head_and_tail_and_says_so(project):
     assert len(notes) == 2 and all("of 100,008 bytes left out" in note for note in notes)
 
 
+@ONE_PROCESS
 def test_an_evidence_write_problem_never_changes_the_outcome(project):
     project.tests("""
         import pytest

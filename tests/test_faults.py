@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Project
+from conftest import ONE_PROCESS, Project
 from pytest_svtad.store import Store
 
 EVIDENCE_PACK = """
@@ -71,6 +71,7 @@ def _assert_outcomes_kept(run, why: str) -> None:
     assert why in evidence["detail"], evidence
 
 
+@ONE_PROCESS
 def test_evidence_folder_that_cannot_be_made_keeps_passing_tests_passed(project: Project) -> None:
     project.tests(EVIDENCE_PACK)
     (project.pytester.path / "report").mkdir()
@@ -84,6 +85,7 @@ def test_evidence_folder_that_cannot_be_made_keeps_passing_tests_passed(project:
         store.close()
 
 
+@ONE_PROCESS
 def test_full_disk_under_the_evidence_folder_keeps_passing_tests_passed(project: Project) -> None:
     project.tests(EVIDENCE_PACK)
     with mounted(project.pytester.path / "report" / "evidence", "-t", "tmpfs", "-o", "size=64k", "tmpfs") as folder:
@@ -461,13 +463,15 @@ def _assert_verdict_in_terminal_only(run, gate: bool) -> None:
     assert "[NOT MET] evidence" in run.text
 
 
-@pytest.mark.parametrize("gate", [False, True], ids=["no-gate", "gate"])
+@pytest.mark.parametrize(("project", "gate"), [(0, False), (0, True), (2, True)], indirect=["project"],
+                         ids=["n0-no-gate", "n0-gate", "n2-gate"])
 def test_store_and_report_both_unwritable_still_give_the_verdict(project: Project, gate: bool) -> None:
     project.tests(PASSING)
     run = _both_unwritable(project, Path("/proc/self/fdinfo"), *(["--svtad-gate"] if gate else []))
     _assert_verdict_in_terminal_only(run, gate)
 
 
+@ONE_PROCESS
 def test_store_and_read_only_report_folder_still_give_the_verdict(project: Project) -> None:
     project.tests(PASSING)
     report = project.pytester.path / "report"
@@ -477,6 +481,7 @@ def test_store_and_read_only_report_folder_still_give_the_verdict(project: Proje
     _assert_verdict_in_terminal_only(run, gate=True)
 
 
+@ONE_PROCESS
 def test_default_store_folder_that_is_a_file_still_gives_the_verdict(project: Project) -> None:
     """No report folder, and .svtad (the default store's folder, and the fallback's) is a file."""
     project.tests(PASSING)
@@ -507,6 +512,7 @@ def test_plan_folder_of_a_killed_session_is_removed_by_the_next(pytester: pytest
     assert not plans.exists() or not any(plans.iterdir()), list(plans.iterdir())
 
 
+@ONE_PROCESS
 def test_full_report_disk_keeps_outcomes_and_the_store_has_them(project: Project) -> None:
     project.tests(EVIDENCE_PACK)
     url = f"sqlite:///{project.pytester.path / 'store.db'}"

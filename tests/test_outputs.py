@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 
+from conftest import ONE_PROCESS
 from pytest_svtad.cli import main
 
 PACK = """
@@ -27,6 +28,7 @@ def test_supply(dmc):
 """
 
 
+@ONE_PROCESS
 def test_heatmap_cells_count_group_by_dmc(project):
     project.tests(PACK)
     run = project.run()
@@ -64,6 +66,7 @@ def test_svtad_profiles_lists_dmcs_with_firmware(capsys):
     assert "DMC-001" in out and "fw " in out
 
 
+@ONE_PROCESS
 def test_witnessed_marker_reaches_the_results(project):
     project.tests("""
         import pytest

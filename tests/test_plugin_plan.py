@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
+
+from conftest import ONE_PROCESS
 
 PACK = """
 import pytest
@@ -57,6 +62,7 @@ def broken():
 """
 
 
+@ONE_PROCESS
 def test_requires_makes_test_not_applicable_rather_than_skipped(project):
     project.tests(PACK)
     run = project.run()
@@ -66,6 +72,7 @@ def test_requires_makes_test_not_applicable_rather_than_skipped(project):
     assert run.outcome.parseoutcomes()["skipped"] == 3  # the de-scoped test on each DMC, and nothing else
 
 
+@ONE_PROCESS
 def test_outcomes_map_to_svtad_outcomes(project):
     project.tests(PACK)
     run = project.run("--svtad-dmc", "DMC-B")
@@ -124,6 +131,7 @@ def test_severity_defaults_to_the_most_severe_ttm_requirement(project_single):
     assert severities == {"test_covers_two[DMC-A]": 2, "test_unrated[DMC-A]": 3, "test_marker_wins[DMC-A]": 5}
 
 
+@ONE_PROCESS
 def test_stages_marker_plans_test_only_in_its_stages(project):
     project.tests("""
         import pytest
@@ -150,7 +158,7 @@ EVERY_KIND_OF_RESULT = """
 @pytest.mark.witnessed("TAG observer J. Smith")
 @pytest.mark.severity(2)
 def test_witnessed_failure(dmc):
-    assert dmc.id != "DMC-A", "display shows the wrong tariff"
+    assert dmc.id != "DMC-A", "display shows the <b>wrong tariff</b>"
 
 @pytest.mark.ttm("REQ-2")
 @pytest.mark.stages("SIT", "DMCT-SRVT")
@@ -160,22 +168,69 @@ def test_skipped_on_one(dmc):
 """
 
 
-def test_same_results_give_same_verdict_json_with_and_without_xdist(project_single):
-    # every kind of outcome and tag a test can carry (test_plugin_verdict.py's arithmetic relies on this)
+VOLATILE = [  # what differs between two sessions of the same tests: wall-clock times and durations
+    (re.compile(rb'"duration": [0-9.e-]+'), b'"duration": 0'),
+    (re.compile(rb"generated \d{4}-\d\d-\d\d \d\d:\d\d UTC"), b"generated (time)"),
+    (re.compile(rb'"(generated|started|finished|ended)(_at)?": "[0-9T:.+-]+Z?"'), rb'"\1\2": "(time)"'),
+    (re.compile(rb"\d+\.\d+ ?s\b"), b"(seconds)"),
+]
+
+
+EVIDENCE = """
+import pytest
+
+@pytest.mark.ttm("REQ-1")
+@pytest.mark.srv("4.1.1")
+def test_read_register(smets1):
+    assert smets1.request("4.1.1").code == "I0"
+
+@pytest.mark.ttm("REQ-2")
+def test_attach_note(dmc, svtad_evidence):
+    svtad_evidence.text("note.txt", f"checked by hand on {dmc.id}")
+"""
+
+
+def _report_files(root: Path) -> dict[str, bytes]:
+    """Every file the session wrote under report/, times and durations taken out; results.jsonl sorted (workers
+    finish tests in their own order)."""
+    files = {}
+    for path in sorted(p for p in (root / "report").rglob("*") if p.is_file() and p.name != ".svtad-lock"):
+        data = path.read_bytes()
+        for pattern, replacement in VOLATILE:
+            data = pattern.sub(replacement, data)
+        if path.name == "results.jsonl":
+            data = b"\n".join(sorted(data.splitlines()))
+        files[str(path.relative_to(root / "report"))] = data
+    return files
+
+
+def test_same_results_give_same_outputs_with_and_without_xdist(project_single):
+    """One process and ``-n 2`` (both ``--dist`` modes) give the same exit status and byte for byte the same
+    report set: verdict.json, results.jsonl, testing-issues.csv, heatmap.csv/.png/.html, completion-report.html
+    and the evidence folder, from every kind of outcome and tag a test can carry (test_plugin_verdict.py's
+    arithmetic relies on this). The report, outcome and marker tests elsewhere run in one process on that basis."""
     project_single.tests(PACK + EVERY_KIND_OF_RESULT)
+    project_single.tests(EVIDENCE, name="test_evidence")
     single = project_single.run("--svtad-release", "IOC", workers=0)
     v0 = single.verdict()
     outcomes = {(r["nodeid"].split("::")[1], r["outcome"]) for r in single.results()}
     assert {("test_witnessed_failure[DMC-A]", "failed"), ("test_skipped_on_one[DMC-B]", "not_run")} <= outcomes
     assert any(r.get("witnessed") for r in single.results())
-    r0 = sorted(json.dumps({k: v for k, v in r.items() if k != "duration"}, sort_keys=True)
-                for r in single.results())
+    files0 = _report_files(project_single.pytester.path)
+    assert {"verdict.json", "results.jsonl", "testing-issues.csv", "heatmap.csv", "heatmap.png", "heatmap.html",
+            "completion-report.html"} <= set(files0)
+    assert any(name.startswith("evidence/") for name in files0)
+    assert b"&lt;b&gt;wrong tariff&lt;/b&gt;" in files0["heatmap.html"] + files0["completion-report.html"]
     for dist in ("load", "loadgroup"):
+        shutil.rmtree(project_single.pytester.path / "report")
         parallel = project_single.run("--svtad-release", "IOC", "--dist", dist, workers=2)
+        assert parallel.ret == single.ret
+        assert parallel.outcome.parseoutcomes() == single.outcome.parseoutcomes()
         assert parallel.verdict() == v0
-        r2 = sorted(json.dumps({k: v for k, v in r.items() if k != "duration"}, sort_keys=True)
-                    for r in parallel.results())
-        assert r2 == r0
+        files2 = _report_files(project_single.pytester.path)
+        assert set(files2) == set(files0)
+        for name in files0:
+            assert files2[name] == files0[name], f"{name} differs under -n 2 --dist {dist}"
 
 
 def test_worker_crash_is_a_failure_on_its_dmc_with_its_tags(project_xdist):
@@ -247,7 +302,8 @@ def test_ctrl_c_mid_session_counts_unreported_tests_as_not_run(pytester, workers
     assert len(lines) == 24 and len({line["nodeid"] for line in lines}) == 24
 
 
-@pytest.mark.parametrize(("failing", "expected"), [(False, 0), (True, 1)], ids=["met-exits-0", "not-met-exits-1"])
+@pytest.mark.parametrize(("project", "failing", "expected"), [(0, False, 0), (0, True, 1), (2, False, 0)],
+                         indirect=["project"], ids=["n0-met-exits-0", "n0-not-met-exits-1", "n2-met-exits-0"])
 def test_gate_sets_exit_status_from_verdict(project, failing, expected):
     project.tests(f"""
         import pytest

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Run
+from conftest import ONE_PROCESS, Run
 from pytest_svtad.reports.html import rate_fill, script_json
 
 KNOWN_RUN = """
@@ -62,6 +62,7 @@ def embedded_data(page: str) -> dict:
     return json.loads(raw)
 
 
+@ONE_PROCESS
 def test_heatmap_html_holds_the_cells_and_each_cell_its_tests(project, shared_runs):
     run = known_run_of_every_dmc(project, shared_runs)
     assert run.ret == 1
@@ -84,6 +85,7 @@ def test_heatmap_html_holds_the_cells_and_each_cell_its_tests(project, shared_ru
     assert "EXIT CRITERIA NOT MET" in page
 
 
+@ONE_PROCESS
 def test_a_failure_message_with_markup_stays_text_everywhere(project):
     project.tests(KNOWN_RUN)
     project.run("--svtad-dmc", "DMC-B")
@@ -128,6 +130,7 @@ def test_test_names_requirement_titles_and_dmc_names_with_markup_are_escaped_in_
     assert "Read &lt;b onmouseover=alert(2)&gt;registers&lt;/b&gt;" in html(project_single, "heatmap.html")
 
 
+@ONE_PROCESS
 def test_completion_report_sections_against_a_known_run(project, shared_runs):
     page = html(known_run_of_every_dmc(project, shared_runs), "completion-report.html")
     for heading in ("9.5 Evaluation of each exit criterion", "(a) Planned testing", "(b) Tests run",
@@ -181,6 +184,7 @@ def section(page: str, heading: str) -> str:
     return page.split(heading, 1)[1].split("<h2>", 1)[0]
 
 
+@ONE_PROCESS
 def test_completion_report_regression_open_issues_and_risk_against_a_known_run(project):
     project.tests(KNOWN_RUN)
     project.tests(REGRESSION_RUN, name="test_regr")
@@ -455,6 +459,7 @@ def test_a_regression_test_is_tagged_with_its_dmc_and_regression_once_each(proje
     assert sorted(labels(result, "tag")) == ["DMC-A", "regression"]
 
 
+@ONE_PROCESS
 def test_reports_that_cannot_be_written_cost_neither_results_nor_verdict(project):
     project.tests(KNOWN_RUN)
     root = project.pytester.path

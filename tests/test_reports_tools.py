@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from test_reports import KNOWN_RUN, MT_UNDER_MTAD, known_run_of_every_dmc
 
+from conftest import ONE_PROCESS
+
 CHROMIUM = os.environ.get("SVTAD_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 ALLURE = os.environ.get("SVTAD_ALLURE_CLI") or shutil.which("allure")
 ALLURERC = Path(__file__).resolve().parents[1] / "allurerc.mjs"  # shipped with the project (docs/reports.md)
@@ -214,7 +216,7 @@ def wide_project(project, shared_runs, dmcs: int = 40, groups: int = 15) -> Path
     for g in range(groups):
         tests.append(f'''
 @pytest.mark.ttm("W-{g:02d}")
-@pytest.mark.parametrize("i", range(3))
+@pytest.mark.parametrize("i", range(2))
 def test_group_{g:02d}(dmc, i):
     roll = zlib.crc32(f"{{dmc.id}}-{g}-{{i}}".encode()) % 12
     if roll == 0:
@@ -273,6 +275,7 @@ def pdf_pages(pdf: Path, shots: Path, scale: float = 1.5) -> list[str]:
     return texts
 
 
+@ONE_PROCESS  # the HTML it prints is the same under -n 2 (the outputs' equivalence test)
 def test_completion_and_dmct_reports_print_to_pdf_pages_that_hold_their_content(project):
     need(CHROMIUM, "Chromium")
     project.tests(KNOWN_RUN)

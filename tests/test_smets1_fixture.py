@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Project
+from conftest import ONE_PROCESS, Project
 
 PACK = """
 import pytest
@@ -48,6 +48,7 @@ def transcripts(root: Path) -> dict[str, bytes]:
     return {path.parent.name: path.read_bytes() for path in found}
 
 
+@ONE_PROCESS
 def test_each_applicable_dmc_runs_against_its_own_installation_with_a_transcript(project: Project) -> None:
     project.tests(PACK)
     run = project.run("--svtad-dmc", "all")
@@ -75,6 +76,7 @@ def test_same_seed_gives_the_same_transcripts_in_one_process_and_under_xdist(pro
     assert transcripts(root) != single
 
 
+@ONE_PROCESS
 def test_misuse_of_the_installation_fails_the_test_with_the_reason(project: Project) -> None:
     project.tests("""
         import pytest

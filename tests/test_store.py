@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import update
 
-from conftest import Project
+from conftest import ONE_PROCESS, Project
 from pytest_svtad.cli import main
 from pytest_svtad.store import Store, StoreError
 from pytest_svtad.store import schema as t
@@ -211,6 +211,7 @@ def test_interrupted_session_is_marked_interrupted(project_single, store_url):
     store.close()
 
 
+@ONE_PROCESS
 def test_unwritable_store_sends_everything_to_a_jsonl_file(project):
     project.tests(PACK)
     blocker = project.pytester.path / "not-a-directory"
