@@ -148,7 +148,7 @@ def test_two_concurrent_writers_lose_nothing(pytester, store_url):
         """, name=name)
     procs = [subprocess.Popen(_pytest_argv(store_url, f"{name}.py", *extra), cwd=pytester.path,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-             for name, extra in (("test_one", ()), ("test_two", ("-n", "2")))]
+             for name, extra in (("test_one", ()), ("test_two", ()))]
     outputs = [proc.communicate(timeout=300)[0].decode() for proc in procs]
     assert all(proc.returncode == 0 for proc in procs), outputs
     assert not any("store-fallback" in out for out in outputs), outputs

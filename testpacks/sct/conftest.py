@@ -51,13 +51,33 @@ def progress_line(config: pytest.Config) -> Callable[[str], None]:
     return write
 
 
+def first_to_draw(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], bool]:
+    """Under xdist every worker simulates the scenarios it needs (the same seed gives the same run), but one of them
+    draws each scenario's charts: the first to claim it in the session's shared temporary folder (xdist gives each
+    worker a folder under it). In one process: always."""
+    if not hasattr(request.config, "workerinput"):
+        return lambda name: True
+    claims = tmp_path_factory.getbasetemp().parent / "sct-charts-claimed"
+    claims.mkdir(exist_ok=True)
+
+    def claim(name: str) -> bool:
+        try:
+            os.close(os.open(claims / name, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return False
+        return True
+
+    return claim
+
+
 @pytest.fixture(scope="session")
-def fleet_runs(request: pytest.FixtureRequest, svtad_evidence_root: Path | None,
-               svtad_criteria: Criteria) -> dict[str, dict[str, Any]]:
+def fleet_runs(request: pytest.FixtureRequest, svtad_evidence_root: Path | None, svtad_criteria: Criteria,
+               tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     profile = load_profile(HERE / "load-profile.yaml")
     say = progress_line(request.config)
     runs = {}
     say("")
+    draw = first_to_draw(request, tmp_path_factory)
     for number, (name, faults) in enumerate(SCENARIOS.items(), start=1):
         scenario = profile.model_copy(update={"faults": [Fault.model_validate(fault) for fault in faults]})
         started = time.perf_counter()
@@ -66,7 +86,7 @@ def fleet_runs(request: pytest.FixtureRequest, svtad_evidence_root: Path | None,
         runs[name] = {"summary": summarise(result), "result": result}
         say(f"SCT scenario {number}/{len(SCENARIOS)} '{name}': {INSTALLATIONS:,} installations, {HOURS} h "
             f"simulated in {time.perf_counter() - started:.1f} s ({result.events:,} events)")
-        if svtad_evidence_root is not None:
+        if svtad_evidence_root is not None and draw(name.replace(" ", "-")):
             write_charts(result, svtad_evidence_root / "sct" / name.replace(" ", "-"), scenario=name,
                          targets=chart_targets(svtad_criteria), wan_budget=svtad_criteria.sct_wan_bytes_per_hub_per_day)
     return runs
