@@ -26,6 +26,18 @@ RUNS = {  # one run per stage, as each pack's README gives it
 }
 
 
+_DESCRIBED: dict[tuple[Path, str, Path | None], object] = {}
+
+
+def described(pack, dmcs: str = "all", profiles: Path | None = None):
+    """``describe`` (a collection of the pack with the plugin), once per pack in this process: the packs do not
+    change while the suite runs, and collecting each takes the better part of a second."""
+    key = (pack.folder, dmcs, profiles)
+    if key not in _DESCRIBED:
+        _DESCRIBED[key] = describe(pack, dmcs, profiles)
+    return _DESCRIBED[key]
+
+
 def own_store(pytester: pytest.Pytester) -> str:
     """The repository's packs run with the repository as rootdir: give them a store of the test's own, so the
     suite never writes the user's default store (<repo>/.svtad/svtad.db)."""
@@ -61,7 +73,7 @@ def test_pack_passes_on_every_dmc_but_the_quirky_one_on_exactly_its_broken_srvs(
 
 def test_packs_trace_every_requirement_of_the_sample_ttm_and_every_test_to_the_ttm():
     packs = [pack for pack in find_packs(PACKS) if pack.ttm_path == SAMPLE_TTM]
-    contents = {pack.name: describe(pack) for pack in packs}
+    contents = {pack.name: described(pack) for pack in packs}
     assert all(not c.errors and not c.untraced for c in contents.values()), contents
     covered = set().union(*(c.requirements for c in contents.values()))
     from pytest_svtad.files.datafiles import load_ttm
@@ -80,10 +92,11 @@ def test_srvt_pack_has_a_test_for_every_simulated_smets1_srv():
 
     srvt = next(pack for pack in find_packs(PACKS) if pack.name == "dmct_srvt")
     simulated = {entry.srv for entry in default_catalogue() if entry.smets1 and entry.simulated}
-    assert describe(srvt).srvs == simulated
+    assert described(srvt).srvs == simulated
 
 
-def test_svtad_packs_lists_stage_tests_srvs_and_requirements(capsys):
+def test_svtad_packs_lists_stage_tests_srvs_and_requirements(capsys, monkeypatch):
+    monkeypatch.setattr("pytest_svtad.plugin.packs.describe", described)  # the collections the other tests made
     assert svtad(["packs", str(PACKS), "--json"]) == 0
     listing = json.loads(capsys.readouterr().out)
     assert set(listing) == {"dmct_srvt", "dmct_dormant_migration", "sit_functional", "sit_regression",
