@@ -1,0 +1,93 @@
+"""WAN bytes of the vector engine: per clock hour, per comms hub, and the busiest (hub, hour).
+
+Why not one counter per hub per hour as the transfers come: at ten million installations a hub table is 80 MB, and
+adding each of ~50 million transfers at a random hub misses every cache (that alone cost a third of the engine's
+time, and grew the cost per event with the fleet). Here the bytes of a request's transfers are added up per
+request first, so the hub totals are one scatter per request and alert, at the end. The busiest hub-hour is found
+without a (hub, hour) table: no hub moves more in an hour than in the day, so the exact hour sums of the 64 busiest
+hubs give a lower bound ``L`` on the answer, and only hubs whose day total reaches ``L`` (a few hundred at national
+scale) can hold it; their hour sums are read off the transfer log through a bitmap of the hubs (one bit a hub: a
+national fleet's 1.2 MB stays in cache). Exact, and the same figure as ``model.py``'s running hub-hour counters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+PIECE = 1 << 16  # log entries read at a time: a piece and its temporaries stay in cache
+TOP = 64  # hubs whose hour sums give the first lower bound on the busiest hub-hour
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+
+
+class WanTally:
+    """Transfers logged as (hub, clock hour, bytes) into arrays sized once for the most transfers the run can make
+    (pages never written cost nothing; a log grown piece by piece would be fresh memory at every piece, the kernel's
+    page faults a cost per event of their own); per-hour bytes as they come; hubs at the end."""
+
+    def __init__(self, installations: int, most: int) -> None:
+        self.n = installations
+        self.per_hour: FloatArray = np.zeros(0, dtype=np.float64)  # exact: byte counts far below 2**53
+        self.hub = np.empty(most, dtype=np.int32)
+        self.hour = np.empty(most, dtype=np.int32)
+        self.size = np.empty(most, dtype=np.int32)
+        self.count = 0
+
+    def add(self, when: FloatArray, hub: np.ndarray, size: np.ndarray | int) -> None:
+        count = len(when)
+        if not count:
+            return
+        at = slice(self.count, self.count + count)
+        hour = self.hour[at]
+        hour[:] = when // 3600
+        self.hub[at] = hub
+        self.size[at] = size
+        self.count += count
+        counted: FloatArray = np.bincount(hour, weights=self.size[at])
+        if len(counted) > len(self.per_hour):
+            counted[: len(self.per_hour)] += self.per_hour
+            self.per_hour = counted
+        else:
+            self.per_hour[: len(counted)] += counted
+
+    def hour_peak(self, hubs: np.ndarray) -> int:
+        """The most bytes any hub of ``hubs`` (sorted, distinct) moved in one clock hour."""
+        if not len(hubs) or not len(self.per_hour):
+            return 0
+        bits = np.zeros((self.n >> 3) + 1, dtype=np.uint8)
+        np.bitwise_or.at(bits, hubs >> 3, (1 << (hubs & 7)).astype(np.uint8))
+        hours = len(self.per_hour)
+        table: FloatArray = np.zeros(len(hubs) * hours)
+        for begin in range(0, self.count, PIECE):
+            part = slice(begin, min(begin + PIECE, self.count))
+            hub = self.hub[part]
+            chosen = np.flatnonzero((bits[hub >> 3] >> (hub & 7)) & 1)
+            if not len(chosen):
+                continue
+            where = np.searchsorted(hubs, hub[chosen]) * hours + self.hour[part][chosen]
+            table += np.bincount(where, weights=self.size[part][chosen], minlength=len(table))
+        return int(table.max())
+
+    def close(self, result: Any, hub_bytes: FloatArray) -> None:
+        """``hub_bytes``: each hub's day total (bytes of every transfer above, added per request)."""
+        per_hour = self.per_hour.astype(np.int64).tolist()
+        result.wan_bytes_per_hour = per_hour
+        result.hub_bytes = hub_bytes.astype(np.uint64)
+        top = np.sort(np.argpartition(hub_bytes, len(hub_bytes) - TOP)[-TOP:]) if len(hub_bytes) > TOP else \
+            np.arange(len(hub_bytes))
+        bound = self.hour_peak(top)
+        candidates = np.flatnonzero(hub_bytes >= bound) if bound else np.arange(len(hub_bytes))
+        if len(candidates) * max(1, len(self.per_hour)) <= 1 << 24:
+            result.peak_hub_hour_bytes = max(bound, self.hour_peak(candidates))
+        else:  # a flat fleet (every hub alike, e.g. one read each): nothing to prune, count hour by hour
+            result.peak_hub_hour_bytes = self._peak_by_hour()
+
+    def _peak_by_hour(self) -> int:
+        peak = 0
+        hub, hour, size = self.hub[:self.count], self.hour[:self.count], self.size[:self.count]
+        for target in range(len(self.per_hour)):
+            mine = hour == target
+            if mine.any():
+                peak = max(peak, int(np.bincount(hub[mine], weights=size[mine]).max()))
+        return peak
