@@ -26,12 +26,14 @@ class WanTally:
     (pages never written cost nothing; a log grown piece by piece would be fresh memory at every piece, the kernel's
     page faults a cost per event of their own); per-hour bytes as they come; hubs at the end."""
 
-    def __init__(self, installations: int, most: int) -> None:
+    def __init__(self, installations: int, most: int, hours: float, largest: int) -> None:
+        """``most`` transfers at most, over ``hours``, none larger than ``largest`` bytes (2 bytes each for the
+        hour and the size when they fit)."""
         self.n = installations
         self.per_hour: FloatArray = np.zeros(0, dtype=np.float64)  # exact: byte counts far below 2**53
         self.hub = np.empty(most, dtype=np.int32)
-        self.hour = np.empty(most, dtype=np.int32)
-        self.size = np.empty(most, dtype=np.int32)
+        self.hour = np.empty(most, dtype=np.uint16 if hours + 2 < 2**16 else np.int32)  # +2: the drain after
+        self.size = np.empty(most, dtype=np.uint16 if largest < 2**16 else np.int32)
         self.count = 0
 
     def add(self, when: FloatArray, hub: np.ndarray, size: np.ndarray | int) -> None:
@@ -44,7 +46,7 @@ class WanTally:
         self.hub[at] = hub
         self.size[at] = size
         self.count += count
-        counted: FloatArray = np.bincount(hour, weights=self.size[at])
+        counted = np.asarray(np.bincount(hour, weights=self.size[at]), dtype=np.float64)
         if len(counted) > len(self.per_hour):
             counted[: len(self.per_hour)] += self.per_hour
             self.per_hour = counted
@@ -65,7 +67,7 @@ class WanTally:
             chosen = np.flatnonzero((bits[hub >> 3] >> (hub & 7)) & 1)
             if not len(chosen):
                 continue
-            where = np.searchsorted(hubs, hub[chosen]) * hours + self.hour[part][chosen]
+            where = np.searchsorted(hubs, hub[chosen]) * hours + self.hour[part][chosen].astype(np.int64)
             table += np.bincount(where, weights=self.size[part][chosen], minlength=len(table))
         return int(table.max())
 
@@ -74,8 +76,7 @@ class WanTally:
         per_hour = self.per_hour.astype(np.int64).tolist()
         result.wan_bytes_per_hour = per_hour
         result.hub_bytes = hub_bytes.astype(np.uint64)
-        top = np.sort(np.argpartition(hub_bytes, len(hub_bytes) - TOP)[-TOP:]) if len(hub_bytes) > TOP else \
-            np.arange(len(hub_bytes))
+        top = _top(hub_bytes)
         bound = self.hour_peak(top)
         candidates = np.flatnonzero(hub_bytes >= bound) if bound else np.arange(len(hub_bytes))
         if len(candidates) * max(1, len(self.per_hour)) <= 1 << 24:
@@ -91,3 +92,16 @@ class WanTally:
             if mine.any():
                 peak = max(peak, int(np.bincount(hub[mine], weights=size[mine]).max()))
         return peak
+
+
+def _top(hub_bytes: FloatArray) -> np.ndarray:
+    """The TOP busiest hubs (sorted by index), a cache-sized piece at a time: no fleet-sized temporary."""
+    if len(hub_bytes) <= TOP:
+        return np.arange(len(hub_bytes))
+    found = []
+    for begin in range(0, len(hub_bytes), PIECE):
+        piece = hub_bytes[begin:begin + PIECE]
+        best = np.argpartition(piece, len(piece) - TOP)[-TOP:] if len(piece) > TOP else np.arange(len(piece))
+        found.append(best + begin)
+    every = np.concatenate(found)
+    return np.sort(every[np.argpartition(hub_bytes[every], len(every) - TOP)[-TOP:]])
