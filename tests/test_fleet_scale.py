@@ -140,3 +140,43 @@ def test_svtad_sct_engine_option_runs_the_reference_model(tmp_path, capsys):
         svtad(["sct", "--profile", str(PROFILE), "--engine", "heap"])
     assert exited.value.code == 2
     assert "invalid choice: 'heap'" in capsys.readouterr().err
+
+
+def test_queue_windows_give_the_answer_of_one_window():
+    # a slow head-end, an outage and many alerts: the queues couple across the windows' edges, and a window
+    # cut through a queue hands its chains and its departures on; one window of the whole day is the reference
+    busy = queued(1, 400, adapter=False).model_copy(update={
+        "faults": [Fault(kind="head_end_outage", at="09:00", minutes=30)],
+        "alerts": profile().alerts.model_copy(update={"per_installation_per_day": 1.0})})
+    whole, cut = VectorFleet(busy, 1500, seed=1, window=1 << 30), VectorFleet(busy, 1500, seed=1, window=1)
+    one, many = whole.run(24), cut.run(24)
+    assert whole.windows == 1 and cut.windows > 20 and many.passes > 1
+    assert one.queue_samples == many.queue_samples and one.faults == many.faults
+    assert one.outcomes == many.outcomes and one.peak_hub_hour_bytes == many.peak_hub_hour_bytes
+    for srv, times in one.response_times.items():
+        assert np.allclose(many.response_times[srv], times, rtol=0, atol=1e-9), srv
+    assert np.allclose(many.alert_delivery_s, one.alert_delivery_s, rtol=0, atol=1e-9)
+    assert np.allclose(many.adapter_waits, one.adapter_waits, rtol=0, atol=1e-9)
+    assert max(one.adapter_waits) > 60 or max(one.alert_delivery_s) > 600  # the run really queued
+
+
+def test_the_busiest_hub_hour_found_by_pruning_is_the_one_counted_hour_by_hour():
+    from simulators.fleet.model import FleetResult
+    from simulators.fleet.wan_tally import WanTally
+
+    rng = np.random.default_rng(3)
+    hubs, transfers = 5000, 40_000
+    tally = WanTally(hubs, transfers, 24, 2400)
+    hub = rng.integers(0, hubs, transfers, dtype=np.int32)
+    size = rng.choice([180, 320, 900, 2400], transfers)
+    when = rng.uniform(0, 24 * 3600, transfers)
+    for part in np.array_split(np.arange(transfers), 7):
+        tally.add(when[part], hub[part], size[part])
+    totals = np.bincount(hub, weights=size, minlength=hubs)
+    result = FleetResult(hubs, 24, 0, "t")
+    tally.close(result, totals)
+    counted = np.zeros((hubs, 24))
+    np.add.at(counted, (hub, (when // 3600).astype(int)), size)
+    assert result.peak_hub_hour_bytes == int(counted.max()) == tally._peak_by_hour()
+    assert result.wan_bytes_per_hour == counted.sum(axis=0).astype(int).tolist()
+    assert int(np.asarray(result.hub_bytes).sum()) == int(size.sum())

@@ -192,9 +192,8 @@ class VectorFleet:
         grid = np.arange(0.0, until, SAMPLE_S)
         queues = solve(req_t, al_gate, self.adapter, self.head_end, outages, grid, self.window)
         self.passes, self.windows = queues.passes, queues.windows
-        result.queue_samples = [(t, a, h, b, 0) for t, a, h, b in zip(
-            grid.tolist(), queues.adapter_queued.tolist(), queues.head_end_queued.tolist(),
-            queues.backlog.tolist(), strict=True)]
+        samples = (grid.tolist(), queues.adapter_queued.tolist(), queues.head_end_queued.tolist(),
+                   queues.backlog.tolist())
         result.faults = self._fault_records(until, queues.backlog_at_restore, queues.he_in, queues.he_start)
         if progress is not None:
             progress(0.5)
@@ -209,7 +208,9 @@ class VectorFleet:
         largest = max([sizes.request, sizes.response, al_size, *sizes.per_srv_response.values()])
         wan = WanTally(self.n, most, hours, largest)
         wan.add(al_gate, al_inst, al_size)
-        last, hub_bytes = self._requests(result, until, srv_names, req_t, req_srv, req_inst, clock, scratch, wan)
+        last, hub_bytes, flight = self._requests(result, len(grid), srv_names, req_t, req_srv, req_inst, clock,
+                                                 scratch, wan)
+        result.queue_samples = list(zip(*samples, flight, strict=True))
         np.add.at(hub_bytes, al_inst, al_size)  # alerts are ~1 % of the transfers: the slow scatter is cheap here
         del clock, scratch
         if progress is not None:
@@ -229,13 +230,14 @@ class VectorFleet:
             progress(1.0)
         return result
 
-    def _requests(self, result: FleetResult, until: float, srv_names: list[str], req_t: FloatArray,
+    def _requests(self, result: FleetResult, samples: int, srv_names: list[str], req_t: FloatArray,
                   req_srv: np.ndarray, req_inst: np.ndarray, clock: FloatArray, scratch: FloatArray,
-                  wan: WanTally) -> tuple[float, FloatArray]:
+                  wan: WanTally) -> tuple[float, FloatArray, list[int]]:
         """The WAN attempts after the head-end, chunk by chunk, and everything tallied from them; returns the last
-        finish and each hub's request bytes. ``clock`` (the head-end starts) is each request's finish once its
-        chunk is worked, and then, no longer needed, its WAN bytes (no fresh whole-fleet array: see WanTally);
-        ``scratch`` becomes the response times, grouped by SRV."""
+        finish, each hub's request bytes and the requests in flight at each of the ``samples`` instants.
+        ``clock`` (the head-end starts) is each request's finish once its chunk is worked, and then, no longer
+        needed, its WAN bytes (no fresh whole-fleet array: see WanTally); ``scratch`` becomes the response times,
+        grouped by SRV."""
         profile = self.profile
         catalogue = default_catalogue()
         bandwidth = profile.wan.bandwidth_bps
@@ -253,7 +255,8 @@ class VectorFleet:
         nreq, nsrv = len(req_t), max(1, len(srv_names))
         timeout = profile.response_timeout_s
         h_service = self.head_end[1]
-        tally = _Tally(result, nsrv, dmcs, np.bincount(req_srv, minlength=nsrv), scratch)
+        until = result.hours * 3600
+        tally = _Tally(result, samples, nsrv, dmcs, np.bincount(req_srv, minlength=nsrv), scratch)
         chunk_bytes = np.empty(min(CHUNK, nreq))
         events, last = 0, 0.0
         for begin in range(0, nreq, CHUNK):
@@ -291,9 +294,9 @@ class VectorFleet:
             last = max(last, float(p_clock.max()))
             p_clock[:] = p_bytes
         result.events = events
-        tally.close(srv_names, self._dmc_names, req_t)
+        flight = tally.close(srv_names, self._dmc_names, req_t)
         hub_bytes = np.asarray(np.bincount(req_inst, weights=clock, minlength=self.n), dtype=np.float64)
-        return last, hub_bytes
+        return last, hub_bytes, flight
 
     # --- results -----------------------------------------------------------------------------------------------
 
@@ -343,7 +346,7 @@ class _Tally:
     """Per-hour counts, outcomes, response times per SRV, failures per DMC and requests in flight, chunk by chunk
     (response times go into one request-sized buffer, a region per SRV sized from the SRV counts)."""
 
-    def __init__(self, result: FleetResult, nsrv: int, dmcs: int, srv_counts: np.ndarray,
+    def __init__(self, result: FleetResult, samples: int, nsrv: int, dmcs: int, srv_counts: np.ndarray,
                  buffer: FloatArray) -> None:
         self.result = result
         self.arrivals = np.zeros(0, dtype=np.int64)
@@ -352,7 +355,7 @@ class _Tally:
         self.failed = np.zeros((dmcs, nsrv), dtype=np.int64)
         edges = np.concatenate([[0], np.cumsum(srv_counts)]).tolist()
         self.times = [buffer[begin:end] for begin, end in zip(edges[:-1], edges[1:], strict=True)]
-        self.samples = len(result.queue_samples)
+        self.samples = samples
         self.finished = np.zeros(self.samples + 1, dtype=np.int64)
         self.area = 0.0
         self.nsrv, self.dmcs = nsrv, dmcs
@@ -388,7 +391,8 @@ class _Tally:
             self.failed += np.bincount(dmc[~done] * self.nsrv + srv[~done],
                                        minlength=self.dmcs * self.nsrv).reshape(self.dmcs, self.nsrv)
 
-    def close(self, srv_names: list[str], dmc_names: list[str], req_t: FloatArray) -> None:
+    def close(self, srv_names: list[str], dmc_names: list[str], req_t: FloatArray) -> list[int]:
+        """Fills the result's tallies; returns the requests in flight at each sample instant."""
         result = self.result
         result.arrivals_per_hour = self.arrivals.tolist()
         result.completed_per_hour = self.completed.tolist()
@@ -405,8 +409,6 @@ class _Tally:
             for dmc_index in np.flatnonzero(self.failed[:, index]):
                 by_dmc = result.failures_by_dmc.setdefault(dmc_names[dmc_index], {})
                 by_dmc[srv] = int(self.failed[dmc_index, index])
-        if self.samples:
-            grid = np.arange(self.samples, dtype=np.float64) * SAMPLE_S
-            flight = (np.searchsorted(req_t, grid, side="left") - self.finished.cumsum()[:self.samples]).tolist()
-            result.queue_samples = [(t, a, h, b, f) for (t, a, h, b, _), f in zip(result.queue_samples, flight,
-                                                                                  strict=True)]
+        grid = np.arange(self.samples, dtype=np.float64) * SAMPLE_S
+        flight: list[int] = (np.searchsorted(req_t, grid, side="left") - self.finished.cumsum()[:self.samples]).tolist()
+        return flight
