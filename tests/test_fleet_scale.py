@@ -180,3 +180,22 @@ def test_the_busiest_hub_hour_found_by_pruning_is_the_one_counted_hour_by_hour()
     assert result.peak_hub_hour_bytes == int(counted.max()) == tally._peak_by_hour()
     assert result.wan_bytes_per_hour == counted.sum(axis=0).astype(int).tolist()
     assert int(np.asarray(result.hub_bytes).sum()) == int(size.sum())
+
+
+def test_hub_totals_added_a_block_of_hubs_at_a_time_are_the_plain_sums():
+    from simulators.fleet.wan_tally import HubTotals
+
+    class Small(HubTotals):  # small buffers: full ones flushed, and a chunk bigger than a buffer added directly
+        CAP = 1000
+
+    rng = np.random.default_rng(5)
+    hubs = 300_000  # five blocks of 2**16 hubs
+    totals, expected = Small(hubs), np.zeros(hubs)
+    for count in (10, 5000, 30_000, 1, 70_000):
+        hub = rng.integers(0, hubs, count, dtype=np.int32)
+        size = rng.choice([120, 180, 2580], count).astype(np.float64)
+        if count == 70_000:
+            hub[:3000] = 7  # one block far over a buffer in one chunk
+        totals.add(hub, size)
+        np.add.at(expected, hub, size)
+    assert np.array_equal(totals.close(), expected)

@@ -28,7 +28,7 @@ from pytest_svtad.smets1.retries import READ_RETRIES, attempts
 from simulators.fleet.model import LAST_HOUR_SAMPLES, SAMPLE_S, FleetResult, drain_horizon
 from simulators.fleet.profile import LoadProfile
 from simulators.fleet.queues import WINDOW, fcfs_starts, solve
-from simulators.fleet.wan_tally import WanTally
+from simulators.fleet.wan_tally import HubTotals, WanTally
 from simulators.rng import Z95
 
 __all__ = ["VectorFleet", "fcfs_starts", "LAST_HOUR_SAMPLES", "WINDOW"]
@@ -208,10 +208,9 @@ class VectorFleet:
         largest = max([sizes.request, sizes.response, al_size, *sizes.per_srv_response.values()])
         wan = WanTally(self.n, most, hours, largest)
         wan.add(al_gate, al_inst, al_size)
-        last, hub_bytes, flight = self._requests(result, len(grid), srv_names, req_t, req_srv, req_inst, clock,
-                                                 scratch, wan)
+        last, hub_bytes, flight = self._requests(result, len(grid), srv_names, req_t, req_srv, req_inst, al_inst,
+                                                 clock, scratch, wan)
         result.queue_samples = list(zip(*samples, flight, strict=True))
-        np.add.at(hub_bytes, al_inst, al_size)  # alerts are ~1 % of the transfers: the slow scatter is cheap here
         del clock, scratch
         if progress is not None:
             progress(0.8)
@@ -231,13 +230,13 @@ class VectorFleet:
         return result
 
     def _requests(self, result: FleetResult, samples: int, srv_names: list[str], req_t: FloatArray,
-                  req_srv: np.ndarray, req_inst: np.ndarray, clock: FloatArray, scratch: FloatArray,
+                  req_srv: np.ndarray, req_inst: np.ndarray, al_inst: np.ndarray, clock: FloatArray,
+                  scratch: FloatArray,
                   wan: WanTally) -> tuple[float, FloatArray, list[int]]:
         """The WAN attempts after the head-end, chunk by chunk, and everything tallied from them; returns the last
         finish, each hub's request bytes and the requests in flight at each of the ``samples`` instants.
-        ``clock`` (the head-end starts) is each request's finish once its chunk is worked, and then, no longer
-        needed, its WAN bytes (no fresh whole-fleet array: see WanTally); ``scratch`` becomes the response times,
-        grouped by SRV."""
+        ``clock`` (the head-end starts) becomes each request's finish; ``scratch`` the response times, grouped by
+        SRV (no fresh whole-fleet array: see WanTally)."""
         profile = self.profile
         catalogue = default_catalogue()
         bandwidth = profile.wan.bandwidth_bps
@@ -257,6 +256,8 @@ class VectorFleet:
         h_service = self.head_end[1]
         until = result.hours * 3600
         tally = _Tally(result, samples, nsrv, dmcs, np.bincount(req_srv, minlength=nsrv), scratch)
+        totals = HubTotals(self.n)
+        totals.add(al_inst, np.full(len(al_inst), profile.alerts.bytes, dtype=np.float32))
         chunk_bytes = np.empty(min(CHUNK, nreq))
         events, last = 0, 0.0
         for begin in range(0, nreq, CHUNK):
@@ -292,11 +293,10 @@ class VectorFleet:
                 p_bytes[answered] += back[~lost]
             tally.add(req_t[part], p_srv, p_dmc, p_clock, p_done)
             last = max(last, float(p_clock.max()))
-            p_clock[:] = p_bytes
+            totals.add(p_inst, p_bytes)
         result.events = events
         flight = tally.close(srv_names, self._dmc_names, req_t)
-        hub_bytes = np.asarray(np.bincount(req_inst, weights=clock, minlength=self.n), dtype=np.float64)
-        return last, hub_bytes, flight
+        return last, totals.close(), flight
 
     # --- results -----------------------------------------------------------------------------------------------
 

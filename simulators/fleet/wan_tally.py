@@ -105,3 +105,67 @@ def _top(hub_bytes: FloatArray) -> np.ndarray:
         found.append(best + begin)
     every = np.concatenate(found)
     return np.sort(every[np.argpartition(hub_bytes[every], len(every) - TOP)[-TOP:]])
+
+
+class HubTotals:
+    """Bytes per hub, added a block of hubs at a time. A fleet-sized table (80 MB at ten million hubs) takes a
+    random add per request that misses every cache; here each chunk's adds are sorted into per-block buffers by
+    the hub's high bits (a radix sort of a cache-sized chunk), and a full buffer is added to its block of the table
+    (2**16 hubs, 512 KB: in cache while it is added). A fleet of one block adds directly."""
+
+    BITS = 16
+    CAP = 1 << 15  # adds buffered per block (6 bytes each)
+
+    def __init__(self, installations: int) -> None:
+        self.n = installations
+        self.total: FloatArray = np.zeros(installations)
+        self.blocks = ((installations - 1) >> self.BITS) + 1
+        if self.blocks > 1:
+            self.hub = np.empty(self.blocks * self.CAP, dtype=np.uint16)
+            self.size = np.empty(self.blocks * self.CAP, dtype=np.float32)  # exact: integers below 2**24
+            self.fill = np.zeros(self.blocks, dtype=np.int64)
+
+    def add(self, hub: np.ndarray, size: np.ndarray) -> None:
+        if not len(hub):
+            return
+        if self.blocks == 1:
+            self.total += np.bincount(hub, weights=size, minlength=self.n)
+            return
+        key = (hub >> self.BITS).astype(np.uint16)
+        order = np.argsort(key, kind="stable")  # a radix sort: 16-bit keys
+        counts = np.bincount(key, minlength=self.blocks)
+        for block in np.flatnonzero(self.fill + counts > self.CAP):
+            self._flush(int(block))
+        key = key[order]
+        local = (hub[order] & ((1 << self.BITS) - 1)).astype(np.uint16)
+        weights = np.asarray(size, dtype=np.float32)[order]
+        big = counts > self.CAP  # a chunk with more for one block than a buffer holds: added directly
+        if big.any():
+            starts = np.cumsum(counts) - counts
+            for block in np.flatnonzero(big):
+                begin, end = int(starts[block]), int(starts[block] + counts[block])
+                self._add_block(int(block), local[begin:end], weights[begin:end])
+            keep = ~big[key]
+            key, local, weights = key[keep], local[keep], weights[keep]
+            counts[big] = 0
+        starts = np.cumsum(counts) - counts
+        dest = key.astype(np.int64) * self.CAP + (self.fill - starts)[key] + np.arange(len(key))
+        self.hub[dest] = local
+        self.size[dest] = weights
+        self.fill += counts
+
+    def _add_block(self, block: int, local: np.ndarray, weights: np.ndarray) -> None:
+        region = self.total[block << self.BITS:(block + 1) << self.BITS]
+        region += np.bincount(local, weights=weights, minlength=len(region))[:len(region)]
+
+    def _flush(self, block: int) -> None:
+        begin = block * self.CAP
+        fill = int(self.fill[block])
+        self._add_block(block, self.hub[begin:begin + fill], self.size[begin:begin + fill])
+        self.fill[block] = 0
+
+    def close(self) -> FloatArray:
+        if self.blocks > 1:
+            for block in np.flatnonzero(self.fill):
+                self._flush(int(block))
+        return self.total
