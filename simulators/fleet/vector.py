@@ -203,19 +203,19 @@ class VectorFleet:
         clock = queues.req_he_start  # becomes each request's clock below
         scratch = queues.scratch
         del queues
-        most = len(al_t) + len(req_t) * 2 * (1 + READ_RETRIES)  # an out and a back per attempt
+        most = len(al_t) + len(req_t) * 2 * (1 + READ_RETRIES)  # an out and a back per attempt (virtual)
         sizes = profile.sizes
         largest = max([sizes.request, sizes.response, al_size, *sizes.per_srv_response.values()])
-        wan = WanTally(self.n, most, hours, largest)
+        wan = WanTally(self.n, len(req_t), most, hours, largest)
         wan.add(al_gate, al_inst, al_size)
         last, hub_bytes, flight = self._requests(result, len(grid), srv_names, req_t, req_srv, req_inst, al_inst,
                                                  clock, scratch, wan)
         result.queue_samples = list(zip(*samples, flight, strict=True))
-        del clock, scratch
+        del scratch
         if progress is not None:
             progress(0.8)
-        wan.close(result, hub_bytes)
-        del wan, hub_bytes
+        wan.close(result, hub_bytes, req_inst, clock)
+        del wan, hub_bytes, clock
         nal = len(al_t)
         ends = [until, last,
                 float((al_t + result.alert_delivery_s).max()) if nal else 0.0]
@@ -235,8 +235,8 @@ class VectorFleet:
                   wan: WanTally) -> tuple[float, FloatArray, list[int]]:
         """The WAN attempts after the head-end, chunk by chunk, and everything tallied from them; returns the last
         finish, each hub's request bytes and the requests in flight at each of the ``samples`` instants.
-        ``clock`` (the head-end starts) becomes each request's finish; ``scratch`` the response times, grouped by
-        SRV (no fresh whole-fleet array: see WanTally)."""
+        ``clock`` (the head-end starts) becomes each request's finish, then its WAN bytes; ``scratch`` the response
+        times, grouped by SRV (no fresh whole-fleet array: see WanTally)."""
         profile = self.profile
         catalogue = default_catalogue()
         bandwidth = profile.wan.bandwidth_bps
@@ -270,13 +270,14 @@ class VectorFleet:
             p_bytes = chunk_bytes[:len(p_clock)]
             p_bytes.fill(0)
             p_tries = tries_by_srv[p_srv]
+            wan.start(begin, p_clock)
             for attempt in range(1 + READ_RETRIES):
                 live = np.flatnonzero(~p_done & (p_tries > attempt))
                 if not len(live):
                     break
                 events += len(live)
                 now = p_clock[live]
-                wan.add(now, p_inst[live], out_bytes)
+                wan.transfer(live, now, out_bytes)
                 p_bytes[live] += out_bytes
                 loss = self._loss_at(now, until)
                 bugged = p_bug[live]
@@ -289,11 +290,13 @@ class VectorFleet:
                 p_clock[live] = now + np.where(lost, timeout, trip + device)
                 answered = live[~lost]
                 p_done[answered] = True
-                wan.add(p_clock[answered], p_inst[answered], back[~lost])
+                wan.transfer(answered, p_clock[answered], back[~lost])
                 p_bytes[answered] += back[~lost]
             tally.add(req_t[part], p_srv, p_dmc, p_clock, p_done)
             last = max(last, float(p_clock.max()))
             totals.add(p_inst, p_bytes)
+            wan.finish(p_inst)
+            p_clock[:] = p_bytes  # the finish times are tallied: the clock keeps each request's bytes from here
         result.events = events
         flight = tally.close(srv_names, self._dmc_names, req_t)
         return last, totals.close(), flight
