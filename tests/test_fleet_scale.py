@@ -208,4 +208,4 @@ def test_hub_totals_added_a_block_of_hubs_at_a_time_are_the_plain_sums():
             hub[:3000] = 7  # one block far over a buffer in one chunk
         totals.add(hub, size)
         np.add.at(expected, hub, size)
-    assert np.array_equal(totals.close(), expected)
+    assert np.array_equal(totals.close(), expected.astype(np.uint64))

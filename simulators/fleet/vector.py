@@ -232,7 +232,7 @@ class VectorFleet:
     def _requests(self, result: FleetResult, samples: int, srv_names: list[str], req_t: FloatArray,
                   req_srv: np.ndarray, req_inst: np.ndarray, al_inst: np.ndarray, clock: FloatArray,
                   scratch: FloatArray,
-                  wan: WanTally) -> tuple[float, FloatArray, list[int]]:
+                  wan: WanTally) -> tuple[float, np.ndarray, list[int]]:
         """The WAN attempts after the head-end, chunk by chunk, and everything tallied from them; returns the last
         finish, each hub's request bytes and the requests in flight at each of the ``samples`` instants.
         ``clock`` (the head-end starts) becomes each request's finish, then its WAN bytes; ``scratch`` the response

@@ -123,11 +123,11 @@ class WanTally:
                 table += np.bincount(where, weights=size_all[part][chosen], minlength=len(table))
         return int(table.max())
 
-    def close(self, result: Any, hub_bytes: FloatArray, req_inst: np.ndarray, req_bytes: FloatArray) -> None:
+    def close(self, result: Any, hub_bytes: np.ndarray, req_inst: np.ndarray, req_bytes: FloatArray) -> None:
         """``hub_bytes``: each hub's day total; ``req_inst``, ``req_bytes``: each request's hub and bytes."""
         self.req_inst, self.req_bytes = req_inst, req_bytes
         result.wan_bytes_per_hour = self.per_hour.astype(np.int64).tolist()
-        result.hub_bytes = hub_bytes.astype(np.uint64)
+        result.hub_bytes = hub_bytes.astype(np.uint64, copy=False)
         top = _top(hub_bytes)
         bound = self.hour_peak(top)
         candidates = np.flatnonzero(hub_bytes >= bound) if bound else np.arange(len(hub_bytes))
@@ -148,7 +148,7 @@ class WanTally:
         return peak
 
 
-def _top(hub_bytes: FloatArray) -> np.ndarray:
+def _top(hub_bytes: np.ndarray) -> np.ndarray:
     """The TOP busiest hubs (sorted by index), a cache-sized piece at a time: no fleet-sized temporary."""
     if len(hub_bytes) <= TOP:
         return np.arange(len(hub_bytes))
@@ -172,7 +172,7 @@ class HubTotals:
 
     def __init__(self, installations: int) -> None:
         self.n = installations
-        self.total: FloatArray = np.zeros(installations)
+        self.total = np.zeros(installations, dtype=np.uint64)  # the result's type: no fleet-sized copy at the end
         self.blocks = ((installations - 1) >> self.BITS) + 1
         if self.blocks > 1:
             self.hub = np.empty(self.blocks * self.CAP, dtype=np.uint16)
@@ -183,7 +183,7 @@ class HubTotals:
         if not len(hub):
             return
         if self.blocks == 1:
-            self.total += np.bincount(hub, weights=size, minlength=self.n)
+            self.total += np.bincount(hub, weights=size, minlength=self.n).astype(np.uint64)
             return
         key = (hub >> self.BITS).astype(np.uint16)
         order = np.argsort(key, kind="stable")  # a radix sort: 16-bit keys
@@ -210,7 +210,7 @@ class HubTotals:
 
     def _add_block(self, block: int, local: np.ndarray, weights: np.ndarray) -> None:
         region = self.total[block << self.BITS:(block + 1) << self.BITS]
-        region += np.bincount(local, weights=weights, minlength=len(region))[:len(region)]
+        region += np.bincount(local, weights=weights, minlength=len(region))[:len(region)].astype(np.uint64)
 
     def _flush(self, block: int) -> None:
         begin = block * self.CAP
@@ -218,7 +218,7 @@ class HubTotals:
         self._add_block(block, self.hub[begin:begin + fill], self.size[begin:begin + fill])
         self.fill[block] = 0
 
-    def close(self) -> FloatArray:
+    def close(self) -> np.ndarray:
         if self.blocks > 1:
             for block in np.flatnonzero(self.fill):
                 self._flush(int(block))
