@@ -234,7 +234,7 @@ def measures(quick: bool = False) -> list[dict[str, Any]]:
     sizes = [10_000, 100_000] if quick else [10_000, 100_000, 1_000_000]
     if not quick and os.environ.get("SVTAD_BENCH_NATIONAL"):
         sizes.append(10_000_000)
-    grown = scale(sizes, rounds=1 if quick else 3)
+    grown = scale(sizes, rounds=3)
     fixed = scale(sizes[-1:], per=0, rounds=1)[0]  # the sample's capacity at the largest size, for information
     per_event = grown[-1]["us_per_event"] / grown[0]["us_per_event"]
     found = [

@@ -1,6 +1,7 @@
 """The vector fleet engine (issue 18, item 3): its closed-form FCFS queue against a queue simulated customer by
 customer, the same model as the SimPy reference on small fleets (a queueing regime included), determinism per
-seed, the outage and coupling between the two queues, and ``svtad sct --engine``."""
+seed, the outage and coupling between the two queues, queue windows against one window, the WAN tally's block adds
+and pruned busiest hub-hour against plain counts, and ``svtad sct --engine``."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ hundred kilobytes, reused by the allocator: the cost per customer does not depen
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -116,7 +116,6 @@ class Solved:
     passes: int = 0  # the most passes any window needed
     windows: int = 0
     window_passes: int = 0  # passes over all windows
-    notes: dict[str, Any] = field(default_factory=dict)
 
 
 def solve(req_t: FloatArray, al_gate: FloatArray, adapter: tuple[int, float], head_end: tuple[int, float],
