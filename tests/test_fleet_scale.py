@@ -1,6 +1,7 @@
 """The vector fleet engine (issue 18, item 3): its closed-form FCFS queue against a queue simulated customer by
 customer, the same model as the SimPy reference on small fleets (a queueing regime included), determinism per
-seed, the outage and coupling between the two queues, and ``svtad sct --engine``."""
+seed, the outage and coupling between the two queues, queue windows against one window, the WAN tally's block adds
+and pruned busiest hub-hour against plain counts, and ``svtad sct --engine``."""
 
 from __future__ import annotations
 
@@ -140,3 +141,72 @@ def test_svtad_sct_engine_option_runs_the_reference_model(tmp_path, capsys):
         svtad(["sct", "--profile", str(PROFILE), "--engine", "heap"])
     assert exited.value.code == 2
     assert "invalid choice: 'heap'" in capsys.readouterr().err
+
+
+def test_queue_windows_give_the_answer_of_one_window():
+    # a slow head-end, an outage and many alerts: the queues couple across the windows' edges, and a window
+    # cut through a queue hands its chains and its departures on; one window of the whole day is the reference
+    busy = queued(1, 400, adapter=False).model_copy(update={
+        "faults": [Fault(kind="head_end_outage", at="09:00", minutes=30)],
+        "alerts": profile().alerts.model_copy(update={"per_installation_per_day": 1.0})})
+    whole, cut = VectorFleet(busy, 1500, seed=1, window=1 << 30), VectorFleet(busy, 1500, seed=1, window=1)
+    one, many = whole.run(24), cut.run(24)
+    assert whole.windows == 1 and cut.windows > 20 and many.passes > 1
+    assert one.queue_samples == many.queue_samples and one.faults == many.faults
+    assert one.outcomes == many.outcomes and one.peak_hub_hour_bytes == many.peak_hub_hour_bytes
+    for srv, times in one.response_times.items():
+        assert np.allclose(many.response_times[srv], times, rtol=0, atol=1e-9), srv
+    assert np.allclose(many.alert_delivery_s, one.alert_delivery_s, rtol=0, atol=1e-9)
+    assert np.allclose(many.adapter_waits, one.adapter_waits, rtol=0, atol=1e-9)
+    assert max(one.adapter_waits) > 60 or max(one.alert_delivery_s) > 600  # the run really queued
+
+
+def test_the_busiest_hub_hour_found_by_pruning_is_the_one_counted_hour_by_hour():
+    from simulators.fleet.model import FleetResult
+    from simulators.fleet.wan_tally import WanTally
+
+    rng = np.random.default_rng(3)
+    hubs, requests = 5000, 30_000
+    inst = rng.integers(0, hubs, requests, dtype=np.int32)
+    first = np.sort(rng.uniform(0, 24 * 3600, requests))
+    answer = first + rng.choice([5.0, 400.0], requests, p=[0.9, 0.1])  # a tenth answered across an hour's end
+    back = rng.choice([320, 900, 2400], requests)
+    tally = WanTally(hubs, requests, 3 * requests, 24, 2400)
+    alert_hub, alert_at = rng.integers(0, hubs, 2000, dtype=np.int32), rng.uniform(0, 24 * 3600, 2000)
+    tally.add(alert_at, alert_hub, 120)
+    request_bytes = np.zeros(requests)
+    for part in np.array_split(np.arange(requests), 7):
+        index = np.arange(len(part))
+        tally.start(int(part[0]), first[part])
+        tally.transfer(index, first[part], 180)
+        tally.transfer(index, answer[part], back[part])
+        tally.finish(inst[part])
+        request_bytes[part] = 180 + back[part]
+    counted = np.zeros((hubs, 25))
+    for hub, when, size in ((alert_hub, alert_at, 120), (inst, first, 180), (inst, answer, back)):
+        np.add.at(counted, (hub, (when // 3600).astype(int)), size)
+    totals = counted.sum(axis=1)
+    result = FleetResult(hubs, 24, 0, "t")
+    tally.close(result, totals, inst, request_bytes)
+    assert 0 < tally.count - 2000 < 2 * requests // 5  # only the requests that spanned hours were logged
+    assert result.peak_hub_hour_bytes == int(counted.max()) == tally._peak_by_hour()
+    assert result.wan_bytes_per_hour == counted.sum(axis=0).astype(int).tolist()[:len(result.wan_bytes_per_hour)]
+
+
+def test_hub_totals_added_a_block_of_hubs_at_a_time_are_the_plain_sums():
+    from simulators.fleet.wan_tally import HubTotals
+
+    class Small(HubTotals):  # small buffers: full ones flushed, and a chunk bigger than a buffer added directly
+        CAP = 1000
+
+    rng = np.random.default_rng(5)
+    hubs = 300_000  # five blocks of 2**16 hubs
+    totals, expected = Small(hubs), np.zeros(hubs)
+    for count in (10, 5000, 30_000, 1, 70_000):
+        hub = rng.integers(0, hubs, count, dtype=np.int32)
+        size = rng.choice([120, 180, 2580], count).astype(np.float64)
+        if count == 70_000:
+            hub[:3000] = 7  # one block far over a buffer in one chunk
+        totals.add(hub, size)
+        np.add.at(expected, hub, size)
+    assert np.array_equal(totals.close(), expected.astype(np.uint64))
