@@ -18,8 +18,6 @@ byte for byte the one the records gave. ``tests/test_campaign_pass.py`` holds th
 from __future__ import annotations
 
 import json
-import math
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
@@ -28,6 +26,7 @@ from sqlalchemy import Connection, Text, cast, literal_column, select
 from pytest_svtad.model import NO_DMC, Descoping, Outcome, PlanEntry, Result, result_line
 from pytest_svtad.result_lines import ASCII_STRING, BOOL, Encoded, common_texts, dumps, line, shape_known
 from pytest_svtad.rules.campaign import CampaignSummary, not_run_reason
+from pytest_svtad.rules.counts import status_of
 from pytest_svtad.store import schema as t
 from pytest_svtad.store.issues import StoreError
 
@@ -36,20 +35,25 @@ WRITE_BATCH = 10_000  # lines joined per write
 NO_VALUE = (None, "null", "[]")  # JSON values stored for "nothing" (no evidence, not de-scoped)
 
 # the row: run id, node id, the plan's tags, the result (outer join: None when the run has no result)
-RUN, NODEID, DMC, TTM, SRV, GROUP, REGRESSION, SEVERITY, DEFECT, DESCOPED, WITNESSED = range(11)
+RUN, NODEID, TTM, DMC, SRV, GROUP, REGRESSION, SEVERITY, DEFECT, DESCOPED, WITNESSED = range(11)
 OUTCOME, ERROR, XFAILED, CRASHED, REASON, DURATION, EVIDENCE = range(11, 18)
 
 
-def campaign_query(dialect: str, run_ids: Sequence[int]) -> str:
-    """The ordered join as SQL text (run ids inlined: plain integers). JSON columns are read as their text."""
+def campaign_query(dialect: str, run_ids: Sequence[int], low: str | None = None, high: str | None = None) -> str:
+    """The ordered join as SQL text (run ids inlined: plain integers). JSON columns are read as their text. With
+    ``low`` and/or ``high``: only node ids from ``low`` and below ``high`` (one part of a campaign read in
+    parallel), compared as bytes like the order (``|| ''`` keeps SQLite walking the plan, not the node id index:
+    a seek per test is slower than the whole join)."""
     p, r, n = t.plan_entries.c, t.results.c, t.tests.c
     nodeid_order = n.nodeid.collate("C") if dialect == "postgresql" else n.nodeid
-    query = select(p.run_id, n.nodeid, p.dmc, cast(p.ttm, Text), p.srv, p.functional_group, p.regression,
+    compared = (n.nodeid + "").collate("C") if dialect == "postgresql" else n.nodeid + ""
+    bounds = [*([compared >= low] if low is not None else []), *([compared < high] if high is not None else [])]
+    query = select(p.run_id, n.nodeid, cast(p.ttm, Text), p.dmc, p.srv, p.functional_group, p.regression,
                    p.severity, p.known_defect, cast(p.descoped, Text), p.witnessed, r.outcome, r.error, r.xfailed,
                    r.crashed, r.reason, r.duration, cast(r.evidence, Text)).select_from(
         t.plan_entries.join(t.tests, n.id == p.test_id)
         .outerjoin(t.results, (r.run_id == p.run_id) & (r.test_id == p.test_id))
-    ).where(p.run_id.in_([literal_column(str(int(run_id))) for run_id in run_ids])).order_by(nodeid_order)
+    ).where(p.run_id.in_([literal_column(str(int(run_id))) for run_id in run_ids]), *bounds).order_by(nodeid_order)
     return str(query.compile(compile_kwargs={"literal_binds": True}, dialect=_dialect(dialect)))
 
 
@@ -63,11 +67,12 @@ def _dialect(name: str) -> Any:
     return sqlite.dialect()
 
 
-def read_rows(conn: Connection, run_ids: Sequence[int]) -> Iterable[Sequence[Sequence[Any]]]:
+def read_rows(conn: Connection, run_ids: Sequence[int], low: str | None = None,
+              high: str | None = None) -> Iterable[Sequence[Sequence[Any]]]:
     """The rows in batches from the DB-API cursor (SQLAlchemy's per-row handling would be most of the cost); on
     PostgreSQL a server-side cursor, so the client never holds the whole result (it did: 868 MiB)."""
     dialect = conn.dialect.name
-    sql = campaign_query(dialect, run_ids)
+    sql = campaign_query(dialect, run_ids, low, high)
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
     cursor: Any = dbapi.cursor(name="svtad_campaign") if dialect == "postgresql" else dbapi.cursor()  # type: ignore[call-arg]
@@ -89,6 +94,32 @@ class _Decoded(dict[Any, Any]):
         return value
 
 
+class _Kind:
+    """What every planned test with the same tags (but its TTM ids) and result flags shares (a million tests have a
+    few thousand kinds): its place in the tallies, and its line around the five values of its own (duration,
+    evidence, node id, reason, TTM ids). ``pieces`` is None when its lines are written by ``model.result_line``
+    (a de-scoped test, or records of another shape)."""
+
+    __slots__ = ("n", "descoped", "pieces")
+
+    def __init__(self, descoped: bool, pieces: tuple[str, str, str, str, str, str] | None) -> None:
+        self.n = 0
+        self.descoped = descoped
+        self.pieces = pieces
+
+
+class _Ttm:
+    """One stored TTM value: its requirement ids, its text in a line, how many planned, not de-scoped tests
+    carry it."""
+
+    __slots__ = ("ids", "text", "n")
+
+    def __init__(self, ids: tuple[Any, ...]) -> None:
+        self.ids = ids
+        self.text = dumps(ids)
+        self.n = 0
+
+
 def summarize(batches: Iterable[Sequence[Sequence[Any]]], run_order: Sequence[int], exit_runs: Iterable[int],
               exit_version: str | None, common: dict[str, Any] | None = None,
               out: IO[str] | None = None) -> CampaignSummary:
@@ -98,139 +129,164 @@ def summarize(batches: Iterable[Sequence[Sequence[Any]]], run_order: Sequence[in
     rank = {run_id: index for index, run_id in enumerate(run_order)}
     on_exit = frozenset(exit_runs)
     summary = CampaignSummary(exit_version, len(run_order))
-    tally, dmcs = summary.tally, summary.dmcs
-    by_ttm: Counter[Any] = Counter()  # planned, not de-scoped tests per ttm text
-    untraced, descoped_entries = summary.untraced, summary.descoped
-    decoded = _Decoded()
-    ttm_of: dict[Any, tuple[Any, ...]] = {}
-    ttm_text: dict[Any, str] = {}
     writing = out is not None and common is not None
     fast = writing and shape_known(common or {})
     release, seed, stage, sut_version = common_texts(common) if common is not None and fast else ("", "", "", "")
+    decoded = _Decoded()
+    ttms: dict[Any, _Ttm] = {}
     text = Encoded()
-    severities, outcomes = Encoded(), Encoded()
     passed, failed, not_run = Outcome.PASSED.value, Outcome.FAILED.value, Outcome.NOT_RUN.value
     known_outcomes = (passed, failed, not_run)
-    reasons = {False: not_run_reason(False, exit_version), True: not_run_reason(True, exit_version)}
+    # a test with no executed result: the result combine gives it, as the tail of a row
+    not_run_tail = {regression: (not_run, False, False, False, not_run_reason(regression, exit_version), 0.0, None)
+                    for regression in (False, True)}
+    kinds: dict[tuple[Any, ...], _Kind] = {}
     pending: list[str] = []
-    executed = planned = 0
-    ascii_string, true_false = ASCII_STRING, BOOL
+    untraced = summary.untraced
 
-    def objects(plan: Sequence[Any], chosen: Sequence[Any] | None, regression: bool) -> tuple[PlanEntry, Result]:
-        """The records ``plan_and_results`` and ``combine`` build for this test (for the unusual lines)."""
-        value = None if plan[DESCOPED] in NO_VALUE else decoded[plan[DESCOPED]]
-        entry = PlanEntry(plan[NODEID], plan[DMC], ttm_of[plan[TTM]], plan[SRV], plan[GROUP], regression,
-                          int(plan[SEVERITY]), plan[DEFECT], Descoping.from_dict(value) if value else None,
-                          plan[WITNESSED])
-        if chosen is None:
-            return entry, Result(plan[NODEID], Outcome.NOT_RUN, reason=reasons[regression])
-        evidence = chosen[EVIDENCE]
+    def ttm(raw: Any) -> _Ttm:
+        found = ttms.get(raw)
+        if found is None:
+            found = ttms[raw] = _Ttm(tuple(decoded[raw] or ()) if raw is not None else ())
+        return found
+
+    def kind_of(key: tuple[Any, ...]) -> _Kind:
+        """``key``: a combined row's DMC .. crashed (``row[DMC:REASON]``)."""
+        (dmc, srv, group, regression, severity, defect, descoped, witnessed, outcome, error, xfailed,
+         crashed) = key
+        if outcome not in known_outcomes:
+            raise StoreError(f"svtad_results: an outcome {outcome!r}; expected one of {', '.join(known_outcomes)}")
+        is_descoped = descoped not in NO_VALUE and bool(decoded[descoped])
+        pieces = None
+        if fast and not is_descoped:
+            t, b = text, BOOL
+            pieces = (f'{{"cause": null, "crashed": {b[bool(crashed)]}, "descoped": null, "dmc": {t[dmc]}, '
+                      '"duration": ',
+                      f', "error": {b[bool(error)]}, "evidence": ',
+                      f', "functional_group": {t[group]}, "known_defect": {t[defect]}, "nodeid": ',
+                      f', "outcome": {t[outcome]}, "provider": null, "reason": ',
+                      f', "regression": {b[bool(regression)]}, "release": {release}, "seed": {seed}, '
+                      f'"severity": {dumps(int(severity))}, "srv": {t[srv]}, "stage": {stage}, '
+                      f'"sut_version": {sut_version}, "ttm": ',
+                      f', "witnessed": {t[witnessed]}, "xfailed": {b[bool(xfailed)]}}}')
+            probe = line("null", b[bool(crashed)], "null", t[dmc], "0.0", b[bool(error)], "[]", t[group],
+                         t[defect], '"n"', t[outcome], "null", '""', b[bool(regression)], release, seed,
+                         dumps(int(severity)), t[srv], stage, sut_version, '["r"]', t[witnessed], b[bool(xfailed)])
+            if probe != "".join((pieces[0], "0.0", pieces[1], "[]", pieces[2], '"n"', pieces[3], '""', pieces[4],
+                                 '["r"]', pieces[5])):
+                pieces = None  # the template and the pieces disagree: never trust the pieces
+        kind = kinds[key] = _Kind(is_descoped, pieces)
+        return kind
+
+    def objects(row: Sequence[Any]) -> tuple[PlanEntry, Result]:
+        """The records ``plan_and_results`` and ``combine`` build for a combined row (for the unusual lines)."""
+        value = None if row[DESCOPED] in NO_VALUE else decoded[row[DESCOPED]]
+        regression = bool(row[REGRESSION])
+        entry = PlanEntry(row[NODEID], row[DMC], ttm(row[TTM]).ids, row[SRV], row[GROUP], regression,
+                          int(row[SEVERITY]), row[DEFECT], Descoping.from_dict(value) if value else None,
+                          row[WITNESSED])
+        evidence = row[EVIDENCE]
         value = None if evidence in NO_VALUE else decoded[evidence]
-        reason = chosen[REASON]
-        return entry, Result(plan[NODEID], Outcome(chosen[OUTCOME]), bool(chosen[ERROR]), bool(chosen[XFAILED]),
-                             bool(chosen[CRASHED]), "" if not reason else reason, float(chosen[DURATION] or 0.0),
+        reason = row[REASON]
+        return entry, Result(row[NODEID], Outcome(row[OUTCOME]), bool(row[ERROR]), bool(row[XFAILED]),
+                             bool(row[CRASHED]), "" if not reason else reason, float(row[DURATION] or 0.0),
                              list(value) if value else [])
 
-    def one_test(rows: list[Sequence[Any]]) -> None:
-        nonlocal executed, planned
-        if len(rows) == 1:
-            plan = rows[0]
-            regression = bool(plan[REGRESSION])
-            outcome = plan[OUTCOME]
-            chosen = plan if (outcome == passed or outcome == failed) and (
-                not regression or plan[RUN] in on_exit) else None
+    def combined(rows: list[Sequence[Any]]) -> tuple[Any, ...]:
+        """Several runs planned the test: the newest run's tags, the newest executed result (regression: on the
+        exit version only), as one row."""
+        rows.sort(key=lambda row: rank[row[RUN]])
+        plan = rows[-1]
+        regression = bool(plan[REGRESSION])
+        for row in reversed(rows):
+            outcome = row[OUTCOME]
             if outcome is not None and outcome not in known_outcomes:
-                raise StoreError(f"svtad_results: test {plan[NODEID]!r} of run {plan[RUN]} has outcome "
+                raise StoreError(f"svtad_results: test {row[NODEID]!r} of run {row[RUN]} has outcome "
                                  f"{outcome!r}; expected one of {', '.join(known_outcomes)}")
+            if (outcome == passed or outcome == failed) and (not regression or row[RUN] in on_exit):
+                return (*plan[:OUTCOME], *row[OUTCOME:])
+        return (*plan[:OUTCOME], *not_run_tail[regression])
+
+    def add(row: Sequence[Any]) -> None:
+        key = tuple(row[DMC:REASON])
+        kind = kinds.get(key) or kind_of(key)
+        kind.n += 1
+        raw_ttm = row[TTM]
+        ttm_value = ttms.get(raw_ttm) or ttm(raw_ttm)
+        records = None
+        if kind.descoped:  # rare, and read whole: the SIT approval check reads the de-scoping (12.6(a))
+            records = objects(row)
+            summary.descoped.append(records[0])
         else:
-            rows.sort(key=lambda row: rank[row[RUN]])
-            plan = rows[-1]  # the newest run's tags
-            regression = bool(plan[REGRESSION])
-            chosen = None
-            for row in reversed(rows):
-                outcome = row[OUTCOME]
-                if outcome is not None and outcome not in known_outcomes:
-                    raise StoreError(f"svtad_results: test {row[NODEID]!r} of run {row[RUN]} has outcome "
-                                     f"{outcome!r}; expected one of {', '.join(known_outcomes)}")
-                if (outcome == passed or outcome == failed) and (not regression or row[RUN] in on_exit):
-                    chosen = row
-                    break
-        planned += 1
-        raw_ttm = plan[TTM]
-        if raw_ttm not in ttm_of:
-            ttm_of[raw_ttm] = tuple(decoded[raw_ttm] or ()) if raw_ttm is not None else ()
-        descoping = plan[DESCOPED]
-        is_descoped = descoping not in NO_VALUE and bool(decoded[descoping])
-        dmc, group = plan[DMC], plan[GROUP]
-        if dmc:
-            dmcs.add(dmc)
-        outcome = chosen[OUTCOME] if chosen is not None else not_run
-        if chosen is not None:
-            executed += 1
-        if is_descoped:
-            status = "descoped"
-            descoped_entries.append(objects(plan, chosen, regression)[0])
-        else:
-            status = outcome if outcome != failed or not plan[DEFECT] else "known"
-            by_ttm[raw_ttm] += 1
-            if not ttm_of[raw_ttm]:
-                untraced.append(plan[NODEID])
-        tally[(regression, dmc or NO_DMC, group, status)] += 1
+            ttm_value.n += 1
+            if not ttm_value.ids:
+                untraced.append(row[NODEID])
         if not writing:
             return
-        if is_descoped or not fast:
-            pending.append(result_line(*objects(plan, chosen, regression), common or {}))
-            return
-        if chosen is None:
-            duration, reason, evidence, error, xfailed, crashed = "0.0", text[reasons[regression]], "[]", False, \
-                False, False
-        else:
-            number = float(chosen[DURATION] or 0.0)
-            if not math.isfinite(number):
-                pending.append(result_line(*objects(plan, chosen, regression), common or {}))
+        pieces = kind.pieces
+        if pieces is not None:
+            duration = repr(float(row[DURATION] or 0.0))
+            if "n" not in duration:  # inf, nan: the JSON encoder's own spelling, below
+                reason = row[REASON] or ""
+                stored = row[EVIDENCE]
+                value = None if stored in NO_VALUE else decoded[stored]
+                pending.append(f"{pieces[0]}{duration}{pieces[1]}{dumps(list(value)) if value else '[]'}"
+                               f"{pieces[2]}{ASCII_STRING(row[NODEID])}{pieces[3]}"
+                               f"{text[reason] if len(reason) < 200 else ASCII_STRING(reason)}{pieces[4]}"
+                               f"{ttm_value.text}{pieces[5]}")
+                if len(pending) >= WRITE_BATCH:
+                    flush()
                 return
-            duration = repr(number)
-            reason = chosen[REASON] or ""
-            reason = text[reason] if len(reason) < 200 else ascii_string(reason)
-            stored = chosen[EVIDENCE]
-            value = None if stored in NO_VALUE else decoded[stored]
-            evidence = dumps(list(value)) if value else "[]"
-            error, xfailed, crashed = bool(chosen[ERROR]), bool(chosen[XFAILED]), bool(chosen[CRASHED])
-        ttm = ttm_text.get(raw_ttm)
-        if ttm is None:
-            ttm = ttm_text[raw_ttm] = dumps(ttm_of[raw_ttm])
-        pending.append(line(
-            "null", true_false[crashed], "null", text[dmc], duration, true_false[error], evidence, text[group],
-            text[plan[DEFECT]], ascii_string(plan[NODEID]), outcomes[outcome], "null", reason,
-            true_false[regression], release, seed, severities[int(plan[SEVERITY])], text[plan[SRV]], stage,
-            sut_version, ttm, text[plan[WITNESSED]], true_false[xfailed]))
-        if len(pending) >= WRITE_BATCH:
-            flush()
+        pending.append(result_line(*(records or objects(row)), common or {}))
 
     def flush() -> None:
         if out is not None and pending:
             out.write("\n".join(pending) + "\n")
         pending.clear()
 
-    rows: list[Sequence[Any]] = []
+    group: list[Sequence[Any]] = []
     current: Any = None
     for batch in batches:
         for row in batch:
             nodeid = row[NODEID]
-            if nodeid != current:
-                if rows:
-                    one_test(rows)
-                rows = [row]
-                current = nodeid
-            else:
-                rows.append(row)
-    if rows:
-        one_test(rows)
+            if nodeid == current:
+                group.append(row)
+                continue
+            if len(group) == 1:
+                single = group[0]
+                outcome = single[OUTCOME]
+                if (outcome == passed or outcome == failed) and (not single[REGRESSION] or single[RUN] in on_exit):
+                    add(single)
+                else:
+                    if outcome is not None and outcome not in known_outcomes:
+                        raise StoreError(f"svtad_results: test {nodeid!r} of run {single[RUN]} has outcome "
+                                         f"{outcome!r}; expected one of {', '.join(known_outcomes)}")
+                    add((*single[:OUTCOME], *not_run_tail[bool(single[REGRESSION])]))
+            elif group:
+                add(combined(group))
+            group = [row]
+            current = nodeid
+    if group:
+        add(combined(group))
     flush()
-    summary.executed, summary.planned = executed, planned
-    covering = summary.covering
-    for raw_ttm, n in by_ttm.items():
-        for rid in ttm_of[raw_ttm]:
-            covering[rid] += n
+    _tally(summary, kinds, ttms)
     return summary
 
+
+def _tally(summary: CampaignSummary, kinds: dict[tuple[Any, ...], _Kind], ttms: dict[Any, _Ttm]) -> None:
+    """The summary's counts from the kinds (``rules.counts.status_of`` for each kind, times its tests) and the
+    requirements covered from the TTM values."""
+    passed, failed = Outcome.PASSED.value, Outcome.FAILED.value
+    for key, kind in kinds.items():
+        dmc, _srv, group, regression, _severity, defect, _descoped, _witnessed, outcome = key[:9]
+        n = kind.n
+        summary.planned += n
+        if outcome == passed or outcome == failed:
+            summary.executed += n
+        if dmc:
+            summary.dmcs.add(dmc)
+        summary.tally[(bool(regression), dmc or NO_DMC, group, status_of(kind.descoped, Outcome(outcome),
+                                                                             defect))] += n
+    for value in ttms.values():
+        for rid in value.ids:
+            summary.covering[rid] += value.n
