@@ -3,10 +3,11 @@ record of the phase that close-out judges (``campaign_record``)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from pytest_svtad.files.datafiles import CompletionNotes
 from pytest_svtad.model import PlanEntry, Result
@@ -19,13 +20,15 @@ from pytest_svtad.rules.issues import TestingIssue
 from pytest_svtad.rules.ttm import Ttm
 from pytest_svtad.rules.verdict import Outputs, WorkOffCheck
 from pytest_svtad.smets1.profiles import Profiles
-from pytest_svtad.store.campaign_pass import read_rows, summarize
+from pytest_svtad.store.campaign_pass import summarize_parts
 from pytest_svtad.store.db import Store
 from pytest_svtad.store.fallback import incomplete_run_notes
 from pytest_svtad.store.gates import GateRepository
-from pytest_svtad.store.issues import StoreError, issue_from_row
+from pytest_svtad.store.issues import issue_from_row
 from pytest_svtad.store.runs import run_settings
 from pytest_svtad.wording import counted
+
+PARTS = min(2, os.cpu_count() or 1)  # node-id ranges a large campaign is read in at once (one per core, two at most)
 
 
 def load_campaign(store: Store, campaign: str, exit_version: str | None = None, *, stage: str | None = None,
@@ -47,20 +50,16 @@ def phase_runs(store: Store, campaign: str, stage: str | None, release: str | No
 
 
 def summarize_campaign(store: Store, runs: Sequence[dict[str, Any]], exit_version: str | None = None,
-                       common: dict[str, Any] | None = None, out: IO[str] | None = None) -> CampaignSummary:
+                       common: dict[str, Any] | None = None, results: Path | None = None,
+                       parts: int = 1) -> CampaignSummary:
     """The tallies of ``combine`` over ``runs`` (oldest first) in one pass over the store's rows, and the
-    campaign's results.jsonl lines written to ``out`` (``pytest_svtad.store.campaign_pass``)."""
+    campaign's results.jsonl lines written to ``results`` (``pytest_svtad.store.campaign_pass``); a large store
+    in ``parts`` at once (``PARTS``)."""
     ids = [int(run["id"]) for run in runs]
     if exit_version is None and runs:
         exit_version = runs[-1]["sut_version"]
     exit_runs = [int(run["id"]) for run in runs if run["sut_version"] == exit_version]
-    with store._reading("read the campaign's plans and results") as conn:
-        try:
-            return summarize(read_rows(conn, ids) if ids else (), ids, exit_runs, exit_version, common, out)
-        except conn.dialect.loaded_dbapi.Error as exc:  # the DB-API cursor's own errors
-            text = str(exc).strip().splitlines()
-            raise StoreError(f"cannot read the campaign's plans and results in store {store.name}: "
-                             f"{text[0] if text else type(exc).__name__}") from None
+    return summarize_parts(store, ids, exit_runs, exit_version, common, results, parts)
 
 
 def dmc_counts(store: Store, campaign: str, stage: str, release: str | None = None) -> dict[str, Counts]:
@@ -223,8 +222,7 @@ def campaign_record(store: Store, campaign: str, stage: str, release: str | None
         results_file = ResultsFile(report_dir / "results.jsonl")
         try:
             report_dir.mkdir(parents=True, exist_ok=True)
-            with results_file.tmp.open("w", encoding="utf-8") as handle:
-                summary = summarize_campaign(store, runs, exit_version, common, handle)
+            summary = summarize_campaign(store, runs, exit_version, common, results_file.tmp, PARTS)
         except OSError as exc:
             results_file.error = exc.strerror or str(exc)
             results_file.tmp.unlink(missing_ok=True)
@@ -232,7 +230,7 @@ def campaign_record(store: Store, campaign: str, stage: str, release: str | None
             results_file.tmp.unlink(missing_ok=True)
             raise
     if summary is None:
-        summary = summarize_campaign(store, runs, exit_version)
+        summary = summarize_campaign(store, runs, exit_version, parts=PARTS)
     other_dmct_stage, issues_of_dmct = None, []
     if stage in ak.DMCT_STAGES:
         other_dmct_stage = dmc_counts(store, campaign, ak.other_dmct_stage(stage), release)

@@ -18,10 +18,14 @@ byte for byte the one the records gave. ``tests/test_campaign_pass.py`` holds th
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+import shutil
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Connection, Text, cast, literal_column, select
+from sqlalchemy import Connection, Text, cast, func, literal_column, select
 
 from pytest_svtad.model import NO_DMC, Descoping, Outcome, PlanEntry, Result, result_line
 from pytest_svtad.result_lines import ASCII_STRING, BOOL, Encoded, common_texts, dumps, line, shape_known
@@ -290,3 +294,99 @@ def _tally(summary: CampaignSummary, kinds: dict[tuple[Any, ...], _Kind], ttms: 
     for value in ttms.values():
         for rid in value.ids:
             summary.covering[rid] += value.n
+
+
+# -- a large campaign read in two parts at once ------------------------------------------------------------------
+
+PARALLEL_FROM = 100_000  # test ids in the store from which a campaign is read in parts (not an SVTAD number)
+SAMPLE = 1_000  # test ids sampled to cut the node ids into parts of about equal size
+
+
+def split_points(conn: Connection, parts: int) -> list[str]:
+    """Node ids cutting the store's tests into ``parts`` ranges of about equal size (from a sample of evenly
+    spaced test ids; every node id falls in exactly one range whatever the sample): none for a small store."""
+    column = t.tests.c
+    low, high = conn.execute(select(func.min(column.id), func.max(column.id))).one()
+    if parts < 2 or low is None or high - low < PARALLEL_FROM:
+        return []
+    step = max(1, (high - low) // SAMPLE)
+    sample = sorted(nodeid for (nodeid,) in conn.execute(
+        select(column.nodeid).where(column.id.in_(list(range(low, high + 1, step))))))
+    return sorted({sample[len(sample) * k // parts] for k in range(1, parts)} - {sample[0]}) if sample else []
+
+
+def summarize_parts(store: Any, run_order: Sequence[int], exit_runs: Sequence[int], exit_version: str | None,
+                    common: dict[str, Any] | None, path: Path | None, parts: int) -> CampaignSummary:
+    """``summarize`` over the store (``pytest_svtad.store.db.Store``), its lines written to ``path``: on a large
+    store in ``parts`` node-id ranges at once, the first in this process and each other one in a forked process
+    of its own (its own connection; its lines in a file of its own, appended here in order), the summaries
+    merged. The bytes and tallies are the same as one pass's (each test's rows fall in one range)."""
+    with store._reading("read the campaign's plans and results") as conn:
+        cuts = split_points(conn, parts) if parts > 1 and os.name == "posix" else []
+    ranges = list(zip([None, *cuts], [*cuts, None], strict=True))
+    context = multiprocessing.get_context("fork")
+    children = []
+    try:
+        for index, (low, high) in enumerate(ranges[1:], 1):
+            part = path.with_name(f"{path.name}.{index}") if path is not None else None
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(target=_part, daemon=True, args=(
+                store, run_order, exit_runs, exit_version, common, part, low, high, send))
+            process.start()
+            send.close()
+            children.append((process, receive, part))
+        summary = _summarize_range(store, run_order, exit_runs, exit_version, common, path, *ranges[0])
+        for process, receive, part in children:
+            try:
+                status, value = receive.recv()
+            except EOFError:
+                status, value = "error", f"the process reading a part of the campaign ended (exit {process.exitcode})"
+            process.join()
+            if status == "oserror":
+                raise OSError(value)
+            if status != "ok":
+                raise StoreError(value)
+            summary.merge(value)
+            if path is not None and part is not None:
+                with path.open("ab") as whole, part.open("rb") as piece:
+                    shutil.copyfileobj(piece, whole, 1 << 23)
+        return summary
+    finally:
+        for process, receive, part in children:
+            if process.is_alive():
+                process.kill()
+            process.join()
+            receive.close()
+            if part is not None:
+                part.unlink(missing_ok=True)
+
+
+def _summarize_range(store: Any, run_order: Sequence[int], exit_runs: Sequence[int], exit_version: str | None,
+                     common: dict[str, Any] | None, path: Path | None, low: str | None,
+                     high: str | None) -> CampaignSummary:
+    with store._reading("read the campaign's plans and results") as conn:
+        try:
+            if path is None:
+                return summarize(read_rows(conn, run_order, low, high), run_order, exit_runs, exit_version)
+            with path.open("w", encoding="utf-8") as out:
+                return summarize(read_rows(conn, run_order, low, high), run_order, exit_runs, exit_version,
+                                 common, out)
+        except conn.dialect.loaded_dbapi.Error as exc:  # the DB-API cursor's own errors
+            text = str(exc).strip().splitlines()
+            raise StoreError(f"cannot read the campaign's plans and results in store {store.name}: "
+                             f"{text[0] if text else type(exc).__name__}") from None
+
+
+def _part(store: Any, run_order: Sequence[int], exit_runs: Sequence[int], exit_version: str | None,
+          common: dict[str, Any] | None, path: Path | None, low: str | None, high: str | None, send: Any) -> None:
+    """A forked process's part: the parent's connections are left alone (``dispose(close=False)``), the result
+    or one line of error sent back."""
+    try:
+        store.engine.dispose(close=False)
+        send.send(("ok", _summarize_range(store, run_order, exit_runs, exit_version, common, path, low, high)))
+    except OSError as exc:  # writing its lines: the parent reports it as it reports its own
+        send.send(("oserror", exc.strerror or str(exc)))
+    except BaseException as exc:  # noqa: BLE001 - whatever it is, the parent says it in one line
+        send.send(("error", f"{type(exc).__name__}: {exc}" if not isinstance(exc, StoreError) else str(exc)))
+    finally:
+        send.close()
