@@ -16,8 +16,7 @@ from pytest_svtad.model import Descoping, Outcome, PlanEntry, Result
 from pytest_svtad.result_lines import result_lines
 from pytest_svtad.rules.counts import count
 from pytest_svtad.rules.ttm import Requirement, Ttm, trace
-from pytest_svtad.store import Store
-from pytest_svtad.store import campaign_pass
+from pytest_svtad.store import Store, campaign_pass
 from pytest_svtad.store.campaign import campaign_record, load_campaign, phase_runs, summarize_campaign
 
 TTM = Ttm("ttm.csv", {rid: Requirement(rid, "G1", f"requirement {rid}") for rid in ("REQ-1", "REQ-2", "REQ-3")})

@@ -72,7 +72,7 @@ def _dialect(name: str) -> Any:
 
 
 def read_rows(conn: Connection, run_ids: Sequence[int], low: str | None = None,
-              high: str | None = None) -> Iterable[Sequence[Sequence[Any]]]:
+              high: str | None = None) -> Iterable[Sequence[tuple[Any, ...]]]:
     """The rows in batches from the DB-API cursor (SQLAlchemy's per-row handling would be most of the cost); on
     PostgreSQL a server-side cursor, so the client never holds the whole result (it did: 868 MiB)."""
     dialect = conn.dialect.name
@@ -124,7 +124,7 @@ class _Ttm:
         self.n = 0
 
 
-def summarize(batches: Iterable[Sequence[Sequence[Any]]], run_order: Sequence[int], exit_runs: Iterable[int],
+def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], run_order: Sequence[int], exit_runs: Iterable[int],
               exit_version: str | None, common: dict[str, Any] | None = None,
               out: IO[str] | None = None) -> CampaignSummary:
     """One pass over the ordered rows: the campaign's tallies, and its results.jsonl lines written to ``out`` (when
@@ -196,7 +196,7 @@ def summarize(batches: Iterable[Sequence[Sequence[Any]]], run_order: Sequence[in
                              bool(row[CRASHED]), "" if not reason else reason, float(row[DURATION] or 0.0),
                              list(value) if value else [])
 
-    def combined(rows: list[Sequence[Any]]) -> tuple[Any, ...]:
+    def combined(rows: list[tuple[Any, ...]]) -> tuple[Any, ...]:
         """Several runs planned the test: the newest run's tags, the newest executed result (regression: on the
         exit version only), as one row."""
         rows.sort(key=lambda row: rank[row[RUN]])
@@ -211,8 +211,8 @@ def summarize(batches: Iterable[Sequence[Sequence[Any]]], run_order: Sequence[in
                 return (*plan[:OUTCOME], *row[OUTCOME:])
         return (*plan[:OUTCOME], *not_run_tail[regression])
 
-    def add(row: Sequence[Any]) -> None:
-        key = tuple(row[DMC:REASON])
+    def add(row: tuple[Any, ...]) -> None:
+        key = row[DMC:REASON]  # a tuple (DB-API rows and combined rows are tuples)
         kind = kinds.get(key) or kind_of(key)
         kind.n += 1
         raw_ttm = row[TTM]
@@ -248,7 +248,7 @@ def summarize(batches: Iterable[Sequence[Sequence[Any]]], run_order: Sequence[in
             out.write("\n".join(pending) + "\n")
         pending.clear()
 
-    group: list[Sequence[Any]] = []
+    group: list[tuple[Any, ...]] = []
     current: Any = None
     for batch in batches:
         for row in batch:
@@ -263,7 +263,7 @@ def summarize(batches: Iterable[Sequence[Sequence[Any]]], run_order: Sequence[in
                     add(single)
                 else:
                     if outcome is not None and outcome not in known_outcomes:
-                        raise StoreError(f"svtad_results: test {nodeid!r} of run {single[RUN]} has outcome "
+                        raise StoreError(f"svtad_results: test {single[NODEID]!r} of run {single[RUN]} has outcome "
                                          f"{outcome!r}; expected one of {', '.join(known_outcomes)}")
                     add((*single[:OUTCOME], *not_run_tail[bool(single[REGRESSION])]))
             elif group:
