@@ -219,7 +219,17 @@ def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], run_order: Sequence[
                 return (*plan[:OUTCOME], *row[OUTCOME:])
         return (*plan[:OUTCOME], *not_run_tail[regression])
 
-    def add(row: tuple[Any, ...]) -> None:
+    def finish(row: tuple[Any, ...], more: list[tuple[Any, ...]]) -> None:
+        """One planned test: its rows combined (``more``: its rows of other runs), tallied and its line written."""
+        if more:
+            row = combined([row, *more])
+        else:
+            outcome = row[OUTCOME]
+            if not ((outcome == passed or outcome == failed) and (not row[REGRESSION] or row[RUN] in on_exit)):
+                if outcome is not None and outcome not in known_outcomes:
+                    raise StoreError(f"svtad_results: test {row[NODEID]!r} of run {row[RUN]} has outcome "
+                                     f"{outcome!r}; expected one of {', '.join(known_outcomes)}")
+                row = (*row[:OUTCOME], *not_run_tail[bool(row[REGRESSION])])
         key = row[DMC:REASON]  # a tuple (DB-API rows and combined rows are tuples)
         kind = kinds.get(key) or kind_of(key)
         kind.n += 1
@@ -241,11 +251,14 @@ def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], run_order: Sequence[
             if "n" not in duration:  # inf, nan: the JSON encoder's own spelling, below
                 reason = row[REASON] or ""
                 stored = row[EVIDENCE]
-                value = None if stored in NO_VALUE else decoded[stored]
-                pending.append(f"{pieces[0]}{duration}{pieces[1]}{dumps(list(value)) if value else '[]'}"
-                               f"{pieces[2]}{ASCII_STRING(row[NODEID])}{pieces[3]}"
-                               f"{text[reason] if len(reason) < 200 else ASCII_STRING(reason)}{pieces[4]}"
-                               f"{ttm_value.text}{pieces[5]}")
+                if stored == "[]" or stored in NO_VALUE:
+                    evidence = "[]"
+                else:
+                    value = decoded[stored]
+                    evidence = dumps(list(value)) if value else "[]"
+                pending.append(f"{pieces[0]}{duration}{pieces[1]}{evidence}{pieces[2]}{ASCII_STRING(row[NODEID])}"
+                               f"{pieces[3]}{text[reason] if len(reason) < 200 else ASCII_STRING(reason)}"
+                               f"{pieces[4]}{ttm_value.text}{pieces[5]}")
                 if len(pending) >= WRITE_BATCH:
                     flush()
                 return
@@ -256,30 +269,21 @@ def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], run_order: Sequence[
             out.write("\n".join(pending) + "\n")
         pending.clear()
 
-    group: list[tuple[Any, ...]] = []
+    previous: tuple[Any, ...] | None = None  # the test's first row, held until a row of another test arrives
+    more: list[tuple[Any, ...]] = []  # its rows of other runs
     current: Any = None
     for batch in batches:
         for row in batch:
-            nodeid = row[NODEID]
-            if nodeid == current:
-                group.append(row)
+            if row[NODEID] == current:
+                more.append(row)
                 continue
-            if len(group) == 1:
-                single = group[0]
-                outcome = single[OUTCOME]
-                if (outcome == passed or outcome == failed) and (not single[REGRESSION] or single[RUN] in on_exit):
-                    add(single)
-                else:
-                    if outcome is not None and outcome not in known_outcomes:
-                        raise StoreError(f"svtad_results: test {single[NODEID]!r} of run {single[RUN]} has outcome "
-                                         f"{outcome!r}; expected one of {', '.join(known_outcomes)}")
-                    add((*single[:OUTCOME], *not_run_tail[bool(single[REGRESSION])]))
-            elif group:
-                add(combined(group))
-            group = [row]
-            current = nodeid
-    if group:
-        add(combined(group))
+            if previous is not None:
+                finish(previous, more)
+                if more:
+                    more = []
+            previous, current = row, row[NODEID]
+    if previous is not None:
+        finish(previous, more)
     flush()
     _tally(summary, kinds, ttms)
     return summary
@@ -356,8 +360,7 @@ def summarize_parts(store: Any, run_order: Sequence[int], exit_runs: Sequence[in
                 raise StoreError(value)
             summary.merge(value)
             if path is not None and part is not None:
-                with path.open("ab") as whole, part.open("rb") as piece:
-                    shutil.copyfileobj(piece, whole, 1 << 23)
+                _append(path, part)
         return summary
     finally:
         for process, receive, part in children:
@@ -367,6 +370,23 @@ def summarize_parts(store: Any, run_order: Sequence[int], exit_runs: Sequence[in
             receive.close()
             if part is not None:
                 part.unlink(missing_ok=True)
+
+
+def _append(path: Path, part: Path) -> None:
+    """``part``'s bytes after ``path``'s: in the kernel where it can (``copy_file_range``), else through a buffer."""
+    with path.open("ab") as whole, part.open("rb") as piece:
+        size = os.fstat(piece.fileno()).st_size
+        copy = getattr(os, "copy_file_range", None)
+        done = 0
+        try:
+            while copy is not None and done < size and (n := copy(piece.fileno(), whole.fileno(), size - done)):
+                done += n
+        except OSError:
+            pass  # not on this file system: the buffer below copies what is left
+        if done < size:
+            piece.seek(done)
+            whole.seek(0, os.SEEK_END)
+            shutil.copyfileobj(piece, whole, 1 << 23)
 
 
 def _summarize_range(store: Any, run_order: Sequence[int], exit_runs: Sequence[int], exit_version: str | None,
