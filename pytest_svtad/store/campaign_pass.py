@@ -374,7 +374,8 @@ def summarize_parts(store: Any, run_order: Sequence[int], exit_runs: Sequence[in
 
 def _append(path: Path, part: Path) -> None:
     """``part``'s bytes after ``path``'s: in the kernel where it can (``copy_file_range``), else through a buffer."""
-    with path.open("ab") as whole, part.open("rb") as piece:
+    with path.open("r+b") as whole, part.open("rb") as piece:  # not "ab": copy_file_range refuses O_APPEND
+        whole.seek(0, os.SEEK_END)
         size = os.fstat(piece.fileno()).st_size
         copy = getattr(os, "copy_file_range", None)
         done = 0
