@@ -154,8 +154,8 @@ class ResultRepository:
         try:
             if conn.dialect.name == "postgresql":  # streamed in chunks: the client never holds the whole result
                 rows = cursor.stream(sql, size=20_000)
-                while batch := list(islice(rows, 20_000)):
-                    yield batch
+                while chunk := list(islice(rows, 20_000)):
+                    yield chunk
                 return
             cursor.execute(sql)
             while batch := cursor.fetchmany(20_000):
