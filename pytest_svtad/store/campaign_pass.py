@@ -333,6 +333,10 @@ def summarize_parts(store: Any, run_order: Sequence[int], exit_runs: Sequence[in
     store in ``parts`` node-id ranges at once, the first in this process and each other one in a forked process
     of its own (its own connection; its lines in a file of its own, appended here in order), the summaries
     merged. The bytes and tallies are the same as one pass's (each test's rows fall in one range)."""
+    if not run_order:  # nothing to read
+        if path is not None:
+            path.write_text("", encoding="utf-8")
+        return summarize((), run_order, exit_runs, exit_version)
     with store._reading("read the campaign's plans and results") as conn:
         cuts = split_points(conn, parts) if parts > 1 and os.name == "posix" else []
     ranges = list(zip([None, *cuts], [*cuts, None], strict=True))
