@@ -154,3 +154,23 @@ def test_verdict_from_tallies_writes_what_the_records_wrote(filled: Store, tmp_p
     assert new == before
     assert "t.py::test_a[DMC-1]" in new["heatmap.html"]  # the HTML reports read the records, lazily
     assert not list(new_dir.glob(".*.tmp")) and not list(new_dir.glob("*.jsonl.*"))
+
+
+def test_an_outcome_the_rules_do_not_know_is_one_line_naming_the_test(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store is input too: an outcome that is not passed/failed/not_run is refused, naming the test and run,
+    also when the part that met it was read in a forked process (the last node id is in the last range)."""
+    from pytest_svtad.store import schema as t
+    from pytest_svtad.store.issues import StoreError
+
+    store = Store(f"sqlite:///{tmp_path / 'svtad.db'}")
+    _fill(store)
+    with store.engine.begin() as conn:
+        conn.execute(t.results.update().values(outcome="bogus").where(t.results.c.reason == "ok ✓"))
+    runs = phase_runs(store, "C", "SIT", "R1")
+    with pytest.raises(StoreError, match=r"test_ünicode.* of run \d+ has outcome 'bogus'; expected one of"):
+        summarize_campaign(store, runs)
+    monkeypatch.setattr(campaign_pass, "PARALLEL_FROM", 0)
+    with pytest.raises(StoreError, match=r"test_ünicode.* has outcome 'bogus'"):
+        summarize_campaign(store, runs, parts=2)
+    store.close()
