@@ -48,11 +48,11 @@ OUTCOME, ERROR, XFAILED, CRASHED, REASON, DURATION, EVIDENCE = range(11, 18)
 def campaign_query(dialect: str, run_ids: Sequence[int], low: str | None = None, high: str | None = None) -> str:
     """The ordered join as SQL text (run ids inlined: plain integers). JSON columns are read as their text. With
     ``low`` and/or ``high``: only node ids from ``low`` and below ``high`` (one part of a campaign read in
-    parallel), compared as bytes like the order (``|| ''`` keeps SQLite walking the plan, not the node id index:
-    a seek per test is slower than the whole join)."""
+    parallel), compared as bytes like the order (SQLite's unary ``+`` keeps it walking the plan, not the node id
+    index: a seek per test is slower than the whole join)."""
     p, r, n = t.plan_entries.c, t.results.c, t.tests.c
     nodeid_order = n.nodeid.collate("C") if dialect == "postgresql" else n.nodeid
-    compared = (n.nodeid + "").collate("C") if dialect == "postgresql" else n.nodeid + ""
+    compared = n.nodeid.collate("C") if dialect == "postgresql" else literal_column(f"+{n.nodeid}")
     bounds = [*([compared >= low] if low is not None else []), *([compared < high] if high is not None else [])]
     query = select(p.run_id, n.nodeid, cast(p.ttm, Text), p.dmc, p.srv, p.functional_group, p.regression,
                    p.severity, p.known_defect, cast(p.descoped, Text), p.witnessed, r.outcome, r.error, r.xfailed,
