@@ -21,6 +21,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import sys
 from collections.abc import Iterable, Sequence
 from itertools import islice
 from pathlib import Path
@@ -338,7 +339,8 @@ def summarize_parts(store: Any, run_order: Sequence[int], exit_runs: Sequence[in
             path.write_text("", encoding="utf-8")
         return summarize((), run_order, exit_runs, exit_version)
     with store._reading("read the campaign's plans and results") as conn:
-        cuts = split_points(conn, parts) if parts > 1 and os.name == "posix" else []
+        # forked processes only where fork is safe and cheap (Linux); elsewhere one pass
+        cuts = split_points(conn, parts) if parts > 1 and sys.platform.startswith("linux") else []
     ranges = list(zip([None, *cuts], [*cuts, None], strict=True))
     context = multiprocessing.get_context("fork")
     children = []
