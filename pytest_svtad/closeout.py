@@ -17,6 +17,7 @@ killed before its close-out keeps them; close-out only ends the run.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,13 @@ def dmct_assessments(stage: str, by_dmc: Mapping[str, Counts], other_stage: Mapp
                         criteria, where) for dmc, counts in by_dmc.items() if dmc != NO_DMC}
 
 
+def plan_counts(record: RunRecord) -> PlanCounts:
+    """The record's counts: from a campaign's one-pass tallies when it has them, else from its plan and results."""
+    if record.summary is not None:
+        return record.summary.counts(record.dmc_ids)
+    return count(record.plan, record.results, record.dmc_ids)
+
+
 # -- evidence sinks: written before the verdict, which judges that they exist ---------------------------------
 
 def issue_log(record: RunRecord) -> list[str]:
@@ -71,6 +79,16 @@ def campaign_results(record: RunRecord) -> list[str]:
     report_dir, s = record.report_dir, record.settings
     if report_dir is None or not record.outputs.all_stored:
         return []
+    written = record.results_file
+    if written is not None:  # written as the campaign was read (store.campaign_pass): put in place
+        try:
+            if written.error is None:
+                os.replace(written.tmp, written.path)
+        except OSError as exc:
+            written.error = exc.strerror or str(exc)
+        finally:
+            written.tmp.unlink(missing_ok=True)
+        return [f"results.jsonl not written: {written.error}"] if written.error else []
     common = {"stage": s.stage, "release": s.release, "sut_version": record.sut_version, "seed": s.seed}
     results = record.results
     pairs = ((entry, results[entry.nodeid]) for entry in sorted(record.plan, key=lambda e: e.nodeid)
@@ -88,7 +106,7 @@ def heatmap_files(record: RunRecord, counts: PlanCounts | None = None) -> list[s
     report_dir, s = record.report_dir, record.settings
     if report_dir is None:
         return []
-    cells = (counts or count(record.plan, record.results, record.dmc_ids)).by_group_and_dmc
+    cells = (counts or plan_counts(record)).by_group_and_dmc
     title = f"SVTAD heatmap: {s.stage}" + (f" {s.release}" if s.release else "")
     line = s.criteria.pass_rate_for(s.stage)[0]
     try:
@@ -169,7 +187,7 @@ def close_out(record: RunRecord, reports: Sequence[Sink] = (html_reports,)) -> V
     """Write the evidence, compute the verdict once into ``record.verdict``, then run ``reports`` and write
     verdict.json last. Returns the verdict."""
     s = record.settings
-    counts = count(record.plan, record.results, record.dmc_ids)
+    counts = plan_counts(record)
     if record.report_dir is not None:
         record.outputs.report_dir = str(record.report_dir)
         issue_log(record)
@@ -179,10 +197,14 @@ def close_out(record: RunRecord, reports: Sequence[Sink] = (html_reports,)) -> V
     if s.stage in ak.DMCT_STAGES:
         dmct = dmct_assessments(s.stage, counts.functional_by_dmc, record.other_dmct_stage,
                                 record.dmct_issues or record.issues, s.criteria, record.epcl_of, record.dmct_where)
-    verdict = evaluate(stage=s.stage, release=s.release, plan=record.plan, results=record.results,
-                       criteria=s.criteria, issues=record.issues, ttm=s.ttm, outputs=record.outputs,
-                       dmcs=record.dmc_ids, sut_version=record.sut_version, interrupted=record.interrupted,
-                       counts=counts, work_off=record.work_off, dmct=dmct, entry=record.entry)
+    summary = record.summary
+    traceability = None if summary is None else summary.traceability(s.ttm, s.stage)
+    verdict = evaluate(stage=s.stage, release=s.release, plan=record.plan if summary is None else summary.descoped,
+                       results=record.results, criteria=s.criteria, issues=record.issues, ttm=s.ttm,
+                       outputs=record.outputs, dmcs=record.dmc_ids, sut_version=record.sut_version,
+                       interrupted=record.interrupted, counts=counts, work_off=record.work_off, dmct=dmct,
+                       entry=record.entry, traceability=traceability,
+                       executed=None if summary is None else summary.executed)
     verdict.notes.extend(record.notes)
     record.verdict = verdict
     for sink in (*reports, verdict_file):

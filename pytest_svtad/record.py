@@ -8,14 +8,16 @@ the verdict computed once from it (after OpenHTF's ``TestRecord`` and its output
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pytest_svtad.files.datafiles import CompletionNotes
 from pytest_svtad.model import PlanEntry, Result
+from pytest_svtad.rules.campaign import CampaignSummary
 from pytest_svtad.rules.counts import Counts
 from pytest_svtad.rules.criteria import Criteria
 from pytest_svtad.rules.entry_criteria import EntryAssessment
@@ -45,9 +47,22 @@ class RecordSettings:
 
 
 @dataclass(slots=True)
+class ResultsFile:
+    """results.jsonl written before close-out, by the pass that read a campaign (``store.campaign_pass``): in a
+    temporary file beside it until close-out puts it in place; ``error`` when it could not be written."""
+
+    path: Path
+    error: str | None = None
+
+    @property
+    def tmp(self) -> Path:
+        return self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+
+
+@dataclass(slots=True)
 class RunRecord:
     settings: RecordSettings
-    plan: list[PlanEntry]
+    plan: Sequence[PlanEntry]
     results: Mapping[str, Result]
     issues: list[TestingIssue]
     dmc_ids: list[str]  # the DMCs the verdict counts (every selected one, even if nothing of it ran)
@@ -65,6 +80,10 @@ class RunRecord:
     session_nodeids: frozenset[str] | None = None  # this session's tests, when plan and results cover a campaign
     entry: EntryAssessment | None = None  # the Entry Criteria at the session's start (12.5); None: not assessed
     verdict: Verdict | None = None  # set once, by close_out
+    # a campaign read in one pass (``store.campaign``): its tallies, which close-out counts and judges by instead
+    # of the records (``plan`` and ``results`` are then read from the store only if a sink iterates them)
+    summary: CampaignSummary | None = None
+    results_file: ResultsFile | None = None  # results.jsonl that pass wrote, for close-out to put in place
 
     @property
     def report_dir(self) -> Path | None:

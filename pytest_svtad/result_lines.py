@@ -21,18 +21,20 @@ _ENTRY_KEYS = ("nodeid", "dmc", "ttm", "srv", "functional_group", "regression", 
                "descoped", "witnessed", "cause", "provider")
 _RESULT_KEYS = ("nodeid", "outcome", "error", "xfailed", "crashed", "reason", "duration", "evidence")
 _COMMON_KEYS = ("release", "seed", "stage", "sut_version")
-_BOOL = {True: "true", False: "false"}
+BOOL = {True: "true", False: "false"}
+ASCII_STRING = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
 
 
-def _dumps(value: Any) -> str:
+def dumps(value: Any) -> str:
+    """A value as ``result_line`` encodes it."""
     return json.dumps(value, sort_keys=True, default=str)
 
 
-class _Encoded(dict[Any, str]):
+class Encoded(dict[Any, str]):
     """Value -> its JSON text, computed on first use (keys are values of one field, all of one type)."""
 
     def __missing__(self, value: Any) -> str:
-        text = self[value] = _dumps(value)
+        text = self[value] = dumps(value)
         return text
 
 
@@ -43,19 +45,45 @@ def _typed(entry: PlanEntry, result: Result) -> bool:
             and math.isfinite(result.duration) and type(entry.ttm) is tuple and type(result.nodeid) is str)
 
 
+def shape_known(common: dict[str, Any]) -> bool:
+    """Whether the records still have the fields the fast path writes (else ``result_line`` writes every line)."""
+    return (tuple(PlanEntry("").to_dict()) == _ENTRY_KEYS and tuple(Result("").to_dict()) == _RESULT_KEYS
+            and tuple(sorted(common)) == _COMMON_KEYS)
+
+
+def common_texts(common: dict[str, Any]) -> tuple[str, str, str, str]:
+    """release, seed, stage and sut_version, encoded once."""
+    release, seed, stage, sut_version = (dumps(common[key]) for key in _COMMON_KEYS)
+    return release, seed, stage, sut_version
+
+
+def line(cause: str, crashed: str, descoped: str, dmc: str, duration: str, error: str, evidence: str, group: str,
+         defect: str, nodeid: str, outcome: str, provider: str, reason: str, regression: str, release: str,
+         seed: str, severity: str, srv: str, stage: str, sut_version: str, ttm: str, witnessed: str,
+         xfailed: str) -> str:
+    """One line from its values already encoded, keys in ``result_line``'s (sorted) order: the one template of the
+    fast path (``result_lines`` and the campaign pass, ``pytest_svtad.store.campaign_pass``)."""
+    return (f'{{"cause": {cause}, "crashed": {crashed}, "descoped": {descoped}, "dmc": {dmc}, '
+            f'"duration": {duration}, "error": {error}, "evidence": {evidence}, '
+            f'"functional_group": {group}, "known_defect": {defect}, "nodeid": {nodeid}, '
+            f'"outcome": {outcome}, "provider": {provider}, "reason": {reason}, '
+            f'"regression": {regression}, "release": {release}, "seed": {seed}, '
+            f'"severity": {severity}, "srv": {srv}, "stage": {stage}, '
+            f'"sut_version": {sut_version}, "ttm": {ttm}, "witnessed": {witnessed}, '
+            f'"xfailed": {xfailed}}}')
+
+
 def result_lines(pairs: Iterable[tuple[PlanEntry, Result]], common: dict[str, Any]) -> Iterator[str]:
     """One line (without its newline) per (plan entry, result), equal to ``result_line(entry, result, common)``."""
-    sample = PlanEntry("")
-    if (tuple(sample.to_dict()) != _ENTRY_KEYS or tuple(Result("").to_dict()) != _RESULT_KEYS
-            or tuple(sorted(common)) != _COMMON_KEYS):
+    if not shape_known(common):
         for entry, result in pairs:  # the records changed shape: the one-at-a-time encoder stays the truth
             yield result_line(entry, result, common)
         return
-    release, seed, stage, sut_version = (_dumps(common[key]) for key in _COMMON_KEYS)
-    text = _Encoded()  # str and None values of the str fields
-    ttms, severities, outcomes = _Encoded(), _Encoded(), _Encoded()
+    release, seed, stage, sut_version = common_texts(common)
+    text = Encoded()  # str and None values of the str fields
+    ttms, severities, outcomes = Encoded(), Encoded(), Encoded()
     descopings: dict[Any, str] = {}
-    ascii_string = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+    ascii_string = ASCII_STRING
     for entry, result in pairs:
         if not _typed(entry, result) or type(result.reason) is not str:
             yield result_line(entry, result, common)
@@ -68,17 +96,13 @@ def result_lines(pairs: Iterable[tuple[PlanEntry, Result]], common: dict[str, An
             descoped = "null"
             if entry.descoped:
                 descoped = descopings.get(entry.descoped) or descopings.setdefault(
-                    entry.descoped, _dumps(entry.descoped.to_dict()))
+                    entry.descoped, dumps(entry.descoped.to_dict()))
         except TypeError:  # an unhashable value where a string was expected
             yield result_line(entry, result, common)
             continue
         reason = text[result.reason] if len(result.reason) < 200 else ascii_string(result.reason)
-        evidence = _dumps(list(result.evidence)) if result.evidence else "[]"
-        yield (f'{{"cause": {cause}, "crashed": {_BOOL[result.crashed]}, "descoped": {descoped}, "dmc": {dmc}, '
-               f'"duration": {result.duration!r}, "error": {_BOOL[result.error]}, "evidence": {evidence}, '
-               f'"functional_group": {group}, "known_defect": {defect}, "nodeid": {ascii_string(result.nodeid)}, '
-               f'"outcome": {outcomes[result.outcome.value]}, "provider": {provider}, "reason": {reason}, '
-               f'"regression": {_BOOL[entry.regression]}, "release": {release}, "seed": {seed}, '
-               f'"severity": {severities[entry.severity]}, "srv": {srv}, "stage": {stage}, '
-               f'"sut_version": {sut_version}, "ttm": {ttm}, "witnessed": {witnessed}, '
-               f'"xfailed": {_BOOL[result.xfailed]}}}')
+        evidence = dumps(list(result.evidence)) if result.evidence else "[]"
+        yield line(cause, BOOL[result.crashed], descoped, dmc, repr(result.duration), BOOL[result.error], evidence,
+                   group, defect, ascii_string(result.nodeid), outcomes[result.outcome.value], provider, reason,
+                   BOOL[entry.regression], release, seed, severities[entry.severity], srv, stage, sut_version, ttm,
+                   witnessed, BOOL[result.xfailed])

@@ -9,7 +9,7 @@ Two entry points, called by ``pytest_svtad.plugin.session``:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,7 +35,7 @@ class ReportContext:
     record: RunRecord
 
     @property
-    def plan(self) -> list[PlanEntry]:
+    def plan(self) -> Sequence[PlanEntry]:
         return self.record.plan
 
     @property

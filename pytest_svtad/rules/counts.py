@@ -67,6 +67,18 @@ class PlanCounts:
     by_group_and_dmc: dict[tuple[str, str], Counts]  # heatmap cells, both sets
 
 
+Tally = Mapping[tuple[bool, str, str, str], int]
+"""Planned tests by (regression, DMC, functional group, status): all a count needs (a campaign's verdict builds it
+in one pass over the store's rows, ``pytest_svtad.store.campaign_pass``, without a record per test)."""
+
+
+def status_of(descoped: bool, outcome: Outcome, known_defect: str | None) -> str:
+    """A planned test's status for the counts: descoped, not_run, passed, failed, or known (a failed known defect)."""
+    if descoped:
+        return "descoped"
+    return outcome.value if outcome is not Outcome.FAILED or not known_defect else "known"
+
+
 def count(plan: Iterable[PlanEntry], results: Mapping[str, Result], dmcs: Iterable[str] = ()) -> PlanCounts:
     """Count the plan. ``dmcs`` lists DMCs selected for the session, so one with nothing planned still shows.
 
@@ -75,13 +87,15 @@ def count(plan: Iterable[PlanEntry], results: Mapping[str, Result], dmcs: Iterab
     tally: Counter[tuple[bool, str, str, str]] = Counter()
     no_dmc, not_run = NO_DMC, Outcome.NOT_RUN
     for entry in plan:
-        if entry.descoped is not None:
-            status = "descoped"
-        else:
-            result = results.get(entry.nodeid)
-            outcome = result.outcome if result is not None else not_run
-            status = outcome.value if outcome is not Outcome.FAILED or not entry.known_defect else "known"
+        result = results.get(entry.nodeid)
+        status = status_of(entry.descoped is not None, result.outcome if result is not None else not_run,
+                           entry.known_defect)
         tally[(entry.regression, entry.dmc or no_dmc, entry.functional_group, status)] += 1
+    return counts_from_tally(tally, dmcs)
+
+
+def counts_from_tally(tally: Tally, dmcs: Iterable[str] = ()) -> PlanCounts:
+    """The Counts of a tally (see ``count``)."""
     by_dmc: dict[str, Counts] = {dmc: Counts() for dmc in dmcs}
     functional, regression = Counts(), Counts()
     cells: dict[tuple[str, str], Counts] = {}

@@ -5,7 +5,7 @@ Pure data and functions; reading a TTM file is ``pytest_svtad.files.datafiles.lo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -80,8 +80,18 @@ def trace(ttm: Ttm | None, plan: Iterable[PlanEntry], stage: str | None = None) 
                 unknown.add(rid)
                 continue
             by_requirement.setdefault(rid, []).append(entry.nodeid)
+    traceability = traceability_of(ttm, {rid: len(tests) for rid, tests in by_requirement.items()}, unknown,
+                                   untraced, stage)
+    traceability.tests_by_requirement = {rid: sorted(tests) for rid, tests in by_requirement.items()}
+    return traceability
+
+
+def traceability_of(ttm: Ttm | None, covering: Mapping[str, int], unknown: Iterable[str], untraced: Iterable[str],
+                    stage: str | None = None) -> Traceability:
+    """The Traceability of tallies: ``covering`` counts the planned, not de-scoped tests per requirement id; for a
+    campaign read from the store in one pass (``tests_by_requirement`` stays empty there: no output reads it)."""
     requirement_ids = [rid for rid, req in ttm.requirements.items() if req.in_scope(stage)] if ttm else []
-    uncovered = [rid for rid in requirement_ids if not by_requirement.get(rid)]
+    uncovered = [rid for rid in requirement_ids if not covering.get(rid)]
     return Traceability(
         out_of_scope=len(ttm.requirements) - len(requirement_ids) if ttm else 0,
         requirements=len(requirement_ids),
@@ -89,5 +99,4 @@ def trace(ttm: Ttm | None, plan: Iterable[PlanEntry], stage: str | None = None) 
         uncovered=uncovered,
         unknown=sorted(unknown),
         untraced_tests=sorted(untraced),
-        tests_by_requirement={rid: sorted(tests) for rid, tests in by_requirement.items()},
     )

@@ -322,7 +322,8 @@ def _work_off_plans(stage: str, release: str | None, check: WorkOffCheck | None)
                      "re-run and passed since each plan was recorded (12.6(h))")
 
 
-def _evidence(plan: Sequence[PlanEntry], results: Mapping[str, Result], outputs: Outputs) -> Criterion:
+def _evidence(plan: Sequence[PlanEntry], results: Mapping[str, Result], outputs: Outputs,
+              executed_count: int | None = None) -> Criterion:
     cid = "evidence"
     if outputs.report_dir is None:
         return Criterion(cid, NOT_MET, "no report directory (--svtad-report): results and evidence are not stored")
@@ -332,7 +333,8 @@ def _evidence(plan: Sequence[PlanEntry], results: Mapping[str, Result], outputs:
         return Criterion(cid, NOT_MET, f"{counted(len(outputs.evidence_errors), 'evidence file')} could not be stored: "
                          f"{_listing(list(outputs.evidence_errors), limit=3)}")
     if outputs.all_stored:
-        executed_count = sum(1 for r in results.values() if r.outcome is not Outcome.NOT_RUN)
+        if executed_count is None:
+            executed_count = sum(1 for r in results.values() if r.outcome is not Outcome.NOT_RUN)
         return Criterion(cid, MET, f"{counted(executed_count, 'executed result')} stored with their evidence in the "
                          "store")
     executed = [e.nodeid for e in plan if e.nodeid in results and results[e.nodeid].executed]
@@ -386,13 +388,18 @@ def evaluate(*, stage: str, release: str | None, plan: Sequence[PlanEntry], resu
              criteria: Criteria, issues: list[TestingIssue], ttm: Ttm | None, outputs: Outputs,
              dmcs: Iterable[str] = (), sut_version: str | None = None, interrupted: bool = False,
              counts: PlanCounts | None = None, work_off: WorkOffCheck | None = None,
-             dmct: Mapping[str, DmctAssessment] | None = None, entry: EntryAssessment | None = None) -> Verdict:
+             dmct: Mapping[str, DmctAssessment] | None = None, entry: EntryAssessment | None = None,
+             traceability: Traceability | None = None, executed: int | None = None) -> Verdict:
     """Evaluate the stage's exit criteria (for SIT Table 13.1 rows 1-7; row 8 is always ``manual``). ``counts``
     may be given when the caller has counted the same plan and results already; ``work_off`` is what the store
     knows of preceding phases' Work Off Plans (PIT and SIT, 12.6(h)); ``dmct`` the DMCT assessments (DMCT stages);
-    ``entry`` the Entry Criteria found at the session's start: the criterion ``entry-criteria``, first (12.5)."""
+    ``entry`` the Entry Criteria found at the session's start: the criterion ``entry-criteria``, first (12.5).
+
+    A campaign judged from tallies (``pytest_svtad.rules.campaign.CampaignSummary``) gives ``counts``,
+    ``traceability`` and ``executed`` (executed results, for the evidence row when every result is stored), and
+    as ``plan`` only its de-scoped entries: with those given, the plan is read for de-scopings alone."""
     counts = counts or count(plan, results, dmcs)
-    traceability = trace(ttm, plan, stage)
+    traceability = traceability or trace(ttm, plan, stage)
     thresholds_criterion, limits, source, epcl, providers = _issue_thresholds(stage, issues, criteria)
     criteria_list = [
         _functional_execution(stage, plan, counts, criteria),
@@ -400,7 +407,7 @@ def evaluate(*, stage: str, release: str | None, plan: Sequence[PlanEntry], resu
         _regression(stage, counts.regression, criteria, sut_version),
         thresholds_criterion,
         *([_work_off_plans(stage, release, work_off)] if stage in ak.WORK_OFF_STAGES else []),
-        _evidence(plan, results, outputs),
+        _evidence(plan, results, outputs, executed),
         _issue_logs(issues, outputs),
         _ttm_traceability(ttm, traceability),
         _heatmap(ttm, traceability, outputs),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, Text, insert, select, type_coerce
@@ -151,6 +152,11 @@ class ResultRepository:
         sql = str(query.compile(dialect=self.engine.dialect, compile_kwargs={"literal_binds": True}))
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
+            if conn.dialect.name == "postgresql":  # streamed in chunks: the client never holds the whole result
+                rows = cursor.stream(sql, size=20_000)
+                while chunk := list(islice(rows, 20_000)):
+                    yield chunk
+                return
             cursor.execute(sql)
             while batch := cursor.fetchmany(20_000):
                 yield batch
