@@ -37,8 +37,8 @@ from pytest_svtad.store.migrations import SCHEMA_VERSION
 FULL = (200, 5000)  # DMCs x tests: 1,000,000 results
 QUICK = (20, 1000)  # 20,000 results
 RAW_JOIN = ("SELECT p.run_id, s.nodeid, p.dmc, p.ttm, p.srv, p.functional_group, p.regression, p.severity, "
-            "p.known_defect, p.descoped, p.witnessed, r.outcome, r.error, r.xfailed, r.crashed, r.reason, "
-            "r.duration, r.evidence FROM svtad_plan p JOIN svtad_tests s ON s.id = p.test_id LEFT OUTER JOIN "
+            "p.known_defect, p.descoped, p.witnessed, p.cause, p.provider, r.outcome, r.error, r.xfailed, r.crashed, "
+            "r.reason, r.duration, r.evidence FROM svtad_plan p JOIN svtad_tests s ON s.id = p.test_id LEFT OUTER JOIN "
             "svtad_results r ON r.run_id = p.run_id AND r.test_id = p.test_id WHERE p.run_id IN ({ids})")
 
 

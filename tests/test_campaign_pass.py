@@ -66,7 +66,8 @@ def _fill(store: Store) -> None:
     ])
     _run(store, "1.1", [
         _plan("t.py::test_a[DMC-1]"),  # skipped here: the earlier pass stands
-        _plan("t.py::test_a[DMC-2]", "DMC-2", known_defect="KD-1", severity=1, functional_group="G2"),
+        _plan("t.py::test_a[DMC-2]", "DMC-2", known_defect="KD-1", severity=1, functional_group="G2",
+              cause="device", provider="DSP"),
         _plan("t.py::test_reg[DMC-1]", regression=True, ttm=("REQ-2",)),  # planned, not executed on 1.1
         _plan("t.py::test_reg2[DMC-1]", regression=True),
         _plan("t.py::test_later[DMC-1]"),  # planned, never reported
@@ -113,6 +114,7 @@ def test_one_pass_equals_the_records(filled: Store, tmp_path: Path, monkeypatch:
     assert path.read_text(encoding="utf-8") == expected
     assert '"outcome": "not_run", "provider": null, "reason": "not executed on the stage-exit SUT version 1.1"' \
         in expected  # test_reg[DMC-1]: passed on 1.0 only
+    assert '{"cause": "device",' in expected and '"provider": "DSP"' in expected  # the test's attribution (13.19)
     assert '"duration": Infinity' in expected and "\\u00fc" in expected  # the unusual lines went through too
     counted = count(view.plan, view.results, ["DMC-1", "DMC-2"])
     mine = summary.counts(["DMC-1", "DMC-2"])

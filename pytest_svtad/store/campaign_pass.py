@@ -42,8 +42,8 @@ WRITE_BATCH = 10_000  # lines joined per write
 NO_VALUE = (None, "null", "[]")  # JSON values stored for "nothing" (no evidence, not de-scoped)
 
 # the row: run id, node id, the plan's tags, the result (outer join: None when the run has no result)
-RUN, NODEID, TTM, DMC, SRV, GROUP, REGRESSION, SEVERITY, DEFECT, DESCOPED, WITNESSED = range(11)
-OUTCOME, ERROR, XFAILED, CRASHED, REASON, DURATION, EVIDENCE = range(11, 18)
+RUN, NODEID, TTM, DMC, SRV, GROUP, REGRESSION, SEVERITY, DEFECT, DESCOPED, WITNESSED, CAUSE, PROVIDER = range(13)
+OUTCOME, ERROR, XFAILED, CRASHED, REASON, DURATION, EVIDENCE = range(13, 20)
 
 
 def campaign_query(dialect: str, run_ids: Sequence[int], low: str | None = None, high: str | None = None) -> str:
@@ -56,8 +56,8 @@ def campaign_query(dialect: str, run_ids: Sequence[int], low: str | None = None,
     compared = n.nodeid.collate("C") if dialect == "postgresql" else literal_column(f"+{n.nodeid}")
     bounds = [*([compared >= low] if low is not None else []), *([compared < high] if high is not None else [])]
     query = select(p.run_id, n.nodeid, cast(p.ttm, Text), p.dmc, p.srv, p.functional_group, p.regression,
-                   p.severity, p.known_defect, cast(p.descoped, Text), p.witnessed, r.outcome, r.error, r.xfailed,
-                   r.crashed, r.reason, r.duration, cast(r.evidence, Text)).select_from(
+                   p.severity, p.known_defect, cast(p.descoped, Text), p.witnessed, p.cause, p.provider, r.outcome,
+                   r.error, r.xfailed, r.crashed, r.reason, r.duration, cast(r.evidence, Text)).select_from(
         t.plan_entries.join(t.tests, n.id == p.test_id)
         .outerjoin(t.results, (r.run_id == p.run_id) & (r.test_id == p.test_id))
     ).where(p.run_id.in_([literal_column(str(int(run_id))) for run_id in run_ids]), *bounds).order_by(nodeid_order)
@@ -165,25 +165,25 @@ def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], run_order: Sequence[
 
     def kind_of(key: tuple[Any, ...]) -> _Kind:
         """``key``: a combined row's DMC .. crashed (``row[DMC:REASON]``)."""
-        (dmc, srv, group, regression, severity, defect, descoped, witnessed, outcome, error, xfailed,
-         crashed) = key
+        (dmc, srv, group, regression, severity, defect, descoped, witnessed, cause, provider, outcome, error,
+         xfailed, crashed) = key
         if outcome not in known_outcomes:
             raise StoreError(f"svtad_results: an outcome {outcome!r}; expected one of {', '.join(known_outcomes)}")
         is_descoped = descoped not in NO_VALUE and bool(decoded[descoped])
         pieces = None
         if fast and not is_descoped:
             t, b = text, BOOL
-            pieces = (f'{{"cause": null, "crashed": {b[bool(crashed)]}, "descoped": null, "dmc": {t[dmc]}, '
+            pieces = (f'{{"cause": {t[cause]}, "crashed": {b[bool(crashed)]}, "descoped": null, "dmc": {t[dmc]}, '
                       '"duration": ',
                       f', "error": {b[bool(error)]}, "evidence": ',
                       f', "functional_group": {t[group]}, "known_defect": {t[defect]}, "nodeid": ',
-                      f', "outcome": {t[outcome]}, "provider": null, "reason": ',
+                      f', "outcome": {t[outcome]}, "provider": {t[provider]}, "reason": ',
                       f', "regression": {b[bool(regression)]}, "release": {release}, "seed": {seed}, '
                       f'"severity": {dumps(int(severity))}, "srv": {t[srv]}, "stage": {stage}, '
                       f'"sut_version": {sut_version}, "ttm": ',
                       f', "witnessed": {t[witnessed]}, "xfailed": {b[bool(xfailed)]}}}')
-            probe = line("null", b[bool(crashed)], "null", t[dmc], "0.0", b[bool(error)], "[]", t[group],
-                         t[defect], '"n"', t[outcome], "null", '""', b[bool(regression)], release, seed,
+            probe = line(t[cause], b[bool(crashed)], "null", t[dmc], "0.0", b[bool(error)], "[]", t[group],
+                         t[defect], '"n"', t[outcome], t[provider], '""', b[bool(regression)], release, seed,
                          dumps(int(severity)), t[srv], stage, sut_version, '["r"]', t[witnessed], b[bool(xfailed)])
             if probe != "".join((pieces[0], "0.0", pieces[1], "[]", pieces[2], '"n"', pieces[3], '""', pieces[4],
                                  '["r"]', pieces[5])):
@@ -197,7 +197,7 @@ def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], run_order: Sequence[
         regression = bool(row[REGRESSION])
         entry = PlanEntry(row[NODEID], row[DMC], ttm(row[TTM]).ids, row[SRV], row[GROUP], regression,
                           int(row[SEVERITY]), row[DEFECT], Descoping.from_dict(value) if value else None,
-                          row[WITNESSED])
+                          row[WITNESSED], row[CAUSE], row[PROVIDER])
         evidence = row[EVIDENCE]
         value = None if evidence in NO_VALUE else decoded[evidence]
         reason = row[REASON]
@@ -295,7 +295,7 @@ def _tally(summary: CampaignSummary, kinds: dict[tuple[Any, ...], _Kind], ttms: 
     requirements covered from the TTM values."""
     passed, failed = Outcome.PASSED.value, Outcome.FAILED.value
     for key, kind in kinds.items():
-        dmc, _srv, group, regression, _severity, defect, _descoped, _witnessed, outcome = key[:9]
+        dmc, _srv, group, regression, _severity, defect, _descoped, _witnessed, _cause, _provider, outcome = key[:11]
         n = kind.n
         summary.planned += n
         if outcome == passed or outcome == failed:

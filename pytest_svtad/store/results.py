@@ -123,7 +123,7 @@ class ResultRepository:
         # one pass over plan joined to results: each node id is read once (results exist only for planned tests)
         query = select(p.run_id, n.nodeid, p.dmc, type_coerce(p.ttm, Text), p.srv, p.functional_group,
                        p.regression, p.severity, p.known_defect, type_coerce(p.descoped, Text), p.witnessed,
-                       r.outcome, r.error, r.xfailed, r.crashed, r.reason, r.duration,
+                       p.cause, p.provider, r.outcome, r.error, r.xfailed, r.crashed, r.reason, r.duration,
                        type_coerce(r.evidence, Text)).select_from(
             t.plan_entries.join(t.tests, n.id == p.test_id)
             .outerjoin(t.results, (r.run_id == p.run_id) & (r.test_id == p.test_id))
@@ -133,12 +133,13 @@ class ResultRepository:
         with self._reading("read plans and results") as conn:
             for batch in self._raw_batches(conn, query):
                 for (run_id, nodeid, dmc, ttm, srv, group, regression, severity, defect, descoped, witnessed,
-                     outcome, error, xfailed, crashed, reason, duration, evidence) in batch:
+                     cause, provider, outcome, error, xfailed, crashed, reason, duration, evidence) in batch:
                     descoped_value = None if descoped in no_value else decode(descoped)
                     plans[run_id].append(PlanEntry(
                         nodeid, share.setdefault(dmc, dmc), decode.tuple(ttm), share.setdefault(srv, srv),
                         share.setdefault(group, group), bool(regression), int(severity), defect,
-                        Descoping.from_dict(descoped_value) if descoped_value else None, witnessed))
+                        Descoping.from_dict(descoped_value) if descoped_value else None, witnessed,
+                        share.setdefault(cause, cause), share.setdefault(provider, provider)))
                     if outcome is not None:
                         results[run_id].append(Result(
                             nodeid, outcomes[outcome], bool(error), bool(xfailed), bool(crashed),
