@@ -1,9 +1,11 @@
-"""What xdist workers send and how the controller reads their plans (issue 18 item 5), and heatmap.png drawn by a
-helper process (item 6): the trims must keep every result attributed and every output the same."""
+"""What xdist workers send and how the controller reads their plans (issue 18 item 5), and heatmap.png drawn with
+Pillow (item 6): the trims must keep every result attributed and every output the same."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -11,7 +13,6 @@ from pytest_svtad.model import PlanEntry
 from pytest_svtad.plugin.collector import PROP_EVIDENCE, PROP_TAGS
 from pytest_svtad.plugin.plan_folders import PlanFilesReader, lean_report_data
 from pytest_svtad.reports import heatmap
-from pytest_svtad.reports.heatmap_helper import PngHelper, PngHelpers
 from pytest_svtad.rules.counts import Counts
 
 TAGS = {"dmc": "DMC-A", "ttm": ["REQ-1"], "srv": "7.2"}
@@ -68,44 +69,27 @@ def cells_and_dmcs() -> tuple[dict, list[str]]:
     return cells, dmcs
 
 
-def test_helper_process_draws_the_same_png_bytes_as_drawing_in_process(tmp_path):
-    cells, dmcs = cells_and_dmcs()
-    heatmap.draw_png(tmp_path / "here.png", cells, dmcs, "SVTAD heatmap: SIT", 0.9)
-    helpers = PngHelpers()
-    helpers._by_path[str((tmp_path / "there.png").resolve())] = PngHelper()
-    heatmap.HELPERS, saved = helpers, heatmap.HELPERS
-    try:
-        heatmap.write_png(tmp_path / "there.png", cells, dmcs, "SVTAD heatmap: SIT", 0.9)
-    finally:
-        heatmap.HELPERS = saved
-    assert helpers.take(tmp_path / "there.png") is None  # used up
-    assert (tmp_path / "there.png").read_bytes() == (tmp_path / "here.png").read_bytes()
+def test_png_is_drawn_with_pillow_in_the_layouts_size_with_the_cells_colours_and_without_matplotlib(tmp_path):
+    """heatmap.png without matplotlib (issue 18 item 6): the layout's pixel size, each cell in its colour (the
+    3/4 cell on the pass-rate scale, not run grey, de-scoped light grey), and matplotlib never imported."""
+    from PIL import Image
 
+    from pytest_svtad.reports.heatmap_draw import DESCOPED, NOT_RUN
 
-def test_a_dead_helper_means_the_png_is_drawn_in_process(tmp_path):
-    helper = PngHelper()
-    assert helper.process is not None
-    helper.process.kill()
-    helper.process.wait()
-    assert helper.draw({"path": str(tmp_path / "x.png")}) is False
-    helpers = PngHelpers()
-    helpers._by_path[str((tmp_path / "heatmap.png").resolve())] = helper
-    heatmap.HELPERS, saved = helpers, heatmap.HELPERS
-    try:
-        heatmap.write_png(tmp_path / "heatmap.png", *cells_and_dmcs(), "t")
-    finally:
-        heatmap.HELPERS = saved
-    assert (tmp_path / "heatmap.png").read_bytes().startswith(b"\x89PNG")
-
-
-def test_only_the_first_session_of_a_process_gets_a_helper(tmp_path, monkeypatch):
-    started = []
-    monkeypatch.setattr("pytest_svtad.reports.heatmap_helper.PngHelper", lambda: started.append(1) or "helper")
-    monkeypatch.delitem(__import__("sys").modules, "matplotlib.figure", raising=False)
-    helpers = PngHelpers()
-    helpers.prestart(tmp_path / "a" / "heatmap.png")
-    helpers.prestart(tmp_path / "b" / "heatmap.png")
-    assert started == [1] and helpers.take(tmp_path / "a" / "heatmap.png") == "helper"
+    script = ("import sys; from pathlib import Path; from tests.test_xdist_perf import cells_and_dmcs; "
+              "from pytest_svtad.reports import heatmap; "
+              f"heatmap.write_png(Path({str(tmp_path / 'heatmap.png')!r}), *cells_and_dmcs(), 'SVTAD heatmap: SIT'); "
+              "assert not [m for m in sys.modules if m.split('.')[0] == 'matplotlib'], 'matplotlib imported'")
+    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[1], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr[-800:]
+    layout = heatmap.PngLayout.for_grid(groups=2, columns=2)
+    with Image.open(tmp_path / "heatmap.png") as image:
+        assert image.format == "PNG"
+        assert image.size == (round(layout.width * layout.DPI), round(layout.height * layout.DPI))
+        colours = {colour for _, colour in image.convert("RGB").getcolors(maxcolors=1 << 20)}
+    three_of_four = tuple(round(channel * 255) for channel in heatmap.pass_rate_colour(0.75, 0.9))
+    assert {three_of_four, NOT_RUN, DESCOPED} <= colours
 
 
 def test_under_xdist_results_stay_attributed_and_junitxml_keeps_the_tags(project_xdist):
@@ -147,13 +131,3 @@ def test_under_xdist_results_stay_attributed_and_junitxml_keeps_the_tags(project
                                      for r in results.values())
     properties = ET.parse(project_xdist.pytester.path / "junit.xml").findall(".//property[@name='svtad']")
     assert len(properties) == len(results) and all("'srv': '7.2'" in p.get("value", "") for p in properties)
-
-
-def test_an_unused_helper_is_ended_and_leaves_nothing(tmp_path):
-    helpers = PngHelpers()
-    helper = PngHelper()
-    helpers._by_path[str((tmp_path / "heatmap.png").resolve())] = helper
-    process = helper.process
-    helpers.discard(tmp_path / "heatmap.png")
-    assert process is not None and process.poll() is not None
-    assert helpers.take(tmp_path / "heatmap.png") is None and list(tmp_path.iterdir()) == []

@@ -38,7 +38,7 @@ from pytest_svtad.plugin.session import SESSION_KEY, SvtadSession, write_plan_fi
 from pytest_svtad.plugin.signals import SigtermAsInterrupt
 from pytest_svtad.wording import counted
 
-# The Entry Criteria checks, the terminal summary and the heatmap helper are imported in the hooks that use them,
+# The Entry Criteria checks and the terminal summary are imported in the hooks that use them,
 # on the controller (or the only process): an xdist worker never runs them (issue 18 item 5).
 
 PLAN_DIR_KEY = "svtad_plan_dir"
@@ -104,10 +104,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(SESSION_KEY, None)
     if session is not None and session.plan_dir is not None:
         remove_plan_folder(session.plan_dir, Path(config.rootpath))
-    if session is not None and session.settings.report_dir is not None and not session.is_worker:
-        from pytest_svtad.reports.heatmap_helper import HELPERS
-
-        HELPERS.discard(session.settings.report_dir / "heatmap.png")  # a helper the session did not use
     if session is not None and session.report_lock is not None:
         session.report_lock.release()
     if session is not None and session.sigterm is not None:
@@ -163,10 +159,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         svtad.sigterm = SigtermAsInterrupt(svtad.wants_verdict)
         svtad.sigterm.install()
     svtad.open_sinks()
-    if svtad.settings.report_dir is not None and not session.config.option.collectonly:
-        from pytest_svtad.reports.heatmap_helper import HELPERS
-
-        HELPERS.prestart(svtad.settings.report_dir / "heatmap.png")  # matplotlib imported while tests run
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
