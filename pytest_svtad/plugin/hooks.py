@@ -110,9 +110,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if session is not None and session.sigterm is not None:
         session.sigterm.restore()
     # undo configure's gc.freeze(): a session run in process (svtad packs, pytester) must not leave its objects
-    # frozen, out of the collector's reach, in the process that called it. Last (trylast), so pytest's unraisable-
-    # exception check, which runs a full gc.collect() in its unconfigure, does not walk every object of the session
-    # first: in every process, each xdist worker too (measured: docs/BENCHMARKS.md, cheaper workers)
+    # frozen, out of the collector's reach, in the process that called it. Last (trylast): pytest's unraisable-
+    # exception check runs a full gc.collect() in its unconfigure, which then skips the frozen items and plan
+    # instead of walking every object of the session once more (in every process, each xdist worker too)
     gc.unfreeze()
 
 
