@@ -7,7 +7,10 @@ rounds, the load a parallel job puts on a 2-core machine).
 Also, for information, the heatmap PNG alone at 600 DMCs (drawn in this process with Pillow, fonts loaded): the
 size the xdist benchmark runs, where every DMC is a column.
 
-    python benchmarks/bench_reports.py [--rounds 5] [--busy]
+Runs have a bytecode cache in a temporary folder, as on a user's machine after the first run (``--no-bytecode-cache``:
+none, every process compiles the plugin and its report modules from source).
+
+    python benchmarks/bench_reports.py [--rounds 5] [--busy] [--no-bytecode-cache]
 """
 
 from __future__ import annotations
@@ -37,9 +40,13 @@ def command(report: Path | None) -> list[str]:
     return argv + (["--svtad-report", f"{report}/"] if report is not None else [])
 
 
-def timed(argv: list[str]) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of the run and any process it started)."""
+def timed(argv: list[str], pycache: Path | None = None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the run and any process it started). With ``pycache``, a bytecode cache there,
+    as on a user's machine after the first run (nothing is written into the checkout); without, none."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}  # leave no __pycache__ in the checkout
+    if pycache is not None:
+        del env["PYTHONDONTWRITEBYTECODE"]
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     run = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False, env=env)
@@ -66,17 +73,18 @@ def second_core_busy(busy: bool) -> Iterator[None]:
         process.wait()
 
 
-def compare(rounds: int, busy: bool = False) -> tuple[float, float, float, float]:
+def compare(rounds: int, busy: bool = False, bytecode_cache: bool = True) -> tuple[float, float, float, float]:
     """Medians of (wall without reports, wall with, CPU without, CPU with); the order alternates round by round."""
     plain: list[tuple[float, float]] = []
     reported: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory(prefix="svtad-bench-reports-") as tmp:
-        timed(command(None))  # warm the file cache for both sides
+        pycache = Path(tmp) / "pycache" if bytecode_cache else None
+        timed(command(Path(tmp) / "warm"), pycache)  # warm the file (and bytecode) cache for both sides
         with second_core_busy(busy):
             for round_no in range(rounds):
                 pair = [(None, plain), (Path(tmp) / f"report-{round_no}", reported)]
                 for report, times in pair if round_no % 2 == 0 else pair[::-1]:
-                    times.append(timed(command(report)))
+                    times.append(timed(command(report), pycache))
     return (statistics.median(t[0] for t in plain), statistics.median(t[0] for t in reported),
             statistics.median(t[1] for t in plain), statistics.median(t[1] for t in reported))
 
@@ -122,9 +130,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--png-dmcs", type=int, nargs="*", default=[6, 60, 600])
     parser.add_argument("--busy", action="store_true", help="keep CPU 1 busy during the rounds (taskset -c 1)")
+    parser.add_argument("--no-bytecode-cache", action="store_true", help="no bytecode cache (PYTHONDONTWRITEBYTECODE)")
     args = parser.parse_args()
-    plain, reported, plain_cpu, reported_cpu = compare(args.rounds, args.busy)
-    print(f"main job{' (second core busy)' if args.busy else ''}: without reports {plain:.2f} s, with "
+    plain, reported, plain_cpu, reported_cpu = compare(args.rounds, args.busy, not args.no_bytecode_cache)
+    how = (" (second core busy)" if args.busy else "") + (" (no bytecode cache)" if args.no_bytecode_cache else "")
+    print(f"main job{how}: without reports {plain:.2f} s, with "
           f"{reported:.2f} s, ratio {reported / plain:.3f} (target <= {TARGET}); CPU {plain_cpu:.2f} s, "
           f"{reported_cpu:.2f} s, ratio {reported_cpu / plain_cpu:.3f}; load {os.getloadavg()[0]:.1f}", flush=True)
     for dmcs in args.png_dmcs:
