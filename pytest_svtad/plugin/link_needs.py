@@ -25,7 +25,8 @@ import inspect
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any
 
 from pytest_svtad.links.protocol import (
@@ -111,13 +112,40 @@ def _inferred(function: Callable[..., Any], link_names: frozenset[str]) -> tuple
     return _scan(code, link_names)
 
 
+@lru_cache(maxsize=256)  # a process running many sessions (the suite's pytester runs) keeps only recent files
+def _functions_in(filename: str, stamp: tuple[int, int]) -> dict[int, ast.AST]:
+    """Every function of a source file by its first line (the first decorator's, as ``co_firstlineno``): each test
+    module parsed once, instead of ``inspect.getsource`` tokenizing the file again for each of its functions (most
+    of what collection cost in this module; issue 18 item 5). ``stamp`` (mtime, size) keys the file's version: a
+    process running several sessions (pytester, ``svtad packs``) may see a test file rewritten between them."""
+    try:
+        tree = ast.parse(Path(filename).read_bytes(), filename)
+    except (OSError, ValueError, SyntaxError):
+        return {}
+    return {min([node.lineno, *(d.lineno for d in node.decorator_list)]): node for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def _function_tree(code: Any) -> ast.AST | None:
+    try:
+        stat = Path(code.co_filename).stat()
+        node = _functions_in(code.co_filename, (stat.st_mtime_ns, stat.st_size)).get(code.co_firstlineno)
+    except (OSError, ValueError):
+        node = None
+    if node is not None and getattr(node, "name", None) == code.co_name:
+        return node
+    try:  # not found in its file as named (built dynamically, or the file changed): its own source, if any
+        return ast.parse(textwrap.dedent(inspect.getsource(code)))
+    except (OSError, TypeError, SyntaxError):  # no source (built dynamically): nothing to infer
+        return None
+
+
 @cache
 def _scan(code: Any, link_names: frozenset[str]) -> tuple[tuple[frozenset[type], str], ...]:
     """The uses of simulator-only powers in one function's source (cached per code object: a test function is
     parametrized over many DMCs)."""
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(code)))
-    except (OSError, TypeError, SyntaxError):  # no source (built dynamically): nothing to infer
+    tree = _function_tree(code)
+    if tree is None:
         return ()
     uses: list[tuple[frozenset[type], str]] = []
     for node in ast.walk(tree):

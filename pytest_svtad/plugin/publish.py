@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_svtad.closeout import Sink
 from pytest_svtad.model import PlanEntry, Result
 from pytest_svtad.plugin import allure
-from pytest_svtad.record import RunRecord
-from pytest_svtad.rules.issues import TestingIssue
-from pytest_svtad.rules.verdict import Verdict
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: label_item runs on every xdist worker, which never closes out
+    from pytest_svtad.closeout import Sink
     from pytest_svtad.plugin.options import Settings
+    from pytest_svtad.record import RunRecord
+    from pytest_svtad.rules.issues import TestingIssue
+    from pytest_svtad.rules.verdict import Verdict
 
 
 @dataclass(slots=True)

@@ -12,23 +12,25 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_svtad.closeout import Sink, close_out, html_reports
 from pytest_svtad.model import PlanEntry
-from pytest_svtad.plugin import entry_checks, publish
+from pytest_svtad.plugin import publish
 from pytest_svtad.plugin.collector import PROP_TAGS, ResultCollector, ResultsLog, plain_nodeid
 from pytest_svtad.plugin.link_needs import NotApplicable
 from pytest_svtad.plugin.markers import MARKERS, MarkerError, Tags, read_tags
 from pytest_svtad.plugin.options import Settings
 from pytest_svtad.plugin.report_folder import ReportFolderLock
 from pytest_svtad.plugin.signals import SigtermAsInterrupt
-from pytest_svtad.record import RecordSettings, RunRecord
 from pytest_svtad.rules.appendix_ak import DMCT_STAGES, WORK_OFF_STAGES
-from pytest_svtad.rules.issues import raise_issues
-from pytest_svtad.rules.verdict import Outputs, Verdict, WorkOffCheck
 from pytest_svtad.smets1.profiles import DeviceKind, DmcProfile
 from pytest_svtad.wording import counted
 
-if TYPE_CHECKING:  # the store (SQLAlchemy) is imported where it is used: an xdist worker never writes it
+if TYPE_CHECKING:
+    # Imported where they are used, on the controller (or the only process): an xdist worker collects and runs
+    # tests and never closes out, so it does not pay for the store (SQLAlchemy), the close-out and its reports,
+    # the issue rules or the verdict (issue 18 item 5; tests/test_xdist_workers.py checks a worker's modules).
+    from pytest_svtad.closeout import Sink
+    from pytest_svtad.record import RunRecord
+    from pytest_svtad.rules.verdict import Outputs, Verdict
     from pytest_svtad.store.sink import StoreSink
 
 TAGS_KEY = pytest.StashKey[Tags]()
@@ -67,7 +69,7 @@ class SvtadSession:
         self._definition_tags: dict[str, Tags] = {}  # read once per test function, reused for its items
         self.store_sink: StoreSink | None = None
         self._dmc_params: dict[tuple[frozenset[DeviceKind], frozenset[DeviceKind]], list[Any]] = {}
-        self.outputs = Outputs()
+        self.outputs: Outputs | None = None  # what the evidence outputs wrote: made at close-out (run_record)
         self.started = time.time()
         self.notes: list[str] = []  # said in the verdict's notes at the end
         self.real_link_dmcs: frozenset[str] = frozenset()  # under xdist: these DMCs' tests run one worker each
@@ -190,6 +192,8 @@ class SvtadSession:
     def finish(self, interrupted: bool) -> None:
         """Close out the session: one record of the run (this session's, or its campaign's read back from the
         store), the verdict once, and every output a sink over the record (``pytest_svtad.closeout``)."""
+        from pytest_svtad.closeout import close_out, html_reports
+
         self.collector.finish(interrupted)
         if not self.wants_verdict():
             if self.store_sink is not None:
@@ -205,6 +209,11 @@ class SvtadSession:
     def run_record(self, interrupted: bool) -> RunRecord:
         """The record close-out reads: plan, results and issues (a campaign's from the store, once this session's
         rows are in it), settings, and what the session knows of its evidence outputs."""
+        from pytest_svtad.plugin import entry_checks
+        from pytest_svtad.record import RecordSettings, RunRecord
+        from pytest_svtad.rules.issues import raise_issues
+        from pytest_svtad.rules.verdict import Outputs, WorkOffCheck
+
         s = self.settings
         plan = list(self.collector.plan.values())
         results = self.collector.results
@@ -212,7 +221,7 @@ class SvtadSession:
         issues = raise_issues(plan, results, epcl_of, stage=s.stage, release=s.release, campaign=s.campaign,
                               default_provider=s.criteria.default_provider)
         notes: list[str] = []
-        outputs = self.outputs
+        outputs = self.outputs = self.outputs or Outputs()
         log = self.collector.log
         outputs.stored_results = log.on_disk() if log else frozenset()  # what the file holds, not what was sent
         outputs.evidence_errors = tuple(p for problems in self.collector.evidence_errors.values() for p in problems)

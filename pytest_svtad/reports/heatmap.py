@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from pytest_svtad.reports.heatmap_helper import HELPERS
 from pytest_svtad.rules.counts import Counts
 
 COUNT_FIELDS = tuple(field.name for field in fields(Counts))  # a cell as the helper process receives it
@@ -93,89 +92,19 @@ class PngLayout:
 
 def write_png(path: Path, cells: Mapping[tuple[str, str], Counts], dmcs: list[str], title: str,
               pass_line: float = 0.9) -> None:
-    """heatmap.png: by the session's helper process when one was started for this path (``heatmap_helper``: it
-    imported matplotlib while the tests ran), else, or if the helper fails, drawn here."""
-    helper = HELPERS.take(path)
-    if helper is not None:
-        job = {"path": str(path.resolve()), "dmcs": list(dmcs), "title": title, "pass_line": pass_line,
-               "cells": [[group, dmc, *(getattr(c, name) for name in COUNT_FIELDS)]
-                         for (group, dmc), c in cells.items()]}
-        if helper.draw(job):
-            return
-    draw_png(path, cells, dmcs, title, pass_line)
-
-
-def preload() -> None:
-    """Import what ``draw_png`` needs (the helper process does this before it is given a job)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import numpy  # noqa: F401
-    from matplotlib import pyplot  # noqa: F401
-
-
-def draw_png(path: Path, cells: Mapping[tuple[str, str], Counts], dmcs: list[str], title: str,
-             pass_line: float = 0.9) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import numpy as np
-    from matplotlib import pyplot as plt
-    from matplotlib.colors import ListedColormap, Normalize, to_rgba
+    """heatmap.png, drawn with Pillow (``heatmap_draw``: matplotlib's import and figure layout were most of what
+    the reports cost a session, issue 18 item 6)."""
+    from pytest_svtad.reports import heatmap_draw
 
     groups, columns = axes(cells, dmcs)
     layout = PngLayout.for_grid(len(groups), len(columns))
-    font, annotate = layout.font, layout.annotate
-    fig, ax = plt.subplots(figsize=(layout.width, layout.height), dpi=layout.DPI)
-    cmap = ListedColormap([pass_rate_colour(i / 255, pass_line) for i in range(256)])
-    norm = Normalize(vmin=0.0, vmax=1.0)
-    # one image for all the cells (thousands of patches would take seconds to draw)
-    image = np.ones((max(1, len(groups)), max(1, len(columns)), 4))
-    for row, group in enumerate(groups):
-        for col, dmc in enumerate(columns):
-            c = cells.get((group, dmc))
-            if c is None or (c.planned == 0 and c.descoped == 0):
-                continue  # not applicable: blank
-            if c.planned == 0:
-                image[row, col] = to_rgba("#f0f0f0")
-                text = "de-scoped"
-            elif c.executed == 0:
-                image[row, col] = to_rgba("#b0b0b0")
-                text = f"0/{c.planned}\nnot run"
-            else:
-                image[row, col] = (*pass_rate_colour(c.pass_rate or 0.0, pass_line), 1.0)  # exact at the line
-                text = f"{c.passed}/{c.planned}"
-                extra = [f"F{c.failed}" if c.failed else "", f"NR{c.not_run}" if c.not_run else ""]
-                if any(extra):
-                    text += "\n" + " ".join(part for part in extra if part)
-            if annotate:
-                ax.text(col + 0.5, row + 0.5, text, ha="center", va="center", fontsize=font)
-    ax.imshow(image, extent=(0, max(1, len(columns)), max(1, len(groups)), 0), aspect="auto",
-              interpolation="nearest")
-    if annotate:  # white gutters between cells
-        for col in range(1, len(columns)):
-            ax.axvline(col, color="white", linewidth=1.5)
-        for row in range(1, len(groups)):
-            ax.axhline(row, color="white", linewidth=1.5)
-    ax.set_xlim(0, max(1, len(columns)))
-    ax.set_ylim(max(1, len(groups)), 0)
     step = layout.label_step(len(columns))
-    ax.set_xticks([i + 0.5 for i in range(0, len(columns), step)], columns[::step], rotation=45, ha="right",
-                  fontsize=font + 1)
-    ax.set_yticks([i + 0.5 for i in range(len(groups))], groups, fontsize=font + 1)
-    ax.tick_params(length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    ax.set_title(title, fontsize=10)
-    scalar = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
-    bar = fig.colorbar(scalar, ax=ax, fraction=0.03, pad=0.02)
-    bar.set_label(f"pass rate (passed / planned); line at {pass_line * 100:g}%", fontsize=8)
     legend = ("cell: passed/planned; F failed, NR not run; grey: planned, nothing ran; blank: not applicable"
-              if annotate else f"{len(columns)} DMCs: colour = pass rate; grey: planned, nothing ran; blank: not "
-              "applicable; numbers per cell in heatmap.csv")
+              if layout.annotate else f"{len(columns)} DMCs: colour = pass rate; grey: planned, nothing ran; blank: "
+              "not applicable; numbers per cell in heatmap.csv")
     if step > 1:
         legend += f"; every {step}th DMC labelled (all in heatmap.csv and heatmap.html)"
-    fig.text(0.01, 0.01, legend, fontsize=7, color="#444444")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    fig.savefig(path)
-    plt.close(fig)
+    heatmap_draw.draw_png(path, cells, groups, columns, layout, title, legend,
+                          f"pass rate (passed / planned); line at {pass_line * 100:g}%", step,
+                          lambda rate: pass_rate_colour(rate, pass_line))
+
