@@ -218,9 +218,6 @@ def campaign_record(store: Store, campaign: str, stage: str, release: str | None
     results_file = None
     summary = None
     if report_dir is not None:
-        from pytest_svtad.reports.heatmap_helper import HELPERS
-
-        HELPERS.prestart(report_dir / "heatmap.png")  # matplotlib imported on the other core while the rows are read
         common = {"stage": stage, "release": release, "sut_version": exit_version, "seed": seed}
         results_file = ResultsFile(report_dir / "results.jsonl")
         try:
