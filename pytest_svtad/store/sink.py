@@ -206,17 +206,14 @@ class StoreSink:
                     del self._waiting[result.nodeid]
 
     def _write(self, plan: list[PlanEntry], results: list[Result]) -> None:
-        """One transaction per kind in the store, or lines in the fallback file. Holds ``_writes``."""
+        """One transaction in the store, or lines in the fallback file. Holds ``_writes``."""
         if self.error is None:
             try:
                 if self.store is None:
                     self.store = Store(self.url)
                 if self.run_id is None:
                     self.run_id = self.store.begin_run(**self.run_fields)
-                if plan:
-                    self.store.record_plan(self.run_id, plan)
-                if results:
-                    self.store.record_results(self.run_id, results)
+                self.store.record(self.run_id, plan, results)  # one transaction, one commit
                 self._done(plan, results)
                 return
             except StoreError as exc:
