@@ -82,8 +82,9 @@ def cpu_seconds(argv: list[str], cwd: Path) -> float:
     return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
-def overhead(tests: int, rounds: int) -> dict[str, Any]:
-    """Median CPU seconds with the plugin (default store: the project's .svtad/ SQLite file) and without."""
+def overhead(tests: int, rounds: int, store_off: bool = False) -> dict[str, Any]:
+    """Median CPU seconds with the plugin (default store: the project's .svtad/ SQLite file) and without; with
+    ``store_off`` also the plugin with ``--svtad-store none`` in the same rotation (what the store itself costs)."""
     with tempfile.TemporaryDirectory(prefix="svtad-bench-") as tmp:
         root = Path(tmp)
         make_project(root, tests)
@@ -91,13 +92,20 @@ def overhead(tests: int, rounds: int) -> dict[str, Any]:
         plugin = common + ["--svtad-dmc", "DMC-001", "--svtad-ttm", "ttm.csv"]
         baseline = common + ["-p", "no:svtad", "-p", "baseline_plugin"]
         timed(baseline, root)  # warm the file cache and the bytecode
-        with_plugin, without = [], []
+        with_plugin: list[float] = []
+        without: list[float] = []
+        no_store: list[float] = []
+        sides = [(plugin, with_plugin), (baseline, without)]
+        if store_off:
+            sides.append((plugin + ["--svtad-store", "none"], no_store))
         for index in range(rounds):  # rotate which side goes first
-            pair = [(plugin, with_plugin), (baseline, without)]
-            for argv, into in pair if index % 2 == 0 else reversed(pair):
+            for argv, into in sides if index % 2 == 0 else reversed(sides):
                 into.append(cpu_seconds(argv, root))
-    return {"plugin": statistics.median(with_plugin), "baseline": statistics.median(without),
-            "plugin_runs": with_plugin, "baseline_runs": without}
+    found: dict[str, Any] = {"plugin": statistics.median(with_plugin), "baseline": statistics.median(without),
+                             "plugin_runs": with_plugin, "baseline_runs": without}
+    if no_store:
+        found.update(store_off=statistics.median(no_store), store_off_runs=no_store)
+    return found
 
 
 def write_rate(results: int = 20_000, batch: int = 150) -> tuple[float, float]:
@@ -135,11 +143,17 @@ def write_rate(results: int = 20_000, batch: int = 150) -> tuple[float, float]:
     return project, baseline
 
 
-def measures(quick: bool = False, rounds: int = 3) -> list[dict[str, Any]]:
+def measures(quick: bool = False, rounds: int = 3, store_off: bool = False) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for tests in (1000,) if quick else (5000, 50_000):
-        found = overhead(tests, 1 if quick else rounds)
+        found = overhead(tests, 1 if quick else rounds, store_off)
         ratio = found["plugin"] / found["baseline"]
+        if store_off:
+            off = found["store_off"] / found["baseline"]
+            out.append({"measure": f"plugin, --svtad-store none, {tests:,} tests, CPU (baseline: -p no:svtad)",
+                        "baseline": found["baseline"], "project": found["store_off"], "unit": "CPU s", "ratio": off,
+                        "target": "information", "met": True,
+                        "runs": [round(v, 2) for v in found["store_off_runs"]]})
         out.append({"measure": f"plugin + default store, {tests:,} tests, CPU (baseline: -p no:svtad)",
                     "baseline": found["baseline"], "project": found["plugin"], "unit": "CPU s", "ratio": ratio,
                     "target": "<= 1.05x", "met": ratio <= 1.05,
@@ -161,9 +175,11 @@ def main() -> None:
                         help="let the baseline call gc.freeze() too: isolates the plugin's own work")
     parser.add_argument("--measures", action="store_true", help="the run_all.py measures (CPU, store on)")
     parser.add_argument("--quick", action="store_true", help="with --measures: 1,000 tests, one round")
+    parser.add_argument("--store-off", action="store_true",
+                        help="with --measures: also the plugin with --svtad-store none in the same rotation")
     args = parser.parse_args()
     if args.measures:
-        for row in measures(args.quick, args.rounds):
+        for row in measures(args.quick, args.rounds, args.store_off):
             print(json.dumps(row))
         return
     with tempfile.TemporaryDirectory(prefix="svtad-bench-") as tmp:

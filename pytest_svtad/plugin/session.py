@@ -3,6 +3,7 @@ work (issues, reports, verdict) done once, where every report is seen."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import time
@@ -53,6 +54,16 @@ def plan_entry(item: pytest.Item, tags: Tags) -> PlanEntry:
         cause=tags.cause,
         provider=tags.provider,
     )
+
+
+def freeze_collected() -> None:
+    """Keep the collected items out of the garbage collector's full passes while the tests run (as configure's
+    ``gc.freeze()`` does for the plugin's start-up objects; unconfigure's ``gc.unfreeze()`` releases both). The
+    items live until the session ends anyway, and every full collection during the run walked all of them again:
+    at 20,000 tests ~0.45 CPU s, growing with the number of tests (docs/BENCHMARKS.md, issue 18 item 1). The young
+    generations are collected first, so the cycles collection just dropped are not frozen with the items."""
+    gc.collect(1)
+    gc.freeze()
 
 
 class SvtadSession:
@@ -147,6 +158,7 @@ class SvtadSession:
                 properties = shown[(tags, entry.dmc)] = {k: v for k, v in entry.to_dict().items() if k != "nodeid"}
             item.user_properties.append((PROP_TAGS, properties))
             publish.label_item(item, entry, self.settings)
+        freeze_collected()
         return plan
 
     # -- controller side (or the only process): closing -------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, Table, Text, insert, select, type_coe
 from pytest_svtad.model import Descoping, Outcome, PlanEntry, Result
 from pytest_svtad.store import schema as t
 from pytest_svtad.store.issues import StoreError
+from pytest_svtad.store.writes import DIALECTS, Writer
 
 BATCH = 1000
 NO_EVIDENCE: Any = ()  # shared by the results read without evidence (most of a million)
@@ -90,12 +91,35 @@ class ResultRepository:
     def record_plan(self, run_id: int, entries: Iterable[PlanEntry]) -> None:
         """Add plan entries; entries the run has already are left alone. Reads nothing but the ids of node ids new
         to this Store: the cost is proportional to the entries given, not to the plan stored."""
-        self._record(run_id, [e.to_dict() for e in entries], t.plan_entries, "record the plan", insert_new)
+        self.record(run_id, list(entries), ())
 
     def record_results(self, run_id: int, results: Sequence[Result]) -> None:
-        if results:
+        self.record(run_id, (), results)
+
+    def record(self, run_id: int, entries: Sequence[PlanEntry], results: Sequence[Result]) -> None:
+        """Plan entries and results in one transaction (the session's sink: one commit per batch). SQLite and
+        PostgreSQL write tuples through the driver (``store.writes``); other databases through ``insert()``."""
+        if not entries and not results:
+            return
+        writer = self._writer()
+        if writer is None:
+            self._record(run_id, [e.to_dict() for e in entries], t.plan_entries, "record the plan", insert_new)
             self._record(run_id, [r.to_dict() for r in results], t.results, "record results",
                          lambda _conn, table: insert(table))
+            return
+        known = self._known_test_ids()
+        with self._writing("record the plan and results" if entries and results else
+                           "record the plan" if entries else "record results") as conn:
+            ids = writer.write(conn, run_id, entries, results, known)
+        known.update(ids)  # committed: the ids exist
+
+    def _writer(self) -> Writer | None:
+        """The raw write path's SQL for this Store's dialect, built once (None: a dialect it does not know)."""
+        if "_raw_writer" not in self.__dict__:
+            dialect = self.engine.dialect
+            self.__dict__["_raw_writer"] = Writer(dialect.name, dialect.paramstyle) \
+                if dialect.name in DIALECTS else None
+        return self.__dict__["_raw_writer"]  # type: ignore[no-any-return]
 
     def _record(self, run_id: int, rows: list[dict[str, Any]], table: Table, what: str,
                 statement: Callable[[Connection, Table], Any]) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from itertools import islice
@@ -44,17 +45,21 @@ class StoreSink:
         self.error: str | None = None  # the store failed: the rest went to the fallback file
         self.fallback_error: str | None = None  # ... and that could not be written either
         self.switched_mid_run = False  # the run row exists in the store but some of its rows are only in the file
-        self._data = threading.Lock()  # guards what is waiting
+        # what the main thread hands over: appended there, drained by the writer, never under a lock (deque appends
+        # and pops are atomic), so a test's end never waits for a write in progress (issue 18 item 1)
+        self._plan_in: deque[PlanEntry] = deque()
+        self._results_in: deque[Result] = deque()
         self._writes = threading.Lock()  # one writer at a time: the thread, or the session's end
         self._wake = threading.Event()  # something waits to be written
         self._full = threading.Event()  # FLUSH_EVERY results wait: write without waiting out the interval
         self._closing = threading.Event()
         self._thread: threading.Thread | None = None
         self._plan_seen = 0  # entries of plan_source() already taken
+        # taken from the hand-over, not written yet: only whoever holds _writes touches these
         self._waiting_plan: dict[str, PlanEntry] = {}
         self._waiting: dict[str, Result] = {}
         self._recorded: set[str] = set()  # results written (to the store or the fallback file)
-        self._planned: set[str] = set()
+        self._planned: set[str] = set()  # plan entries written (read without a lock by add: a hint, not a rule)
         self._fallback_started = False
         self._began = False
         self._enabled_at = -1  # plan size when enabled() was last asked
@@ -77,6 +82,7 @@ class StoreSink:
         self._began = True
         self.sync_plan()
         with self._writes:
+            self._drain()
             self._write(*self._take())
         self._thread = threading.Thread(target=self._run, name="svtad-store", daemon=True)
         self._thread.start()
@@ -86,38 +92,36 @@ class StoreSink:
         plan = self.plan_source()
         if len(plan) == self._plan_seen:
             return
-        new = list(islice(plan.values(), self._plan_seen, None))
+        self._plan_in.extend(islice(plan.values(), self._plan_seen, None))
         self._plan_seen = len(plan)
-        with self._data:
-            for entry in new:
-                if entry.nodeid not in self._planned:
-                    self._waiting_plan.setdefault(entry.nodeid, entry)
         self._wake.set()
 
     def add(self, entry: PlanEntry, result: Result) -> None:
-        with self._data:
-            if entry.nodeid not in self._planned:
-                self._waiting_plan.setdefault(entry.nodeid, entry)
-            self._waiting[result.nodeid] = result
-            many = len(self._waiting) >= FLUSH_EVERY
+        """A test's result (with its plan entry, for a controller that had no plan for it): handed over to the
+        writer without waiting for it. Called once per test: kept to a few appends and flag reads."""
+        if entry.nodeid not in self._planned:
+            self._plan_in.append(entry)  # the writer drops it if the plan had it already
+        results = self._results_in
+        results.append(result)
         self.update()
-        self._wake.set()
-        if many:
+        if not self._wake.is_set():
+            self._wake.set()
+        if len(results) >= FLUSH_EVERY and not self._full.is_set():
             self._full.set()
 
     def flush(self, plan: Iterable[PlanEntry], results: Mapping[str, Result] | None = None) -> None:
         """At the session's end: stop the background writer, then write the rest of the plan and every result not
         written yet (a result whose delivery an interrupt cut short included)."""
         self._stop_thread()
-        with self._data:
+        self._began = True
+        with self._writes:
+            self._drain()
             for entry in plan:
                 if entry.nodeid not in self._planned:
                     self._waiting_plan.setdefault(entry.nodeid, entry)
             for nodeid, result in (results or {}).items():
                 if nodeid not in self._recorded:
                     self._waiting.setdefault(nodeid, result)
-        self._began = True
-        with self._writes:
             self._write(*self._take())
 
     def record_issues(self, issues: list[TestingIssue]) -> None:
@@ -175,6 +179,7 @@ class StoreSink:
             self._full.clear()
             with self._writes:
                 try:
+                    self._drain()
                     self._write(*self._take())
                 except Exception as exc:  # a writer that died silently would lose every later result
                     if self.error is None:
@@ -190,33 +195,45 @@ class StoreSink:
 
     # -- either ---------------------------------------------------------------------------------------------------
 
+    def _drain(self) -> None:
+        """Move what the main thread handed over into what waits to be written (holds ``_writes``). A result
+        handed over again for the same test replaces the earlier one."""
+        plan_in, results_in = self._plan_in, self._results_in
+        planned, waiting_plan, waiting = self._planned, self._waiting_plan, self._waiting
+        for _ in range(len(plan_in)):
+            entry = plan_in.popleft()
+            if entry.nodeid not in planned:
+                waiting_plan.setdefault(entry.nodeid, entry)
+        for _ in range(len(results_in)):
+            result = results_in.popleft()
+            waiting[result.nodeid] = result
+
     def _take(self) -> tuple[list[PlanEntry], list[Result]]:
-        with self._data:
-            return list(self._waiting_plan.values()), list(self._waiting.values())
+        return list(self._waiting_plan.values()), list(self._waiting.values())
 
     def _done(self, plan: list[PlanEntry], results: list[Result]) -> None:
         """Forget what was written; kept until then, so an interrupted write is written again at the end."""
-        with self._data:
+        if len(plan) == len(self._waiting_plan):
+            self._waiting_plan.clear()  # all of it (nothing is added while _writes is held)
+        else:
             for entry in plan:
-                self._planned.add(entry.nodeid)
                 self._waiting_plan.pop(entry.nodeid, None)
-            for result in results:
-                self._recorded.add(result.nodeid)
-                if self._waiting.get(result.nodeid) is result:
-                    del self._waiting[result.nodeid]
+        self._planned.update(entry.nodeid for entry in plan)
+        waiting = self._waiting
+        for result in results:
+            self._recorded.add(result.nodeid)
+            if waiting.get(result.nodeid) is result:
+                del waiting[result.nodeid]
 
     def _write(self, plan: list[PlanEntry], results: list[Result]) -> None:
-        """One transaction per kind in the store, or lines in the fallback file. Holds ``_writes``."""
+        """One transaction in the store, or lines in the fallback file. Holds ``_writes``."""
         if self.error is None:
             try:
                 if self.store is None:
                     self.store = Store(self.url)
                 if self.run_id is None:
                     self.run_id = self.store.begin_run(**self.run_fields)
-                if plan:
-                    self.store.record_plan(self.run_id, plan)
-                if results:
-                    self.store.record_results(self.run_id, results)
+                self.store.record(self.run_id, plan, results)  # one transaction, one commit
                 self._done(plan, results)
                 return
             except StoreError as exc:

@@ -1,0 +1,107 @@
+"""The store's write path for plans and results (issue 18 item 1): rows built as tuples and sent with the driver's
+``executemany`` through ``Connection.exec_driver_sql``, the SQL text built once per table and dialect.
+
+Why not SQLAlchemy's ``insert()``: a session writes one result row per test, and the Core path (a statement
+object compiled per call, a dict per row, bind and JSON processors per value) cost several times the driver's own
+work. The rows here carry exactly what that path stored: JSON columns as ``json.dumps`` text (the same text the
+``JSON`` type writes on SQLite; on PostgreSQL the text is cast to ``json``), booleans and numbers as the driver binds
+them. ``COLUMNS`` lists the columns each row fills; ``tests/test_store_writes.py`` checks it against the schema, so
+a column added there without being added here fails a test instead of failing sessions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+
+from pytest_svtad.model import PlanEntry, Result
+from pytest_svtad.store import schema as t
+from pytest_svtad.store.issues import StoreError
+
+CHUNK = 999  # node ids per IN (...) look-up: within the 999 bound variables of SQLite before 3.32
+
+PLAN_COLUMNS = ("run_id", "test_id", "dmc", "ttm", "srv", "functional_group", "regression", "severity",
+                "known_defect", "descoped", "witnessed", "cause", "provider")
+RESULT_COLUMNS = ("run_id", "test_id", "outcome", "error", "xfailed", "crashed", "reason", "duration", "evidence")
+COLUMNS = {t.plan_entries.name: PLAN_COLUMNS, t.results.name: RESULT_COLUMNS}
+JSON_COLUMNS = frozenset({"ttm", "descoped", "evidence"})
+DIALECTS = ("sqlite", "postgresql")  # others write through SQLAlchemy's insert() (store/results.py)
+
+EMPTY_LIST = json.dumps([])
+NULL = json.dumps(None)  # what SQLAlchemy's JSON type stores for None (none_as_null is off): the read path knows both
+
+
+class Writer:
+    """The SQL of one dialect, built once per Store; every method runs inside the caller's transaction."""
+
+    def __init__(self, dialect: str, paramstyle: str) -> None:
+        if dialect not in DIALECTS:
+            raise ValueError(f"no raw write path for {dialect}")
+        self.mark = "?" if paramstyle == "qmark" else "%s"
+        self.json_mark = f"CAST({self.mark} AS JSON)" if dialect == "postgresql" else self.mark
+        self._ttm_text: dict[tuple[str, ...], str] = {(): EMPTY_LIST}
+        self.insert_plan = self._insert(t.plan_entries.name, PLAN_COLUMNS, " ON CONFLICT DO NOTHING")
+        self.insert_results = self._insert(t.results.name, RESULT_COLUMNS, "")
+        self.insert_tests = f"INSERT INTO {t.tests.name} (nodeid) VALUES ({self.mark}) ON CONFLICT DO NOTHING"
+
+    def _insert(self, table: str, columns: Sequence[str], tail: str) -> str:
+        marks = ", ".join(self.json_mark if name in JSON_COLUMNS else self.mark for name in columns)
+        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}){tail}"
+
+    def _select_ids(self, count: int) -> str:
+        return f"SELECT nodeid, id FROM {t.tests.name} WHERE nodeid IN ({', '.join([self.mark] * count)})"
+
+    def test_ids(self, conn: Connection, nodeids: Iterable[str], known: Mapping[str, int]) -> dict[str, int]:
+        """The test id of each node id not in ``known``, adding the node ids the store lacks (a node id's id never
+        changes, so ``known`` is every id this Store has committed)."""
+        missing = [nodeid for nodeid in dict.fromkeys(nodeids) if nodeid not in known]
+        ids: dict[str, int] = {}
+        if not missing:
+            return ids
+        self._read_ids(conn, missing, ids)
+        new = [(nodeid,) for nodeid in missing if nodeid not in ids]
+        if new:
+            conn.exec_driver_sql(self.insert_tests, new)
+            self._read_ids(conn, [nodeid for (nodeid,) in new], ids)
+        lost = [nodeid for nodeid in missing if nodeid not in ids]
+        if lost:
+            raise StoreError(f"cannot record test ids: {len(lost)} node ids not stored (e.g. {lost[0]})")
+        return ids
+
+    def _read_ids(self, conn: Connection, nodeids: list[str], into: dict[str, int]) -> None:
+        for start in range(0, len(nodeids), CHUNK):
+            chunk = nodeids[start:start + CHUNK]
+            for nodeid, test_id in conn.exec_driver_sql(self._select_ids(len(chunk)), tuple(chunk)):
+                into[nodeid] = test_id
+
+    def plan_rows(self, run_id: int, entries: Iterable[PlanEntry], ids: Mapping[str, int]) -> list[tuple[Any, ...]]:
+        ttm_text = self._ttm_text
+        rows = []
+        for e in entries:
+            ttm = ttm_text.get(e.ttm)
+            if ttm is None:
+                ttm = ttm_text[e.ttm] = json.dumps(list(e.ttm))
+            rows.append((run_id, ids[e.nodeid], e.dmc, ttm, e.srv, e.functional_group, e.regression, e.severity,
+                         e.known_defect, json.dumps(e.descoped.to_dict()) if e.descoped else NULL, e.witnessed,
+                         e.cause, e.provider))
+        return rows
+
+    @staticmethod
+    def result_rows(run_id: int, results: Iterable[Result], ids: Mapping[str, int]) -> list[tuple[Any, ...]]:
+        return [(run_id, ids[r.nodeid], r.outcome.value, r.error, r.xfailed, r.crashed, r.reason, r.duration,
+                 json.dumps(list(r.evidence)) if r.evidence else EMPTY_LIST) for r in results]
+
+    def write(self, conn: Connection, run_id: int, entries: Sequence[PlanEntry], results: Sequence[Result],
+              known: Mapping[str, int]) -> dict[str, int]:
+        """Plan entries (those the run has already are left alone) and results, in the caller's transaction.
+        Returns the ids read or added, for the caller to remember once the transaction has committed."""
+        ids = self.test_ids(conn, [e.nodeid for e in entries] + [r.nodeid for r in results], known)
+        both = {**known, **ids} if ids and known else (ids or known)  # ids are new only while the plan grows
+        if entries:
+            conn.exec_driver_sql(self.insert_plan, self.plan_rows(run_id, entries, both))
+        if results:
+            conn.exec_driver_sql(self.insert_results, self.result_rows(run_id, results, both))
+        return ids
