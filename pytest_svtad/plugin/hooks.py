@@ -137,13 +137,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     config.stash[SESSION_KEY].modify_items(config, items)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session) -> Any:
+    """No automatic garbage collection while the session collects: every full pass walked the items collected so
+    far again, so collecting grew faster than the number of tests (measured: 2.2-3 CPU s of 20,000 trivial tests,
+    docs/BENCHMARKS.md, issue 18 item 1). The plan's end collects the young objects once and freezes the items
+    (``freeze_collected``); automatic collection is back on before the first test runs, whatever collection did."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return (yield)
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     svtad = session.config.stash[SESSION_KEY]
-    plan = svtad.build_plan(session.items)
-    # The collected items, their marks and the plan live until the session ends: frozen like configure's objects,
-    # so the full garbage collections while the tests run, and pytest's at unconfigure, do not walk them each time
-    # (measured: -n 0 at 60 DMCs 7.6 -> 7.0 CPU s; every xdist worker gains the same). Unconfigure unfreezes.
-    gc.freeze()
+    plan = svtad.build_plan(session.items)  # ends by freezing the collected items for the GC (freeze_collected)
     if svtad.is_worker:
         workerinput: dict[str, Any] = session.config.workerinput  # type: ignore[attr-defined]
         if PLAN_DIR_KEY in workerinput:
