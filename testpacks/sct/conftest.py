@@ -15,7 +15,6 @@ from pytest_svtad.files.fleet_profile import load_profile
 from pytest_svtad.rules.criteria import Criteria
 from pytest_svtad.rules.sct import chart_targets
 from simulators.fleet import Fleet
-from simulators.fleet.charts import write_charts
 from simulators.fleet.model import summarise
 from simulators.fleet.profile import Fault
 from simulators.fleet.vector import VectorFleet
@@ -87,6 +86,7 @@ def fleet_runs(request: pytest.FixtureRequest, svtad_evidence_root: Path | None,
         say(f"SCT scenario {number}/{len(SCENARIOS)} '{name}': {INSTALLATIONS:,} installations, {HOURS} h "
             f"simulated in {time.perf_counter() - started:.1f} s ({result.events:,} events)")
         if svtad_evidence_root is not None and draw(name.replace(" ", "-")):
+            from simulators.fleet.charts import write_charts  # matplotlib: only in the process that draws
             write_charts(result, svtad_evidence_root / "sct" / name.replace(" ", "-"), scenario=name,
                          targets=chart_targets(svtad_criteria), wan_budget=svtad_criteria.sct_wan_bytes_per_hub_per_day)
     return runs
