@@ -14,13 +14,10 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from bench_duis_codec import identity as codec_identity
+from cryptography.hazmat.primitives import serialization
 
 from pytest_svtad.links.duis import DuisLink
 from pytest_svtad.links.sim import SimLink
@@ -35,12 +32,7 @@ MIX = ("4.1.1", "4.3", "7.3")  # a read, another read, a critical update (transf
 
 
 def identity(folder: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench user")])
-    now = datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1))
-            .sign(key, hashes.SHA256()))
+    key, cert = codec_identity("bench user")
     key_path, cert_path = folder / "user.key", folder / "user.pem"
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))

@@ -32,9 +32,10 @@ MIX = [ServiceRequest("4.1.1"), ServiceRequest("2.2", {"amount_pence": 500}),
        ServiceRequest("4.17", {"start": datetime(2026, 1, 1, tzinfo=UTC)})]
 
 
-def identity() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+def identity(common_name: str = "bench") -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """A P-256 key and a self-signed certificate valid around now (bench_duis.py writes the same to files)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.now(UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(1).not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1))
