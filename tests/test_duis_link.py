@@ -6,7 +6,6 @@ either end, late and missing responses; and the SRVT pack over duis giving the s
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import time
 from collections.abc import Iterator
@@ -17,10 +16,8 @@ import aiohttp
 import httpx
 import pytest
 from aiohttp import web
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
+from test_duis_signing import identity
 
 from conftest import inner_run
 from pytest_svtad.cli.main import main
@@ -73,13 +70,8 @@ def dcc(profiles: Profiles) -> Iterator[DuisDcc]:
 
 
 def keys(tmp_path: Path, name: str = "user") -> tuple[Path, Path]:
-    """An EC P-256 key and a self-signed certificate, made for the test (never committed)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"svtad test {name}")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
+    """An EC P-256 key and a self-signed certificate (test_duis_signing.identity), written to files."""
+    key, cert = identity(f"svtad test {name}")
     key_path, cert_path = tmp_path / f"{name}.key", tmp_path / f"{name}.pem"
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))

@@ -26,7 +26,8 @@ DS = "http://www.w3.org/2000/09/xmldsig#"
 Identity = tuple[ec.EllipticCurvePrivateKey, x509.Certificate]
 
 
-def _identity(common_name: str, curve: ec.EllipticCurve | None = None) -> Identity:
+def identity(common_name: str, curve: ec.EllipticCurve | None = None) -> Identity:
+    """An EC key (P-256 unless given) and a self-signed certificate, made for the test (never committed)."""
     key = ec.generate_private_key(curve or ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "07"),
                       x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
@@ -39,7 +40,7 @@ def _identity(common_name: str, curve: ec.EllipticCurve | None = None) -> Identi
 
 @pytest.fixture(scope="module")
 def user() -> Identity:
-    return _identity("Z1")
+    return identity("Z1")
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,7 @@ def test_a_changed_body_does_not_verify(user: Identity, request_xml: bytes) -> N
 
 def test_a_signature_by_someone_else_or_under_a_forged_name_is_refused(user: Identity, request_xml: bytes) -> None:
     key, cert = user
-    other_key, other_cert = _identity("U9")
+    other_key, other_cert = identity("U9")
     with pytest.raises(SigningError, match="unknown signer: no trusted certificate has issuer"):
         verify(sign(request_xml, other_key, other_cert), [cert])
     forged = sign(request_xml, other_key, other_cert).replace(
@@ -112,9 +113,9 @@ def test_signing_failures_are_one_line_errors(problem: str, user: Identity, requ
         if problem == "missing key file":
             sign(request_xml, tmp_path / "absent.key", cert)
         elif problem == "wrong curve":
-            sign(request_xml, _identity("P384", ec.SECP384R1())[0], cert)
+            sign(request_xml, identity("P384", ec.SECP384R1())[0], cert)
         elif problem == "key of another certificate":
-            sign(request_xml, _identity("X")[0], cert)
+            sign(request_xml, identity("X")[0], cert)
         elif problem == "not a key":
             (tmp_path / "junk.key").write_text("-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n")
             sign(request_xml, tmp_path / "junk.key", cert)
