@@ -1,9 +1,13 @@
 """The session's writer to the store: the run as soon as the session is known to be one, the plan as it becomes
 known, each result within about half a second of its test ending, and the run's end and its issues at the end.
 
-Writes happen on a background thread (``FLUSH_SECONDS`` after the first result waiting, so fast tests share a
-transaction), so neither a slow store nor a long test delays them: a session killed outright keeps every result
-that finished more than a moment before the kill. If the store cannot be written, everything goes to a JSONL file
+Results are written in batches: ``FLUSH_EVERY`` of them, or those waiting ``FLUSH_SECONDS`` since the first,
+whichever comes first, so fast tests share a transaction. On a SQLite store (a local file, where a batch takes a
+millisecond or two) the test loop writes its own batches as a result arrives, and a background thread writes only
+what waits longer than that because no further result came (a long test): the thread sleeps otherwise, since two
+threads taking turns at the interpreter for every batch cost more than the writes (issue 18 item 1). On other stores
+(a server, where a batch is a round trip) the background thread writes every batch, so a slow store does not delay
+the tests. Either way a session killed outright keeps every result that finished more than a moment before the kill. If the store cannot be written, everything goes to a JSONL file
 instead (``svtad store import`` reads it back) and the session says so; if that file cannot be written either, the
 session says what was lost where.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -49,8 +54,11 @@ class StoreSink:
         # and pops are atomic), so a test's end never waits for a write in progress (issue 18 item 1)
         self._plan_in: deque[PlanEntry] = deque()
         self._results_in: deque[Result] = deque()
-        self._writes = threading.Lock()  # one writer at a time: the thread, or the session's end
-        self._wake = threading.Event()  # something waits to be written
+        self._writes = threading.Lock()  # one writer at a time: the test loop, the thread, or the session's end
+        # the test loop writes its own batches on a local SQLite file; elsewhere the thread writes every batch
+        self.inline = url.startswith("sqlite:")
+        self._since: float | None = None  # when the oldest result not yet taken by a write was handed over
+        self._wake = threading.Event()  # a result waits where none did: the thread starts counting
         self._full = threading.Event()  # FLUSH_EVERY results wait: write without waiting out the interval
         self._closing = threading.Event()
         self._thread: threading.Thread | None = None
@@ -94,19 +102,31 @@ class StoreSink:
             return
         self._plan_in.extend(islice(plan.values(), self._plan_seen, None))
         self._plan_seen = len(plan)
-        self._wake.set()
+        if self._since is None:
+            self._since = time.monotonic()
+            self._wake.set()
 
     def add(self, entry: PlanEntry, result: Result) -> None:
-        """A test's result (with its plan entry, for a controller that had no plan for it): handed over to the
-        writer without waiting for it. Called once per test: kept to a few appends and flag reads."""
+        """A test's result (with its plan entry, for a controller that had no plan for it): handed over, and on a
+        SQLite store the waiting batch written when it is due (unless the thread is writing just then). Called once
+        per test: kept to a few appends, a clock read and flag reads."""
         if entry.nodeid not in self._planned:
             self._plan_in.append(entry)  # the writer drops it if the plan had it already
         results = self._results_in
         results.append(result)
         self.update()
-        if not self._wake.is_set():
+        since = self._since
+        if since is None:  # the first result of the next batch (a write sets _since to None before it drains)
+            self._since = time.monotonic()
             self._wake.set()
-        if len(results) >= FLUSH_EVERY and not self._full.is_set():
+        elif self.inline:
+            if (len(results) >= FLUSH_EVERY or time.monotonic() - since >= FLUSH_SECONDS) \
+                    and self._thread is not None and self._writes.acquire(blocking=False):
+                try:  # the thread writing just now: it takes these too, or the next result writes them
+                    self._write_waiting()
+                finally:
+                    self._writes.release()
+        elif len(results) >= FLUSH_EVERY and not self._full.is_set():
             self._full.set()
 
     def flush(self, plan: Iterable[PlanEntry], results: Mapping[str, Result] | None = None) -> None:
@@ -170,6 +190,9 @@ class StoreSink:
     # -- background thread --------------------------------------------------------------------------------------
 
     def _run(self) -> None:
+        if self.inline:
+            self._run_behind()
+            return
         while True:
             self._wake.wait()
             self._full.wait(FLUSH_SECONDS)  # let the results of the next moment share the transaction
@@ -178,12 +201,37 @@ class StoreSink:
             self._wake.clear()
             self._full.clear()
             with self._writes:
-                try:
-                    self._drain()
-                    self._write(*self._take())
-                except Exception as exc:  # a writer that died silently would lose every later result
-                    if self.error is None:
-                        self._failed(StoreError(f"store writer failed: {type(exc).__name__}: {exc}"))
+                self._write_waiting()
+
+    def _run_behind(self) -> None:
+        """Beside a test loop that writes its own batches: write what has waited FLUSH_SECONDS, which happens only
+        when no result has come since (a long test, a slow fixture, the session's end). Wakes about twice per
+        interval while results flow, and does nothing then."""
+        while not self._closing.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            while (since := self._since) is not None:
+                delay = since + FLUSH_SECONDS - time.monotonic()
+                if delay > 0:
+                    if self._closing.wait(delay):
+                        return  # the session's end writes the rest
+                    continue  # the test loop may have written them meanwhile: look again
+                with self._writes:
+                    if self._since is since:  # nobody wrote them while this thread waited for the lock
+                        self._write_waiting()
+
+    def _write_waiting(self) -> None:
+        """Write what was handed over (holds ``_writes``). Never raises: a writer that died silently would lose
+        every later result."""
+        self._since = None  # before draining: a result handed over from now on starts the next batch
+        try:
+            self._drain()
+            plan, results = self._take()
+            if plan or results:
+                self._write(plan, results)
+        except Exception as exc:
+            if self.error is None:
+                self._failed(StoreError(f"store writer failed: {type(exc).__name__}: {exc}"))
 
     def _stop_thread(self) -> None:
         thread, self._thread = self._thread, None
