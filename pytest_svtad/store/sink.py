@@ -7,9 +7,9 @@ millisecond or two) the test loop writes its own batches as a result arrives, an
 what waits longer than that because no further result came (a long test): the thread sleeps otherwise, since two
 threads taking turns at the interpreter for every batch cost more than the writes (issue 18 item 1). On other stores
 (a server, where a batch is a round trip) the background thread writes every batch, so a slow store does not delay
-the tests. Either way a session killed outright keeps every result that finished more than a moment before the kill. If the store cannot be written, everything goes to a JSONL file
-instead (``svtad store import`` reads it back) and the session says so; if that file cannot be written either, the
-session says what was lost where.
+the tests. Either way a session killed outright keeps every result that finished more than a moment before the
+kill. If the store cannot be written, everything goes to a JSONL file instead (``svtad store import`` reads it
+back) and the session says so; if that file cannot be written either, the session says what was lost where.
 """
 
 from __future__ import annotations
