@@ -279,8 +279,11 @@ def test_ctrl_c_mid_session_counts_unreported_tests_as_not_run(pytester, workers
     """)
     argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--svtad-ttm", "ttm.csv",
             "--svtad-report", "report", "-n", str(workers)]
+    # Ctrl-C reaches the session even when this suite itself was started in the background (nohup, `cmd &` in a
+    # script), which starts it with SIGINT ignored: a child inherits that, and Python then installs no handler
     proc = subprocess.Popen(argv, cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     results = pytester.path / "report" / "results.jsonl"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # wait until some tests have finished, then press Ctrl-C
