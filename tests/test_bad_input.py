@@ -164,6 +164,35 @@ def test_misused_marker_is_a_collection_error_naming_test(project, shared_runs, 
     assert "Traceback" not in run.text
 
 
+
+SHARED_THEN_MISUSED = """
+import pytest
+
+pytestmark = [pytest.mark.ttm("REQ-1"), pytest.mark.srv("4.1.1")]
+
+@pytest.mark.severity(1)
+def test_first(dmc):
+    pass
+
+@pytest.mark.severity(1)
+def test_same_markers(dmc):
+    pass
+
+@pytest.mark.severity(True)
+def test_true_is_not_one(dmc):
+    pass
+"""
+
+
+def test_markers_read_once_per_set_still_refuse_a_value_equal_to_a_good_one(project_single):
+    """Tests with the same markers share the tags read for the first (``markers.read_tags``' memo); True equals 1
+    in Python, yet ``severity(True)`` after two ``severity(1)`` is still refused, naming its test."""
+    project_single.tests(SHARED_THEN_MISUSED)
+    run = project_single.run()
+    assert "test_true_is_not_one: @pytest.mark.severity(n): n must be an integer 1-5, got True" in run.text
+    assert "test_first:" not in run.text and "test_same_markers:" not in run.text
+
+
 # -- YAML data files: duplicate keys, anchors and aliases (issue 13 items 3 and 8) ---------------------------------
 
 MODEL = "id: ESME-T1\nkind: ESME\nmanufacturer: a\nmodel: b\nfirmware: '1'\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -109,15 +110,46 @@ def _attribution(mark: pytest.Mark, signature: str) -> tuple[str | None, str | N
     return cause, provider.strip() if isinstance(provider, str) else None
 
 
-def read_tags(node: pytest.Item | pytest.Function, catalogue: SrvCatalogue, ttm: Ttm | None) -> Tags:
-    """Tags of a test from its markers (function, class and module); raises MarkerError on misuse."""
+def read_tags(node: pytest.Item | pytest.Function, catalogue: SrvCatalogue, ttm: Ttm | None,
+              memo: dict[Any, Tags] | None = None) -> Tags:
+    """Tags of a test from its markers (function, class and module); raises MarkerError on misuse. With ``memo``
+    (one per catalogue and TTM: a session's), the tags of markers already read are looked up instead of read again:
+    the tests of a module or class that carries its markers share them (what was misused is never kept)."""
     marks: dict[str, list[pytest.Mark]] = {}
+    given = []
     for mark in node.iter_markers():  # closest first
         if mark.name in MARKERS:
             marks.setdefault(mark.name, []).append(mark)
+            given.append(_mark_key(mark))
     if not marks:
         return Tags()
+    if memo is None:
+        return _tags_of(marks, catalogue, ttm)
+    key = tuple(given)
+    try:
+        tags = memo.get(key)
+    except TypeError:  # a marker argument that cannot be a key (a list, a dict): read every time
+        return _tags_of(marks, catalogue, ttm)
+    if tags is None:
+        tags = memo[key] = _tags_of(marks, catalogue, ttm)
+    return tags
 
+
+def _mark_key(mark: pytest.Mark) -> tuple[Any, ...]:
+    """A marker as a memo key that tells apart what compares equal but reads differently (``severity(2)``,
+    ``severity(2.0)``, ``severity(True)``): each value with its type, unless every argument is a plain string."""
+    if not mark.kwargs and all(type(arg) is str for arg in mark.args):
+        return mark.name, mark.args
+    return mark.name, _typed(mark.args), tuple((name, _typed(value)) for name, value in mark.kwargs.items())
+
+
+def _typed(value: Any) -> Any:
+    if type(value) is tuple:
+        return tuple, tuple(_typed(item) for item in value)
+    return type(value), value
+
+
+def _tags_of(marks: dict[str, list[pytest.Mark]], catalogue: SrvCatalogue, ttm: Ttm | None) -> Tags:
     ttm_ids: list[str] = []
     for mark in marks.get("ttm", ()):
         if mark.kwargs or not mark.args:

@@ -79,6 +79,7 @@ class SvtadSession:
         self.verdict: Verdict | None = None
         self.plan_dir: Path | None = None  # under xdist: where workers leave their plans for the controller
         self._definition_tags: dict[str, Tags] = {}  # read once per test function, reused for its items
+        self._tags_memo: dict[Any, Tags] = {}  # the tags of each set of markers read (markers.read_tags)
         self.store_sink: StoreSink | None = None
         self._dmc_params: dict[tuple[frozenset[DeviceKind], frozenset[DeviceKind]], list[Any]] = {}
         self.outputs: Outputs | None = None  # what the evidence outputs wrote: made at close-out (run_record)
@@ -92,7 +93,7 @@ class SvtadSession:
 
     def definition_tags(self, definition: pytest.Function) -> Tags:
         try:
-            tags = read_tags(definition, self.settings.catalogue, self.settings.ttm)
+            tags = read_tags(definition, self.settings.catalogue, self.settings.ttm, self._tags_memo)
         except MarkerError as exc:
             raise pytest.Collector.CollectError(f"{definition.nodeid}: {exc}") from None
         providers = self.settings.criteria.providers
@@ -111,7 +112,7 @@ class SvtadSession:
         key = f"{parent.nodeid}::{getattr(item, 'originalname', item.name)}" if parent is not None else ""
         tags = None if own_marks else self._definition_tags.get(key)
         if tags is None:
-            tags = read_tags(item, self.settings.catalogue, self.settings.ttm)
+            tags = read_tags(item, self.settings.catalogue, self.settings.ttm, self._tags_memo)
         return tags
 
     def dmc_params(self, tags: Tags) -> list[Any]:
