@@ -102,6 +102,12 @@ class StoreSink:
             return
         self._plan_in.extend(islice(plan.values(), self._plan_seen, None))
         self._plan_seen = len(plan)
+        if self.inline and self._thread is not None and self._writes.acquire(blocking=False):
+            try:  # on SQLite the plan is written as it grows (at collection's end: before the first test runs)
+                self._write_waiting()
+            finally:
+                self._writes.release()
+            return
         if self._since is None:
             self._since = time.monotonic()
             self._wake.set()
