@@ -102,12 +102,8 @@ class StoreSink:
             return
         self._plan_in.extend(islice(plan.values(), self._plan_seen, None))
         self._plan_seen = len(plan)
-        if self.inline and self._thread is not None and self._writes.acquire(blocking=False):
-            try:  # on SQLite the plan is written as it grows (at collection's end: before the first test runs)
-                self._write_waiting()
-            finally:
-                self._writes.release()
-            return
+        if self.inline and self._write_here():
+            return  # on SQLite the plan is written as it grows (at collection's end: before the first test runs)
         if self._since is None:
             self._since = time.monotonic()
             self._wake.set()
@@ -126,12 +122,8 @@ class StoreSink:
             self._since = time.monotonic()
             self._wake.set()
         elif self.inline:
-            if (len(results) >= FLUSH_EVERY or time.monotonic() - since >= FLUSH_SECONDS) \
-                    and self._thread is not None and self._writes.acquire(blocking=False):
-                try:  # the thread writing just now: it takes these too, or the next result writes them
-                    self._write_waiting()
-                finally:
-                    self._writes.release()
+            if len(results) >= FLUSH_EVERY or time.monotonic() - since >= FLUSH_SECONDS:
+                self._write_here()
         elif len(results) >= FLUSH_EVERY and not self._full.is_set():
             self._full.set()
 
@@ -225,6 +217,17 @@ class StoreSink:
                 with self._writes:
                     if self._since is since:  # nobody wrote them while this thread waited for the lock
                         self._write_waiting()
+
+    def _write_here(self) -> bool:
+        """The test loop writes what waits, unless a write is in progress (the thread's: it takes these too, or the
+        next result writes them) or the background writer is not running (before the run, after its end)."""
+        if self._thread is None or not self._writes.acquire(blocking=False):
+            return False
+        try:
+            self._write_waiting()
+        finally:
+            self._writes.release()
+        return True
 
     def _write_waiting(self) -> None:
         """Write what was handed over (holds ``_writes``). Never raises: a writer that died silently would lose
