@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from functools import cached_property
 from itertools import islice
 from typing import Any
 
@@ -84,9 +85,10 @@ class ResultRepository:
 
     _reading = _writing
 
+    @cached_property
     def _known_test_ids(self) -> dict[str, int]:
         """Test ids this Store has read or written (committed): a session's results need no look-up."""
-        return self.__dict__.setdefault("_test_id_cache", {})  # type: ignore[no-any-return]
+        return {}
 
     def record_plan(self, run_id: int, entries: Iterable[PlanEntry]) -> None:
         """Add plan entries; entries the run has already are left alone. Reads nothing but the ids of node ids new
@@ -101,31 +103,29 @@ class ResultRepository:
         PostgreSQL write tuples through the driver (``store.writes``); other databases through ``insert()``."""
         if not entries and not results:
             return
-        writer = self._writer()
+        writer = self._writer
         if writer is None:
             self._record(run_id, [e.to_dict() for e in entries], t.plan_entries, "record the plan", insert_new)
             self._record(run_id, [r.to_dict() for r in results], t.results, "record results",
                          lambda _conn, table: insert(table))
             return
-        known = self._known_test_ids()
+        known = self._known_test_ids
         with self._writing("record the plan and results" if entries and results else
                            "record the plan" if entries else "record results") as conn:
             ids = writer.write(conn, run_id, entries, results, known)
         known.update(ids)  # committed: the ids exist
 
+    @cached_property
     def _writer(self) -> Writer | None:
         """The raw write path's SQL for this Store's dialect, built once (None: a dialect it does not know)."""
-        if "_raw_writer" not in self.__dict__:
-            dialect = self.engine.dialect
-            self.__dict__["_raw_writer"] = Writer(dialect.name, dialect.paramstyle) \
-                if dialect.name in DIALECTS else None
-        return self.__dict__["_raw_writer"]  # type: ignore[no-any-return]
+        dialect = self.engine.dialect
+        return Writer(dialect.name, dialect.paramstyle) if dialect.name in DIALECTS else None
 
     def _record(self, run_id: int, rows: list[dict[str, Any]], table: Table, what: str,
                 statement: Callable[[Connection, Table], Any]) -> None:
         if not rows:
             return
-        known = self._known_test_ids()
+        known = self._known_test_ids
         with self._writing(what) as conn:
             ids = test_ids(conn, (row["nodeid"] for row in rows), known)
             keyed = keyed_rows(run_id, rows, ids)
