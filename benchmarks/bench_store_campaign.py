@@ -30,15 +30,18 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from pytest_svtad.model import Outcome, PlanEntry, Result
 from pytest_svtad.store import Store
 from pytest_svtad.store import schema as t
 from pytest_svtad.store.migrations import SCHEMA_VERSION
 
 FULL = (200, 5000)  # DMCs x tests: 1,000,000 results
 QUICK = (20, 1000)  # 20,000 results
-RAW_JOIN = ("SELECT p.run_id, s.nodeid, p.dmc, p.ttm, p.srv, p.functional_group, p.regression, p.severity, "
-            "p.known_defect, p.descoped, p.witnessed, p.cause, p.provider, r.outcome, r.error, r.xfailed, r.crashed, "
-            "r.reason, r.duration, r.evidence FROM svtad_plan p JOIN svtad_tests s ON s.id = p.test_id LEFT OUTER JOIN "
+# every value the verdict reads: the plan with its tags (schema 7: svtad_tags), the node ids, the results
+RAW_JOIN = ("SELECT p.run_id, s.nodeid, g.dmc, p.ttm, g.srv, g.functional_group, g.regression, g.severity, "
+            "g.known_defect, g.descoped, g.witnessed, g.cause, g.provider, r.outcome, r.error, r.xfailed, r.crashed, "
+            "r.reason, r.duration, r.evidence FROM svtad_plan p JOIN svtad_tests s ON s.id = p.test_id "
+            "JOIN svtad_tags g ON g.id = p.tags_id LEFT OUTER JOIN "
             "svtad_results r ON r.run_id = p.run_id AND r.test_id = p.test_id WHERE p.run_id IN ({ids})")
 
 
@@ -47,7 +50,7 @@ def fill(url: str, dmcs: int, tests: int, runs: int = 2) -> None:
     every DMC; 1% failures; every tenth test a regression test."""
     store = Store(url)
     with store.engine.begin() as conn:
-        for table in (t.results, t.plan_entries, t.tests):
+        for table in (t.results, t.plan_entries, t.plan_tags, t.tests):
             conn.execute(table.delete())
         conn.execute(t.runs.delete().where(t.runs.c.campaign == "BENCH"))
     rng = random.Random(7)
@@ -56,27 +59,17 @@ def fill(url: str, dmcs: int, tests: int, runs: int = 2) -> None:
     for run in range(runs):
         run_id = store.begin_run(campaign="BENCH", stage="SIT", release="IOC", sut_version=f"1.{run}", seed=0,
                                  host="bench", firmware={})
-        nodeids = [f"testpacks/bench/test_mod_{i // 100:03d}.py::test_{i}[DMC-{d:03d}]"
-                   for d in range(dmcs) for i in range(run * per_run, (run + 1) * per_run)]
-        with store.engine.begin() as conn:
-            for start in range(0, len(nodeids), 50_000):
-                conn.execute(insert(t.tests), [{"nodeid": n} for n in nodeids[start:start + 50_000]])
-            ids = {nodeid: test_id for nodeid, test_id in conn.execute(select(t.tests.c.nodeid, t.tests.c.id))}
-            plan_rows, result_rows = [], []
-            for nodeid in nodeids:
-                i = int(nodeid.split("::test_")[1].split("[")[0])
-                plan_rows.append({"run_id": run_id, "test_id": ids[nodeid], "dmc": nodeid[-8:-1],
-                                  "ttm": [f"REQ-{i % 500}"], "srv": "4.1.1", "functional_group": groups[i % 15],
-                                  "regression": i % 10 == 0, "severity": 3, "known_defect": None, "descoped": None,
-                                  "witnessed": None})
+        entries, results = [], []
+        for d in range(dmcs):  # written as a session writes them (store.record), 50,000 at a time
+            for i in range(run * per_run, (run + 1) * per_run):
+                nodeid = f"testpacks/bench/test_mod_{i // 100:03d}.py::test_{i}[DMC-{d:03d}]"
+                entries.append(PlanEntry(nodeid, f"DMC-{d:03d}", (f"REQ-{i % 500}",), "4.1.1", groups[i % 15],
+                                         i % 10 == 0, 3, None, None, None))
                 failed = rng.random() < 0.01
-                result_rows.append({"run_id": run_id, "test_id": ids[nodeid],
-                                    "outcome": "failed" if failed else "passed", "error": False, "xfailed": False,
-                                    "crashed": False, "reason": "AssertionError" if failed else "",
-                                    "duration": 0.01, "evidence": []})
-            for start in range(0, len(plan_rows), 50_000):
-                conn.execute(insert(t.plan_entries), plan_rows[start:start + 50_000])
-                conn.execute(insert(t.results), result_rows[start:start + 50_000])
+                results.append(Result(nodeid, Outcome.FAILED if failed else Outcome.PASSED, False, False, False,
+                                      "AssertionError" if failed else "", 0.01, []))
+        for start in range(0, len(entries), 50_000):
+            store.record(run_id, entries[start:start + 50_000], results[start:start + 50_000])
         store.finish_run(run_id, interrupted=False, verdict=None)
     with store.engine.begin() as conn:
         conn.execute(t.meta.delete().where(t.meta.c.key == "bench_size"))

@@ -13,7 +13,7 @@ from pytest_svtad.cli.main import main
 from pytest_svtad.errors import SvtadInputError
 from pytest_svtad.files.datafiles import load_ttm
 from pytest_svtad.rules import entry_criteria as ec
-from pytest_svtad.store import SCHEMA_VERSION, Store, StoreError
+from pytest_svtad.store import Store, StoreError
 from pytest_svtad.store.gates import GateRepository
 
 TODAY = date(2026, 3, 2)
@@ -132,10 +132,10 @@ def test_a_store_of_the_previous_schema_gains_the_schedule_and_sign_off_tables(s
     if store_url.startswith("sqlite:///"):
         Path(store_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(store_url)
-    old = legacy_metadata(SCHEMA_VERSION - 1)
+    old = legacy_metadata(5)  # the schema before these tables
     old.create_all(engine)
     with engine.begin() as conn:
-        conn.execute(insert(old.tables["svtad_meta"]).values(key="schema_version", value=str(SCHEMA_VERSION - 1)))
+        conn.execute(insert(old.tables["svtad_meta"]).values(key="schema_version", value="5"))
         assert not inspect(conn).has_table("svtad_entry_signoffs")
     engine.dispose()
     store = Store(store_url)

@@ -158,6 +158,45 @@ def test_a_schema_3_store_is_upgraded_to_integer_test_ids_with_every_row_kept(st
     assert len(Store(store_url).runs("C")) == 3  # opening it again changes nothing
 
 
+def test_a_schema_6_store_moves_its_tags_to_one_row_per_set_with_every_entry_kept(store_url: str) -> None:
+    from pytest_svtad.store.tags import entry_tags
+
+    pairs = [pair for pair in _records(300) if pair[0].nodeid != "x"]
+    if store_url.startswith("sqlite:///"):
+        Path(store_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(store_url)
+    old = legacy_metadata(6)
+    old.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(old.tables["svtad_meta"]).values(key="schema_version", value="6"))
+        runs = [conn.execute(insert(old.tables["svtad_runs"]).values(
+            campaign="C", stage="SIT", release="IOC", sut_version=version, seed=0, host="h",
+            started_at=datetime(2026, 11, 2, 9, 0, tzinfo=UTC), status="finished", firmware={})
+            ).inserted_primary_key[0] for version in ("1.0", "2.0")]
+        conn.execute(insert(old.tables["svtad_tests"]), [{"nodeid": e.nodeid} for e, _ in pairs])
+        ids = dict(conn.execute(select(old.tables["svtad_tests"].c.nodeid, old.tables["svtad_tests"].c.id)).all())
+        for run_id in runs:  # both runs plan every test: the same sets of tags twice
+            conn.execute(insert(old.tables["svtad_plan"]), [
+                {**{k: v for k, v in e.to_dict().items() if k != "nodeid"}, "run_id": run_id,
+                 "test_id": ids[e.nodeid]} for e, _ in pairs])
+    engine.dispose()
+    store = Store(store_url)
+    with store.engine.connect() as conn:
+        assert conn.execute(select(t.meta.c.value).where(t.meta.c.key == "schema_version")).scalar() == "7"
+        assert {c["name"] for c in inspect(conn).get_columns("svtad_plan")} == {"run_id", "test_id", "tags_id", "ttm"}
+        stored_sets = conn.execute(select(t.plan_tags.c.id)).all()
+    assert len(stored_sets) == len({entry_tags(e) for e, _ in pairs}) < len(pairs)  # each set once
+    plans, _results = store.plan_and_results(runs)
+    for run_id in runs:  # every value read back as it was
+        assert sorted(plans[run_id], key=lambda e: e.nodeid) == sorted((e for e, _ in pairs), key=lambda e: e.nodeid)
+    # a session planning the same tags after the upgrade finds the sets there
+    run_id = store.begin_run(**RUN)
+    store.record_plan(run_id, [e for e, _ in pairs])
+    with store.engine.connect() as conn:
+        assert len(conn.execute(select(t.plan_tags.c.id)).all()) == len(stored_sets)
+    store.close()
+
+
 def _records(count: int) -> list[tuple[PlanEntry, Result]]:
     rng = random.Random(18)
     pairs = []

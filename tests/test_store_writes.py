@@ -9,12 +9,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import event, func, select, text
 
 from pytest_svtad.model import Descoping, Outcome, PlanEntry, Result
 from pytest_svtad.store import Store
 from pytest_svtad.store import schema as t
-from pytest_svtad.store.results import insert_new
 from pytest_svtad.store.sink import StoreSink
 from pytest_svtad.store.writes import COLUMNS
 
@@ -36,17 +35,19 @@ RESULTS = [
 
 def test_the_raw_inserts_fill_every_column_of_their_tables() -> None:
     # a column added to the schema must be added to the write path too (else its rows would lack it)
-    for table in (t.plan_entries, t.results):
-        assert set(COLUMNS[table.name]) == {column.name for column in table.columns}
+    for table in (t.plan_entries, t.results, t.plan_tags):
+        assert set(COLUMNS[table.name]) | {"id"} == {column.name for column in table.columns} | {"id"}
 
 
 def _rows(store: Store, run_id: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """Every stored column but the run id, as the driver returns it, by node id."""
-    plan, results, tests = t.plan_entries.c, t.results.c, t.tests.c
+    """Every stored column but the run id, as the driver returns it, by node id (a plan entry's tags as stored in
+    svtad_tags, with their id)."""
+    plan, tags, results, tests = t.plan_entries.c, t.plan_tags.c, t.results.c, t.tests.c
     with store.engine.connect() as conn:
         planned = conn.execute(
-            select(tests.nodeid, *[c for c in t.plan_entries.columns if c.name not in ("run_id", "test_id")])
-            .select_from(t.plan_entries.join(t.tests, tests.id == plan.test_id))
+            select(tests.nodeid, plan.tags_id, plan.ttm, *[c for c in t.plan_tags.columns if c.name != "id"])
+            .select_from(t.plan_entries.join(t.tests, tests.id == plan.test_id)
+                         .join(t.plan_tags, tags.id == plan.tags_id))
             .where(plan.run_id == run_id).order_by(tests.nodeid)).all()
         ran = conn.execute(
             select(tests.nodeid, *[c for c in t.results.columns if c.name not in ("run_id", "test_id")])
@@ -59,11 +60,15 @@ def test_the_raw_write_path_stores_what_sqlalchemy_insert_stored(store_url: str)
     store = Store(store_url)
     raw_run, core_run = store.begin_run(**RUN), store.begin_run(**RUN)
     store.record(raw_run, ENTRIES, RESULTS)
-    # the Core path the raw one replaced (still the path of other databases), for the second run
-    store._record(core_run, [e.to_dict() for e in ENTRIES], t.plan_entries, "record the plan", insert_new)
-    store._record(core_run, [r.to_dict() for r in RESULTS], t.results, "record results",
-                  lambda _conn, table: insert(table))
+    # the Core path the raw one replaced (still the path of other databases), for the second run, by a Store
+    # that has not seen the first run's tags: it finds the same sets, and stores none twice
+    other = Store(store_url)
+    with other._writing("record") as conn:
+        other._record_core(conn, core_run, ENTRIES, RESULTS, {}, {})
+    other.close()
     assert _rows(store, raw_run) == _rows(store, core_run)
+    with store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.plan_tags)).scalar() == len(ENTRIES)
     plans, results = store.plan_and_results([raw_run])
     assert [(e.nodeid, e.dmc, e.ttm, e.regression, e.severity, e.descoped) for e in
             sorted(plans[raw_run], key=lambda e: e.nodeid)] == [

@@ -22,12 +22,13 @@ import multiprocessing
 import os
 import shutil
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Connection, Text, cast, func, literal_column, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from pytest_svtad.model import NO_DMC, Descoping, Outcome, PlanEntry, Result, result_line
 from pytest_svtad.result_lines import ASCII_STRING, BOOL, Encoded, common_texts, dumps, line, shape_known
@@ -35,15 +36,19 @@ from pytest_svtad.rules.campaign import CampaignSummary, not_run_reason
 from pytest_svtad.rules.counts import status_of
 from pytest_svtad.store import schema as t
 from pytest_svtad.store.issues import StoreError
+from pytest_svtad.store.tags import TAG_COLUMNS
 
 BATCH = 20_000  # rows fetched at once
 PG_WORK_MEM = "128MB"  # PostgreSQL's memory for this read's sort, per sort (its default, 4MB, sorts on disk)
 WRITE_BATCH = 10_000  # lines joined per write
 NO_VALUE = (None, "null", "[]")  # JSON values stored for "nothing" (no evidence, not de-scoped)
 
-# the row: run id, node id, the plan's tags, the result (outer join: None when the run has no result)
-RUN, NODEID, TTM, DMC, SRV, GROUP, REGRESSION, SEVERITY, DEFECT, DESCOPED, WITNESSED, CAUSE, PROVIDER = range(13)
-OUTCOME, ERROR, XFAILED, CRASHED, REASON, DURATION, EVIDENCE = range(13, 20)
+# the row: run id, node id, the plan's TTM ids and tags id, the result (outer join: None when the run has no result)
+RUN, NODEID, TTM, TAGS, OUTCOME, ERROR, XFAILED, CRASHED, REASON, DURATION, EVIDENCE = range(11)
+# a set of tags (svtad_tags, schema 7), the de-scoping as its JSON text
+DMC, SRV, GROUP, REGRESSION, SEVERITY, DEFECT, DESCOPED, WITNESSED, CAUSE, PROVIDER = range(10)
+Tags = tuple[Any, ...]
+TagsReader = Callable[[Iterable[int]], dict[int, Tags]]
 
 
 def campaign_query(dialect: str, run_ids: Sequence[int], low: str | None = None, high: str | None = None) -> str:
@@ -55,13 +60,39 @@ def campaign_query(dialect: str, run_ids: Sequence[int], low: str | None = None,
     nodeid_order = n.nodeid.collate("C") if dialect == "postgresql" else n.nodeid
     compared = n.nodeid.collate("C") if dialect == "postgresql" else literal_column(f"+{n.nodeid}")
     bounds = [*([compared >= low] if low is not None else []), *([compared < high] if high is not None else [])]
-    query = select(p.run_id, n.nodeid, cast(p.ttm, Text), p.dmc, p.srv, p.functional_group, p.regression,
-                   p.severity, p.known_defect, cast(p.descoped, Text), p.witnessed, p.cause, p.provider, r.outcome,
-                   r.error, r.xfailed, r.crashed, r.reason, r.duration, cast(r.evidence, Text)).select_from(
+    query = select(p.run_id, n.nodeid, cast(p.ttm, Text), p.tags_id, r.outcome, r.error, r.xfailed, r.crashed,
+                   r.reason, r.duration, cast(r.evidence, Text)).select_from(
         t.plan_entries.join(t.tests, n.id == p.test_id)
         .outerjoin(t.results, (r.run_id == p.run_id) & (r.test_id == p.test_id))
     ).where(p.run_id.in_([literal_column(str(int(run_id))) for run_id in run_ids]), *bounds).order_by(nodeid_order)
     return str(query.compile(compile_kwargs={"literal_binds": True}, dialect=_dialect(dialect)))
+
+
+def tags_reader(dbapi: Any) -> TagsReader:
+    """Sets of tags by id, read on ``dbapi`` (a connection of its own: on PostgreSQL the rows' connection is busy
+    streaming them). Ids are plain integers, inlined."""
+    g = t.plan_tags.c
+    columns = ", ".join(f"CAST({g.descoped.name} AS TEXT)" if name == "descoped" else name
+                        for name in ("id", *TAG_COLUMNS))
+
+    def read(ids: Iterable[int]) -> dict[int, Tags]:
+        wanted = sorted({int(tags_id) for tags_id in ids})
+        found: dict[int, Tags] = {}
+        cursor = dbapi.cursor()
+        try:
+            for start in range(0, len(wanted), 1000):
+                cursor.execute(f"SELECT {columns} FROM {t.plan_tags.name} WHERE id IN "
+                               f"({', '.join(map(str, wanted[start:start + 1000]))})")
+                for tags_id, *values in cursor.fetchall():
+                    found[tags_id] = tuple(values)
+        finally:
+            cursor.close()
+        missing = set(wanted) - found.keys()
+        if missing:
+            raise StoreError(f"svtad_plan: tags id {min(missing)} is not in {t.plan_tags.name}")
+        return found
+
+    return read
 
 
 def _dialect(name: str) -> Any:
@@ -133,12 +164,13 @@ class _Ttm:
         self.n = 0
 
 
-def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], run_order: Sequence[int], exit_runs: Iterable[int],
-              exit_version: str | None, common: dict[str, Any] | None = None,
+def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], read_tags: TagsReader, run_order: Sequence[int],
+              exit_runs: Iterable[int], exit_version: str | None, common: dict[str, Any] | None = None,
               out: IO[str] | None = None) -> CampaignSummary:
     """One pass over the ordered rows: the campaign's tallies, and its results.jsonl lines written to ``out`` (when
-    given, with ``common``: stage, release, sut_version, seed). ``run_order``: the run ids oldest first;
-    ``exit_runs``: those on the stage-exit SUT version."""
+    given, with ``common``: stage, release, sut_version, seed). ``read_tags``: the sets of tags the rows' tags ids
+    name, read a batch at a time as new ids appear. ``run_order``: the run ids oldest first; ``exit_runs``: those
+    on the stage-exit SUT version."""
     rank = {run_id: index for index, run_id in enumerate(run_order)}
     on_exit = frozenset(exit_runs)
     summary = CampaignSummary(exit_version, len(run_order))
@@ -154,6 +186,7 @@ def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], run_order: Sequence[
     not_run_tail = {regression: (not_run, False, False, False, not_run_reason(regression, exit_version), 0.0, None)
                     for regression in (False, True)}
     kinds: dict[tuple[Any, ...], _Kind] = {}
+    tags: dict[int, Tags] = {}
     pending: list[str] = []
     untraced = summary.untraced
 
@@ -164,9 +197,9 @@ def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], run_order: Sequence[
         return found
 
     def kind_of(key: tuple[Any, ...]) -> _Kind:
-        """``key``: a combined row's DMC .. crashed (``row[DMC:REASON]``)."""
-        (dmc, srv, group, regression, severity, defect, descoped, witnessed, cause, provider, outcome, error,
-         xfailed, crashed) = key
+        """``key``: a combined row's tags id .. crashed (``row[TAGS:REASON]``)."""
+        tags_id, outcome, error, xfailed, crashed = key
+        dmc, srv, group, regression, severity, defect, descoped, witnessed, cause, provider = tags[tags_id]
         if outcome not in known_outcomes:
             raise StoreError(f"svtad_results: an outcome {outcome!r}; expected one of {', '.join(known_outcomes)}")
         is_descoped = descoped not in NO_VALUE and bool(decoded[descoped])
@@ -193,11 +226,11 @@ def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], run_order: Sequence[
 
     def objects(row: Sequence[Any]) -> tuple[PlanEntry, Result]:
         """The records ``plan_and_results`` and ``combine`` build for a combined row (for the unusual lines)."""
-        value = None if row[DESCOPED] in NO_VALUE else decoded[row[DESCOPED]]
-        regression = bool(row[REGRESSION])
-        entry = PlanEntry(row[NODEID], row[DMC], ttm(row[TTM]).ids, row[SRV], row[GROUP], regression,
-                          int(row[SEVERITY]), row[DEFECT], Descoping.from_dict(value) if value else None,
-                          row[WITNESSED], row[CAUSE], row[PROVIDER])
+        g = tags[row[TAGS]]
+        value = None if g[DESCOPED] in NO_VALUE else decoded[g[DESCOPED]]
+        entry = PlanEntry(row[NODEID], g[DMC], ttm(row[TTM]).ids, g[SRV], g[GROUP], bool(g[REGRESSION]),
+                          int(g[SEVERITY]), g[DEFECT], Descoping.from_dict(value) if value else None,
+                          g[WITNESSED], g[CAUSE], g[PROVIDER])
         evidence = row[EVIDENCE]
         value = None if evidence in NO_VALUE else decoded[evidence]
         reason = row[REASON]
@@ -210,7 +243,7 @@ def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], run_order: Sequence[
         exit version only), as one row."""
         rows.sort(key=lambda row: rank[row[RUN]])
         plan = rows[-1]
-        regression = bool(plan[REGRESSION])
+        regression = bool(tags[plan[TAGS]][REGRESSION])
         for row in reversed(rows):
             outcome = row[OUTCOME]
             if outcome is not None and outcome not in known_outcomes:
@@ -226,12 +259,13 @@ def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], run_order: Sequence[
             row = combined([row, *more])
         else:
             outcome = row[OUTCOME]
-            if not ((outcome == passed or outcome == failed) and (not row[REGRESSION] or row[RUN] in on_exit)):
+            if not ((outcome == passed or outcome == failed)
+                    and (row[RUN] in on_exit or not tags[row[TAGS]][REGRESSION])):
                 if outcome is not None and outcome not in known_outcomes:
                     raise StoreError(f"svtad_results: test {row[NODEID]!r} of run {row[RUN]} has outcome "
                                      f"{outcome!r}; expected one of {', '.join(known_outcomes)}")
-                row = (*row[:OUTCOME], *not_run_tail[bool(row[REGRESSION])])
-        key = row[DMC:REASON]  # a tuple (DB-API rows and combined rows are tuples)
+                row = (*row[:OUTCOME], *not_run_tail[bool(tags[row[TAGS]][REGRESSION])])
+        key = row[TAGS:REASON]  # a tuple (DB-API rows and combined rows are tuples)
         kind = kinds.get(key) or kind_of(key)
         kind.n += 1
         raw_ttm = row[TTM]
@@ -274,6 +308,9 @@ def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], run_order: Sequence[
     more: list[tuple[Any, ...]] = []  # its rows of other runs
     current: Any = None
     for batch in batches:
+        new = {row[TAGS] for row in batch}.difference(tags)
+        if new:
+            tags.update(read_tags(new))
         for row in batch:
             if row[NODEID] == current:
                 more.append(row)
@@ -286,16 +323,18 @@ def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], run_order: Sequence[
     if previous is not None:
         finish(previous, more)
     flush()
-    _tally(summary, kinds, ttms)
+    _tally(summary, kinds, tags, ttms)
     return summary
 
 
-def _tally(summary: CampaignSummary, kinds: dict[tuple[Any, ...], _Kind], ttms: dict[Any, _Ttm]) -> None:
+def _tally(summary: CampaignSummary, kinds: dict[tuple[Any, ...], _Kind], tags: dict[int, Tags],
+           ttms: dict[Any, _Ttm]) -> None:
     """The summary's counts from the kinds (``rules.counts.status_of`` for each kind, times its tests) and the
     requirements covered from the TTM values."""
     passed, failed = Outcome.PASSED.value, Outcome.FAILED.value
     for key, kind in kinds.items():
-        dmc, _srv, group, regression, _severity, defect, _descoped, _witnessed, _cause, _provider, outcome = key[:11]
+        tags_id, outcome = key[:2]
+        dmc, _srv, group, regression, _severity, defect = tags[tags_id][:6]
         n = kind.n
         summary.planned += n
         if outcome == passed or outcome == failed:
@@ -339,7 +378,7 @@ def summarize_parts(store: Any, run_order: Sequence[int], exit_runs: Sequence[in
     if not run_order:  # nothing to read
         if path is not None:
             path.write_text("", encoding="utf-8")
-        return summarize((), run_order, exit_runs, exit_version)
+        return summarize((), lambda _ids: {}, run_order, exit_runs, exit_version)
     with store._reading("read the campaign's plans and results") as conn:
         # forked processes only where fork is safe and cheap (Linux); elsewhere one pass
         cuts = split_points(conn, parts) if parts > 1 and sys.platform.startswith("linux") else []
@@ -402,16 +441,24 @@ def _summarize_range(store: Any, run_order: Sequence[int], exit_runs: Sequence[i
                      common: dict[str, Any] | None, path: Path | None, low: str | None,
                      high: str | None) -> CampaignSummary:
     with store._reading("read the campaign's plans and results") as conn:
+        tags_connection = None
         try:
+            # the sets of tags on a connection of their own: on PostgreSQL this one streams the rows
+            tags_connection = store.engine.raw_connection()
+            read_tags = tags_reader(tags_connection)
             if path is None:
-                return summarize(read_rows(conn, run_order, low, high), run_order, exit_runs, exit_version)
+                return summarize(read_rows(conn, run_order, low, high), read_tags, run_order, exit_runs,
+                                 exit_version)
             with path.open("w", encoding="utf-8") as out:
-                return summarize(read_rows(conn, run_order, low, high), run_order, exit_runs, exit_version,
-                                 common, out)
-        except conn.dialect.loaded_dbapi.Error as exc:  # the DB-API cursor's own errors
-            text = str(exc).strip().splitlines()
+                return summarize(read_rows(conn, run_order, low, high), read_tags, run_order, exit_runs,
+                                 exit_version, common, out)
+        except (conn.dialect.loaded_dbapi.Error, SQLAlchemyError) as exc:  # the DB-API cursors' own errors
+            text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
             raise StoreError(f"cannot read the campaign's plans and results in store {store.name}: "
                              f"{text[0] if text else type(exc).__name__}") from None
+        finally:
+            if tags_connection is not None:
+                tags_connection.close()
 
 
 def _part(store: Any, run_order: Sequence[int], exit_runs: Sequence[int], exit_version: str | None,

@@ -24,7 +24,7 @@ from pytest_svtad.model import PlanEntry, Result
 from pytest_svtad.rules.issues import TestingIssue
 from pytest_svtad.store import schema as t
 from pytest_svtad.store.db import BATCH, Store, StoreError
-from pytest_svtad.store.results import keyed_rows, test_ids
+from pytest_svtad.store.results import keyed_rows, plan_rows, test_ids
 
 INCOMPLETE = "incomplete"  # runs.status: some of the run's rows are only in its fallback file
 OPEN_STATUSES = ("running", INCOMPLETE)  # not ended in the store: an import may still complete them
@@ -160,7 +160,7 @@ def import_fallback(store: Store, path: Path) -> ImportSummary:
         else:
             run_id, status = int(row["id"]), str(row["status"])
             action = "completed" if status in OPEN_STATUSES else "already complete"
-        plan_added = _insert_missing(conn, t.plan_entries, run_id, [e.to_dict() for e in data.plan.values()])
+        plan_added = _insert_missing_plan(conn, run_id, list(data.plan.values()))
         results_added = _insert_missing(conn, t.results, run_id, [r.to_dict() for r in data.results.values()])
     issues = 0
     if status in OPEN_STATUSES:
@@ -199,9 +199,19 @@ def _find_run(conn: Connection, run: dict[str, Any], started: datetime) -> dict[
 
 
 def _insert_missing(conn: Connection, table: Any, run_id: int, rows: list[dict[str, Any]]) -> int:
-    known = set(conn.execute(select(table.c.test_id).where(table.c.run_id == run_id)).scalars())
     ids = test_ids(conn, (row["nodeid"] for row in rows))
-    new = [row for row in keyed_rows(run_id, rows, ids) if row["test_id"] not in known]
+    return _insert_new_rows(conn, table, run_id, keyed_rows(run_id, rows, ids))
+
+
+def _insert_missing_plan(conn: Connection, run_id: int, entries: list[PlanEntry]) -> int:
+    rows, _tags = plan_rows(conn, run_id, entries, test_ids(conn, (e.nodeid for e in entries)), {})
+    return _insert_new_rows(conn, t.plan_entries, run_id, rows)
+
+
+def _insert_new_rows(conn: Connection, table: Any, run_id: int, rows: list[dict[str, Any]]) -> int:
+    """The rows whose test the run does not have yet."""
+    known = set(conn.execute(select(table.c.test_id).where(table.c.run_id == run_id)).scalars())
+    new = [row for row in rows if row["test_id"] not in known]
     for start in range(0, len(new), BATCH):
         conn.execute(insert(table), new[start:start + BATCH])
     return len(new)

@@ -19,6 +19,9 @@ table shape. ``SCHEMA_VERSION`` is the newest; a store newer than that is refuse
 - 5 -> 6 (``_add_schedule_and_gates``): the DMCT Schedule's versions (20.9-20.10) and the Entry Criteria
   sign-offs (12.5(a), (b), (e)) get their tables, and so do the Entry Criteria each session found at its start;
   nothing existing changes.
+- 6 -> 7 (``_plan_tags``): a plan entry's tags but its TTM ids move to ``svtad_tags``, each distinct set once, and
+  the entry refers to its set by ``tags_id``: a campaign read fetches four plan columns, not thirteen. Every entry
+  keeps its values (read back equal); the plan is copied in primary key order, in batches.
 """
 
 from __future__ import annotations
@@ -41,33 +44,53 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    cast,
     insert,
     inspect,
     select,
     text,
+    tuple_,
 )
 
 from pytest_svtad.model import test_key as strip_dmc
 from pytest_svtad.rules import appendix_ak as ak
 from pytest_svtad.rules.issues import TestingIssue, issue_id_for, stored_values
 from pytest_svtad.store import schema as t
+from pytest_svtad.store.tags import TAG_COLUMNS, tags_key
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 RUN_COLUMNS_3 = ("ttm", "criteria")  # the run columns schema 3 added
 DMCT_TABLES_5 = ("svtad_dmct_dmcs", "svtad_dmct_events", "svtad_dmct_submissions", "svtad_dmct_routes")
 TABLES_6 = ("svtad_dmct_schedules", "svtad_entry_signoffs", "svtad_entry_checks")  # the tables schema 6 added
+COPY_BATCH = 20_000  # plan rows copied at once by the 6 -> 7 step
+
+
+def _plan_6(metadata: MetaData, name: str = "svtad_plan") -> Table:
+    """The plan as schemas 4 to 6 had it: keyed by (run, test id), every tag in a column of its own."""
+    return Table(
+        name, metadata,
+        Column("run_id", Integer, ForeignKey("svtad_runs.id", ondelete="CASCADE"), primary_key=True),
+        Column("test_id", Integer, ForeignKey("svtad_tests.id"), primary_key=True),
+        Column("dmc", String(100), nullable=True), Column("ttm", JSON, nullable=False, default=list),
+        Column("srv", String(20), nullable=True), Column("functional_group", String(200), nullable=False),
+        Column("regression", Boolean, nullable=False, default=False),
+        Column("severity", Integer, nullable=False, default=3), Column("known_defect", String(100), nullable=True),
+        Column("descoped", JSON, nullable=True), Column("witnessed", String(200), nullable=True),
+        Column("cause", String(20), nullable=True), Column("provider", String(100), nullable=True),
+        sqlite_with_rowid=False)
 
 
 def legacy_metadata(version: int) -> MetaData:
     """The tables as version ``version`` had them (for the upgrade steps, and for tests that build old stores)."""
-    if version not in (1, 2, 3, 4, 5):
+    if version not in (1, 2, 3, 4, 5, 6):
         raise ValueError(f"no legacy schema {version}")
     old = MetaData()
-    if version in (4, 5):  # every table of today but those the later schemas added
-        later = (*DMCT_TABLES_5, *TABLES_6) if version == 4 else TABLES_6
+    if version in (4, 5, 6):  # every table of today but those the later schemas added, and the plan of then
+        later = {4: (*DMCT_TABLES_5, *TABLES_6), 5: TABLES_6, 6: ()}[version]
         for table in t.metadata.tables.values():
-            if table.name not in later:
+            if table.name not in (*later, t.plan_tags.name, t.plan_entries.name):
                 table.to_metadata(old)
+        _plan_6(old)
         return old
     for table in (t.meta, *((t.issues, t.issue_events, t.work_off_plans) if version >= 2 else ())):
         table.to_metadata(old)
@@ -216,15 +239,15 @@ def _integer_test_ids(conn: Connection) -> None:
     staging = MetaData()
     for table in (t.runs, t.tests):
         table.to_metadata(staging)
-    for table in (t.plan_entries, t.results):
-        new = table.to_metadata(staging, name=f"{table.name}_v4")
+    for new, name in ((_plan_6(staging, "svtad_plan_v4"), "svtad_plan"),
+                      (t.results.to_metadata(staging, name="svtad_results_v4"), "svtad_results")):
         new.create(conn)
-        columns = ", ".join(c.name for c in table.columns if c.name not in ("run_id", "test_id"))
-        old_columns = ", ".join(f"o.{c.name}" for c in table.columns if c.name not in ("run_id", "test_id"))
+        columns = ", ".join(c.name for c in new.columns if c.name not in ("run_id", "test_id"))
+        old_columns = ", ".join(f"o.{c.name}" for c in new.columns if c.name not in ("run_id", "test_id"))
         conn.execute(text(f"INSERT INTO {new.name} (run_id, test_id, {columns}) SELECT o.run_id, s.id, "
-                          f"{old_columns} FROM {table.name} o JOIN svtad_tests s ON s.nodeid = o.nodeid"))
-        conn.execute(text(f"DROP TABLE {table.name}"))
-        conn.execute(text(f"ALTER TABLE {new.name} RENAME TO {table.name}"))
+                          f"{old_columns} FROM {name} o JOIN svtad_tests s ON s.nodeid = o.nodeid"))
+        conn.execute(text(f"DROP TABLE {name}"))
+        conn.execute(text(f"ALTER TABLE {new.name} RENAME TO {name}"))
 
 
 
@@ -243,8 +266,48 @@ def _add_schedule_and_gates(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _plan_tags(conn: Connection) -> None:
+    """6 -> 7: each distinct set of tags into ``svtad_tags``; the plan rebuilt as (run, test, tags id, TTM ids)."""
+    staging = MetaData()
+    for table in (t.runs, t.tests, t.plan_tags):
+        table.to_metadata(staging)
+    old = _plan_6(staging)
+    new = t.plan_entries.to_metadata(staging, name="svtad_plan_v7")
+    t.plan_tags.create(conn, checkfirst=True)
+    new.create(conn)
+    o = old.c
+    columns = [o[name] if name != "descoped" else cast(o.descoped, Text) for name in TAG_COLUMNS]
+    ids: dict[tuple[Any, ...], int] = {}  # the stored values (de-scoping as its JSON text) -> tags id
+    after: tuple[int, int] | None = None
+    while True:
+        query = select(o.run_id, o.test_id, o.ttm, *columns).order_by(o.run_id, o.test_id).limit(COPY_BATCH)
+        if after is not None:
+            query = query.where(tuple_(o.run_id, o.test_id) > tuple_(*after))
+        batch = conn.execute(query).all()
+        if not batch:
+            break
+        rows = []
+        for run_id, test_id, ttm, *stored in batch:
+            values = tuple(stored)
+            tags_id = ids.get(values)
+            if tags_id is None:
+                descoped = _json(values[6]) if values[6] is not None else None
+                tags = (*values[:3], bool(values[3]), int(values[4]), values[5], descoped or None, *values[7:])
+                key = tags_key(tags)
+                found = conn.execute(select(t.plan_tags.c.id).where(t.plan_tags.c.key == key)).scalar()
+                if found is None:
+                    found = inserted_id(conn.execute(insert(t.plan_tags).values(
+                        key=key, **dict(zip(TAG_COLUMNS, tags, strict=True)))))
+                tags_id = ids[values] = found
+            rows.append({"run_id": run_id, "test_id": test_id, "tags_id": tags_id, "ttm": ttm or []})
+        conn.execute(insert(new), rows)
+        after = (batch[-1][0], batch[-1][1])
+    conn.execute(text("DROP TABLE svtad_plan"))
+    conn.execute(text("ALTER TABLE svtad_plan_v7 RENAME TO svtad_plan"))
+
+
 STEPS: dict[int, Callable[[Connection], None]] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3, 3: _integer_test_ids,
-                                                  4: _add_dmct_process, 5: _add_schedule_and_gates}
+                                                  4: _add_dmct_process, 5: _add_schedule_and_gates, 6: _plan_tags}
 
 
 def upgrade(conn: Connection, found: int) -> None:

@@ -4,35 +4,22 @@ goes and read back in batches for a campaign (a million rows)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from functools import cached_property
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, Text, insert, select, type_coerce
+from sqlalchemy import Connection, Engine, Text, insert, select, type_coerce
 
 from pytest_svtad.model import Descoping, Outcome, PlanEntry, Result
 from pytest_svtad.store import schema as t
 from pytest_svtad.store.issues import StoreError
-from pytest_svtad.store.writes import DIALECTS, Writer
+from pytest_svtad.store.tags import Tags
+from pytest_svtad.store.writes import DIALECTS, Writer, insert_new, plan_tag_ids
 
 BATCH = 1000
 NO_EVIDENCE: Any = ()  # shared by the results read without evidence (most of a million)
-
-
-def insert_new(conn: Connection, table: Table) -> Any:
-    """An INSERT that leaves rows already there alone (same primary key or unique node id): a write repeated after
-    an interruption, or two sessions planning the same test at once, adds nothing twice."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing()
-    if conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert(table).on_conflict_do_nothing()
-    return insert(table)
 
 
 def test_ids(conn: Connection, nodeids: Iterable[str], known: Mapping[str, int] | None = None) -> dict[str, int]:
@@ -64,7 +51,7 @@ def test_ids(conn: Connection, nodeids: Iterable[str], known: Mapping[str, int] 
 
 
 def keyed_rows(run_id: int, rows: Iterable[dict[str, Any]], ids: Mapping[str, int]) -> list[dict[str, Any]]:
-    """Plan or result dicts (``to_dict``) as table rows: the node id becomes its test id."""
+    """Result dicts (``Result.to_dict``) as table rows: the node id becomes its test id."""
     out = []
     for row in rows:
         row = dict(row)
@@ -72,6 +59,14 @@ def keyed_rows(run_id: int, rows: Iterable[dict[str, Any]], ids: Mapping[str, in
         row["run_id"] = run_id
         out.append(row)
     return out
+
+
+def plan_rows(conn: Connection, run_id: int, entries: Sequence[PlanEntry], ids: Mapping[str, int],
+              known_tags: Mapping[Tags, int]) -> tuple[list[dict[str, Any]], dict[Tags, int]]:
+    """Plan entries as table rows (test id, tags id, TTM ids), and the tags ids read or added."""
+    tag_ids, new_tags = plan_tag_ids(conn, entries, known_tags)
+    return [{"run_id": run_id, "test_id": ids[e.nodeid], "tags_id": tags_id, "ttm": list(e.ttm)}
+            for e, tags_id in zip(entries, tag_ids, strict=True)], new_tags
 
 
 class ResultRepository:
@@ -90,6 +85,11 @@ class ResultRepository:
         """Test ids this Store has read or written (committed): a session's results need no look-up."""
         return {}
 
+    @cached_property
+    def _known_tag_ids(self) -> dict[Tags, int]:
+        """Tags ids (``svtad_tags``) this Store has read or written (committed)."""
+        return {}
+
     def record_plan(self, run_id: int, entries: Iterable[PlanEntry]) -> None:
         """Add plan entries; entries the run has already are left alone. Reads nothing but the ids of node ids new
         to this Store: the cost is proportional to the entries given, not to the plan stored."""
@@ -104,16 +104,16 @@ class ResultRepository:
         if not entries and not results:
             return
         writer = self._writer
-        if writer is None:
-            self._record(run_id, [e.to_dict() for e in entries], t.plan_entries, "record the plan", insert_new)
-            self._record(run_id, [r.to_dict() for r in results], t.results, "record results",
-                         lambda _conn, table: insert(table))
-            return
-        known = self._known_test_ids
-        with self._writing("record the plan and results" if entries and results else
-                           "record the plan" if entries else "record results") as conn:
-            ids = writer.write(conn, run_id, entries, results, known)
+        what = ("record the plan and results" if entries and results else
+                "record the plan" if entries else "record results")
+        known, known_tags = self._known_test_ids, self._known_tag_ids
+        with self._writing(what) as conn:
+            if writer is None:
+                ids, new_tags = self._record_core(conn, run_id, entries, results, known, known_tags)
+            else:
+                ids, new_tags = writer.write(conn, run_id, entries, results, known, known_tags)
         known.update(ids)  # committed: the ids exist
+        known_tags.update(new_tags)
 
     @cached_property
     def _writer(self) -> Writer | None:
@@ -121,17 +121,19 @@ class ResultRepository:
         dialect = self.engine.dialect
         return Writer(dialect.name, dialect.paramstyle) if dialect.name in DIALECTS else None
 
-    def _record(self, run_id: int, rows: list[dict[str, Any]], table: Table, what: str,
-                statement: Callable[[Connection, Table], Any]) -> None:
-        if not rows:
-            return
-        known = self._known_test_ids
-        with self._writing(what) as conn:
-            ids = test_ids(conn, (row["nodeid"] for row in rows), known)
-            keyed = keyed_rows(run_id, rows, ids)
-            for start in range(0, len(keyed), BATCH):
-                conn.execute(statement(conn, table), keyed[start:start + BATCH])
-        known.update(ids)  # committed: the ids exist
+    @staticmethod
+    def _record_core(conn: Connection, run_id: int, entries: Sequence[PlanEntry], results: Sequence[Result],
+                     known: Mapping[str, int],
+                     known_tags: Mapping[Tags, int]) -> tuple[dict[str, int], dict[Tags, int]]:
+        """``record`` through SQLAlchemy's ``insert()``, for a database the raw write path does not know."""
+        ids = test_ids(conn, [*(e.nodeid for e in entries), *(r.nodeid for r in results)], known)
+        rows, new_tags = plan_rows(conn, run_id, entries, ids, known_tags) if entries else ([], {})
+        for start in range(0, len(rows), BATCH):
+            conn.execute(insert_new(conn, t.plan_entries), rows[start:start + BATCH])
+        keyed = keyed_rows(run_id, [r.to_dict() for r in results], ids)
+        for start in range(0, len(keyed), BATCH):
+            conn.execute(insert(t.results), keyed[start:start + BATCH])
+        return {nodeid: test_id for nodeid, test_id in ids.items() if nodeid not in known}, new_tags
 
     def plan_and_results(self, run_ids: Sequence[int]) -> tuple[dict[int, list[PlanEntry]], dict[int, list[Result]]]:
         """Every plan entry and result of the runs. Built for a million rows: one query joining integer test ids,
@@ -143,13 +145,13 @@ class ResultRepository:
             return plans, results
         decode = _JsonCache()
         share: dict[Any, Any] = {}
-        p, r, n = t.plan_entries.c, t.results.c, t.tests.c
+        p, g, r, n = t.plan_entries.c, t.plan_tags.c, t.results.c, t.tests.c
         # one pass over plan joined to results: each node id is read once (results exist only for planned tests)
-        query = select(p.run_id, n.nodeid, p.dmc, type_coerce(p.ttm, Text), p.srv, p.functional_group,
-                       p.regression, p.severity, p.known_defect, type_coerce(p.descoped, Text), p.witnessed,
-                       p.cause, p.provider, r.outcome, r.error, r.xfailed, r.crashed, r.reason, r.duration,
+        query = select(p.run_id, n.nodeid, g.dmc, type_coerce(p.ttm, Text), g.srv, g.functional_group,
+                       g.regression, g.severity, g.known_defect, type_coerce(g.descoped, Text), g.witnessed,
+                       g.cause, g.provider, r.outcome, r.error, r.xfailed, r.crashed, r.reason, r.duration,
                        type_coerce(r.evidence, Text)).select_from(
-            t.plan_entries.join(t.tests, n.id == p.test_id)
+            t.plan_entries.join(t.tests, n.id == p.test_id).join(t.plan_tags, g.id == p.tags_id)
             .outerjoin(t.results, (r.run_id == p.run_id) & (r.test_id == p.test_id))
         ).where(p.run_id.in_(run_ids))
         outcomes = {outcome.value: outcome for outcome in Outcome}

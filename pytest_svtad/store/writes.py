@@ -7,6 +7,10 @@ work. The rows here carry exactly what that path stored: JSON columns as ``json.
 ``JSON`` type writes on SQLite; on PostgreSQL the text is cast to ``json``), booleans and numbers as the driver binds
 them. ``COLUMNS`` lists the columns each row fills; ``tests/test_store_writes.py`` checks it against the schema, so
 a column added there without being added here fails a test instead of failing sessions.
+
+A plan entry's tags but its TTM ids are stored once per distinct set in ``svtad_tags`` (schema 7) and the entry
+refers to them by id: ``plan_tag_ids`` finds or adds the sets (through SQLAlchemy: a session meets a few), and the
+Store remembers the ids it has committed, so writing a plan entry is a tuple and a dictionary look-up.
 """
 
 from __future__ import annotations
@@ -15,23 +19,68 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, insert, select
 
 from pytest_svtad.model import PlanEntry, Result
 from pytest_svtad.store import schema as t
 from pytest_svtad.store.issues import StoreError
+from pytest_svtad.store.tags import TAG_COLUMNS, Tags, entry_tags, tags_key
 
 CHUNK = 999  # node ids per IN (...) look-up: within the 999 bound variables of SQLite before 3.32
 
-PLAN_COLUMNS = ("run_id", "test_id", "dmc", "ttm", "srv", "functional_group", "regression", "severity",
-                "known_defect", "descoped", "witnessed", "cause", "provider")
+PLAN_COLUMNS = ("run_id", "test_id", "tags_id", "ttm")
 RESULT_COLUMNS = ("run_id", "test_id", "outcome", "error", "xfailed", "crashed", "reason", "duration", "evidence")
-COLUMNS = {t.plan_entries.name: PLAN_COLUMNS, t.results.name: RESULT_COLUMNS}
+COLUMNS = {t.plan_entries.name: PLAN_COLUMNS, t.results.name: RESULT_COLUMNS,
+           t.plan_tags.name: ("key", *TAG_COLUMNS)}
 JSON_COLUMNS = frozenset({"ttm", "descoped", "evidence"})
 DIALECTS = ("sqlite", "postgresql")  # others write through SQLAlchemy's insert() (store/results.py)
 
 EMPTY_LIST = json.dumps([])
 NULL = json.dumps(None)  # what SQLAlchemy's JSON type stores for None (none_as_null is off): the read path knows both
+
+
+def insert_new(conn: Connection, table: Table) -> Any:
+    """An INSERT that leaves rows already there alone (same primary key or unique key): a write repeated after an
+    interruption, or two sessions planning the same test at once, adds nothing twice."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing()
+    return insert(table)
+
+
+def plan_tag_ids(conn: Connection, entries: Sequence[PlanEntry],
+                 known: Mapping[Tags, int]) -> tuple[list[int], dict[Tags, int]]:
+    """Each entry's tags id, in order, and the ids read or added for sets not in ``known`` (for the caller to
+    remember once the transaction has committed: a rolled back id may be given again to another set)."""
+    tags_of = [entry_tags(e) for e in entries]
+    wanted = {tags: tags_key(tags) for tags in dict.fromkeys(tags_of) if tags not in known}
+    by_key: dict[str, int] = {}
+    if wanted:
+        column = t.plan_tags.c
+        keys = list(dict.fromkeys(wanted.values()))
+        for attempt in range(2):  # read the sets there are; add the rest; read those
+            for start in range(0, len(keys), CHUNK):
+                for key, tags_id in conn.execute(select(column.key, column.id).where(
+                        column.key.in_(keys[start:start + CHUNK]))):
+                    by_key[key] = tags_id
+            missing = [key for key in keys if key not in by_key]
+            if not missing or attempt:
+                break
+            first = {key: tags for tags, key in reversed(wanted.items())}
+            conn.execute(insert_new(conn, t.plan_tags), [
+                {"key": key, **dict(zip(TAG_COLUMNS, first[key], strict=True)),
+                 "descoped": first[key][6].to_dict() if first[key][6] else None} for key in missing])
+        lost = [key for key in keys if key not in by_key]
+        if lost:
+            raise StoreError(f"cannot record plan tags: {len(lost)} sets not stored (e.g. {lost[0]})")
+    new = {tags: by_key[key] for tags, key in wanted.items()}
+    ids = [known[tags] if tags in known else new[tags] for tags in tags_of]
+    return ids, new
 
 
 class Writer:
@@ -77,16 +126,15 @@ class Writer:
             for nodeid, test_id in conn.exec_driver_sql(self._select_ids(len(chunk)), tuple(chunk)):
                 into[nodeid] = test_id
 
-    def plan_rows(self, run_id: int, entries: Iterable[PlanEntry], ids: Mapping[str, int]) -> list[tuple[Any, ...]]:
+    def plan_rows(self, run_id: int, entries: Iterable[PlanEntry], ids: Mapping[str, int],
+                  tag_ids: Iterable[int]) -> list[tuple[Any, ...]]:
         ttm_text = self._ttm_text
         rows = []
-        for e in entries:
+        for e, tags_id in zip(entries, tag_ids, strict=True):
             ttm = ttm_text.get(e.ttm)
             if ttm is None:
                 ttm = ttm_text[e.ttm] = json.dumps(list(e.ttm))
-            rows.append((run_id, ids[e.nodeid], e.dmc, ttm, e.srv, e.functional_group, e.regression, e.severity,
-                         e.known_defect, json.dumps(e.descoped.to_dict()) if e.descoped else NULL, e.witnessed,
-                         e.cause, e.provider))
+            rows.append((run_id, ids[e.nodeid], tags_id, ttm))
         return rows
 
     @staticmethod
@@ -95,13 +143,16 @@ class Writer:
                  json.dumps(list(r.evidence)) if r.evidence else EMPTY_LIST) for r in results]
 
     def write(self, conn: Connection, run_id: int, entries: Sequence[PlanEntry], results: Sequence[Result],
-              known: Mapping[str, int]) -> dict[str, int]:
+              known: Mapping[str, int], known_tags: Mapping[Tags, int]) -> tuple[dict[str, int], dict[Tags, int]]:
         """Plan entries (those the run has already are left alone) and results, in the caller's transaction.
-        Returns the ids read or added, for the caller to remember once the transaction has committed."""
+        Returns the test ids and tags ids read or added, for the caller to remember once the transaction has
+        committed."""
         ids = self.test_ids(conn, [e.nodeid for e in entries] + [r.nodeid for r in results], known)
         both = {**known, **ids} if ids and known else (ids or known)  # ids are new only while the plan grows
+        new_tags: dict[Tags, int] = {}
         if entries:
-            conn.exec_driver_sql(self.insert_plan, self.plan_rows(run_id, entries, both))
+            tag_ids, new_tags = plan_tag_ids(conn, entries, known_tags)
+            conn.exec_driver_sql(self.insert_plan, self.plan_rows(run_id, entries, both, tag_ids))
         if results:
             conn.exec_driver_sql(self.insert_results, self.result_rows(run_id, results, both))
-        return ids
+        return ids, new_tags
