@@ -27,7 +27,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Connection, Text, cast, func, literal_column, select
+from sqlalchemy import Connection, Text, case, cast, func, literal_column, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from pytest_svtad.model import NO_DMC, Descoping, Outcome, PlanEntry, Result, result_line
@@ -43,45 +43,62 @@ PG_WORK_MEM = "128MB"  # PostgreSQL's memory for this read's sort, per sort (its
 WRITE_BATCH = 10_000  # lines joined per write
 NO_VALUE = (None, "null", "[]")  # JSON values stored for "nothing" (no evidence, not de-scoped)
 
-# the row: run id, node id, the plan's TTM ids and tags id, the result (outer join: None when the run has no result)
-RUN, NODEID, TTM, TAGS, OUTCOME, ERROR, XFAILED, CRASHED, REASON, DURATION, EVIDENCE = range(11)
+# the row: run id, node id, the plan's TTM ids (JSON text), its kind code, the result's reason, duration, evidence
+RUN, NODEID, TTM, CODE, REASON, DURATION, EVIDENCE = range(7)
+# the kind code: the plan's tags id and the result's outcome and flags in one integer, computed by the database:
+# tags id << 6 | outcome << 3 | error << 2 | xfailed << 1 | crashed (a row of 7 values instead of 11: each value
+# the driver hands over is an object made, and most of the read's cost)
+OUTCOME_BITS = {Outcome.PASSED.value: 1, Outcome.FAILED.value: 2, Outcome.NOT_RUN.value: 3}
+NO_RESULT, UNKNOWN = 0, 7  # the run has no result for the test (outer join); an outcome the rules do not know
+OUTCOMES: dict[int, str | None] = {NO_RESULT: None, **{bits: value for value, bits in OUTCOME_BITS.items()}}
 # a set of tags (svtad_tags, schema 7), the de-scoping as its JSON text
 DMC, SRV, GROUP, REGRESSION, SEVERITY, DEFECT, DESCOPED, WITNESSED, CAUSE, PROVIDER = range(10)
 Tags = tuple[Any, ...]
 TagsReader = Callable[[Iterable[int]], dict[int, Tags]]
+OutcomeReader = Callable[[int, str], Any]  # (run id, node id) -> the stored outcome, for the error message
 
 
 def campaign_query(dialect: str, run_ids: Sequence[int], low: str | None = None, high: str | None = None) -> str:
-    """The ordered join as SQL text (run ids inlined: plain integers). JSON columns are read as their text. With
-    ``low`` and/or ``high``: only node ids from ``low`` and below ``high`` (one part of a campaign read in
-    parallel), compared as bytes like the order (SQLite's unary ``+`` keeps it walking the plan, not the node id
-    index: a seek per test is slower than the whole join)."""
+    """The ordered join as SQL text (run ids inlined: plain integers). JSON columns are read as their text (on
+    PostgreSQL cast; SQLite stores them as text), evidence ``[]`` as null. With ``low`` and/or ``high``: only node
+    ids from ``low`` and below ``high`` (one part of a campaign read in parallel), compared as bytes like the order
+    (SQLite's unary ``+`` keeps it walking the plan, not the node id index: a seek per test is slower than the
+    whole join)."""
     p, r, n = t.plan_entries.c, t.results.c, t.tests.c
-    nodeid_order = n.nodeid.collate("C") if dialect == "postgresql" else n.nodeid
-    compared = n.nodeid.collate("C") if dialect == "postgresql" else literal_column(f"+{n.nodeid}")
+    pg = dialect == "postgresql"
+    nodeid_order = n.nodeid.collate("C") if pg else n.nodeid
+    compared = n.nodeid.collate("C") if pg else literal_column(f"+{n.nodeid}")
     bounds = [*([compared >= low] if low is not None else []), *([compared < high] if high is not None else [])]
-    query = select(p.run_id, n.nodeid, cast(p.ttm, Text), p.tags_id, r.outcome, r.error, r.xfailed, r.crashed,
-                   r.reason, r.duration, cast(r.evidence, Text)).select_from(
+    outcome = case(*((r.outcome == value, bits << 3) for value, bits in OUTCOME_BITS.items()),
+                   (r.outcome.is_(None), NO_RESULT), else_=UNKNOWN << 3)
+    flags = [case((column, bit), else_=0) for column, bit in ((r.error, 4), (r.xfailed, 2), (r.crashed, 1))]
+    code = p.tags_id * 64 + outcome + flags[0] + flags[1] + flags[2]  # no result: every flag's case is false
+    query = select(p.run_id, n.nodeid, cast(p.ttm, Text) if pg else p.ttm, code, r.reason, r.duration,
+                   func.nullif(cast(r.evidence, Text) if pg else r.evidence, "[]")).select_from(
         t.plan_entries.join(t.tests, n.id == p.test_id)
         .outerjoin(t.results, (r.run_id == p.run_id) & (r.test_id == p.test_id))
     ).where(p.run_id.in_([literal_column(str(int(run_id))) for run_id in run_ids]), *bounds).order_by(nodeid_order)
     return str(query.compile(compile_kwargs={"literal_binds": True}, dialect=_dialect(dialect)))
 
 
-def tags_reader(dbapi: Any) -> TagsReader:
-    """Sets of tags by id, read on ``dbapi`` (a connection of its own: on PostgreSQL the rows' connection is busy
-    streaming them). Ids are plain integers, inlined."""
-    g = t.plan_tags.c
-    columns = ", ".join(f"CAST({g.descoped.name} AS TEXT)" if name == "descoped" else name
-                        for name in ("id", *TAG_COLUMNS))
+class SideReader:
+    """What the pass looks up beside the rows, on a DB-API connection of its own (on PostgreSQL the rows'
+    connection is busy streaming them): sets of tags by id (ids are plain integers, inlined), and a stored
+    outcome the rules do not know."""
 
-    def read(ids: Iterable[int]) -> dict[int, Tags]:
+    def __init__(self, dbapi: Any, paramstyle: str) -> None:
+        self.dbapi = dbapi
+        self.mark = "?" if paramstyle == "qmark" else "%s"
+        self.columns = ", ".join("CAST(descoped AS TEXT)" if name == "descoped" else name
+                                 for name in ("id", *TAG_COLUMNS))
+
+    def tags(self, ids: Iterable[int]) -> dict[int, Tags]:
         wanted = sorted({int(tags_id) for tags_id in ids})
         found: dict[int, Tags] = {}
-        cursor = dbapi.cursor()
+        cursor = self.dbapi.cursor()
         try:
             for start in range(0, len(wanted), 1000):
-                cursor.execute(f"SELECT {columns} FROM {t.plan_tags.name} WHERE id IN "
+                cursor.execute(f"SELECT {self.columns} FROM {t.plan_tags.name} WHERE id IN "
                                f"({', '.join(map(str, wanted[start:start + 1000]))})")
                 for tags_id, *values in cursor.fetchall():
                     found[tags_id] = tuple(values)
@@ -92,7 +109,15 @@ def tags_reader(dbapi: Any) -> TagsReader:
             raise StoreError(f"svtad_plan: tags id {min(missing)} is not in {t.plan_tags.name}")
         return found
 
-    return read
+    def outcome(self, run_id: int, nodeid: str) -> Any:
+        cursor = self.dbapi.cursor()
+        try:
+            cursor.execute(f"SELECT r.outcome FROM {t.results.name} r JOIN {t.tests.name} s ON s.id = r.test_id "
+                           f"WHERE r.run_id = {self.mark} AND s.nodeid = {self.mark}", (run_id, nodeid))
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return row[0] if row else None
 
 
 def _dialect(name: str) -> Any:
@@ -139,17 +164,25 @@ class _Decoded(dict[Any, Any]):
 
 
 class _Kind:
-    """What every planned test with the same tags (but its TTM ids) and result flags shares (a million tests have a
-    few thousand kinds): its place in the tallies, and its line around the five values of its own (duration,
-    evidence, node id, reason, TTM ids). ``pieces`` is None when its lines are written by ``model.result_line``
-    (a de-scoped test, or records of another shape)."""
+    """What every planned test with the same kind code (tags but its TTM ids, result outcome and flags) shares (a
+    million tests have a few thousand kinds): its values, its place in the tallies, and its line around the five
+    values of its own (duration, evidence, node id, reason, TTM ids). ``pieces`` is None when its lines are
+    written by ``model.result_line`` (a de-scoped test, or records of another shape); ``executed``: passed or
+    failed, a result the campaign rule may take."""
 
-    __slots__ = ("n", "descoped", "pieces")
+    __slots__ = ("n", "tags", "outcome", "error", "xfailed", "crashed", "regression", "executed", "descoped",
+                 "not_run_code", "pieces")
 
-    def __init__(self, descoped: bool, pieces: tuple[str, str, str, str, str, str] | None) -> None:
+    def __init__(self, code: int, tags: Tags, descoped: bool) -> None:
         self.n = 0
+        self.tags = tags
+        self.outcome = OUTCOMES[code >> 3 & 7]
+        self.error, self.xfailed, self.crashed = bool(code & 4), bool(code & 2), bool(code & 1)
+        self.regression = bool(tags[REGRESSION])
+        self.executed = self.outcome in (Outcome.PASSED.value, Outcome.FAILED.value)
         self.descoped = descoped
-        self.pieces = pieces
+        self.not_run_code = (code >> 6) << 6 | OUTCOME_BITS[Outcome.NOT_RUN.value] << 3  # no flags
+        self.pieces: tuple[str, str, str, str, str, str] | None = None
 
 
 class _Ttm:
@@ -166,11 +199,12 @@ class _Ttm:
 
 def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], read_tags: TagsReader, run_order: Sequence[int],
               exit_runs: Iterable[int], exit_version: str | None, common: dict[str, Any] | None = None,
-              out: IO[str] | None = None) -> CampaignSummary:
+              out: IO[str] | None = None, read_outcome: OutcomeReader | None = None) -> CampaignSummary:
     """One pass over the ordered rows: the campaign's tallies, and its results.jsonl lines written to ``out`` (when
     given, with ``common``: stage, release, sut_version, seed). ``read_tags``: the sets of tags the rows' tags ids
-    name, read a batch at a time as new ids appear. ``run_order``: the run ids oldest first; ``exit_runs``: those
-    on the stage-exit SUT version."""
+    name, read a batch of rows at a time as new ids appear; ``read_outcome``: a stored outcome the rules do not
+    know, for the error that names it. ``run_order``: the run ids oldest first; ``exit_runs``: those on the
+    stage-exit SUT version."""
     rank = {run_id: index for index, run_id in enumerate(run_order)}
     on_exit = frozenset(exit_runs)
     summary = CampaignSummary(exit_version, len(run_order))
@@ -180,15 +214,14 @@ def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], read_tags: TagsReade
     decoded = _Decoded()
     ttms: dict[Any, _Ttm] = {}
     text = Encoded()
-    passed, failed, not_run = Outcome.PASSED.value, Outcome.FAILED.value, Outcome.NOT_RUN.value
-    known_outcomes = (passed, failed, not_run)
-    # a test with no executed result: the result combine gives it, as the tail of a row
-    not_run_tail = {regression: (not_run, False, False, False, not_run_reason(regression, exit_version), 0.0, None)
-                    for regression in (False, True)}
-    kinds: dict[tuple[Any, ...], _Kind] = {}
+    known_outcomes = tuple(OUTCOME_BITS)
+    # why a test with no executed result is not run (the result combine gives it), by its regression flag
+    not_run_reason_of = {regression: not_run_reason(regression, exit_version) for regression in (False, True)}
+    kinds: dict[int, _Kind] = {}
     tags: dict[int, Tags] = {}
     pending: list[str] = []
     untraced = summary.untraced
+    batch: Sequence[tuple[Any, ...]] = ()
 
     def ttm(raw: Any) -> _Ttm:
         found = ttms.get(raw)
@@ -196,83 +229,83 @@ def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], read_tags: TagsReade
             found = ttms[raw] = _Ttm(tuple(decoded[raw] or ()) if raw is not None else ())
         return found
 
-    def kind_of(key: tuple[Any, ...]) -> _Kind:
-        """``key``: a combined row's tags id .. crashed (``row[TAGS:REASON]``)."""
-        tags_id, outcome, error, xfailed, crashed = key
-        dmc, srv, group, regression, severity, defect, descoped, witnessed, cause, provider = tags[tags_id]
-        if outcome not in known_outcomes:
-            raise StoreError(f"svtad_results: an outcome {outcome!r}; expected one of {', '.join(known_outcomes)}")
-        is_descoped = descoped not in NO_VALUE and bool(decoded[descoped])
-        pieces = None
-        if fast and not is_descoped:
+    def kind_of(code: int, row: Sequence[Any]) -> _Kind:
+        """The kind of ``code``, first met in ``row``."""
+        if code >> 3 & 7 == UNKNOWN:
+            outcome = read_outcome(row[RUN], row[NODEID]) if read_outcome is not None else "?"
+            raise StoreError(f"svtad_results: test {row[NODEID]!r} of run {row[RUN]} has outcome {outcome!r}; "
+                             f"expected one of {', '.join(known_outcomes)}")
+        tags_id = code >> 6
+        if tags_id not in tags:  # every set the batch names, at once
+            tags.update(read_tags({other[CODE] >> 6 for other in batch} | {tags_id}))
+        g = tags[tags_id]
+        descoped = g[DESCOPED]
+        kind = kinds[code] = _Kind(code, g, descoped not in NO_VALUE and bool(decoded[descoped]))
+        if fast and not kind.descoped and kind.outcome is not None:
+            dmc, srv, group, regression, severity, defect, _descoped, witnessed, cause, provider = g
             t, b = text, BOOL
-            pieces = (f'{{"cause": {t[cause]}, "crashed": {b[bool(crashed)]}, "descoped": null, "dmc": {t[dmc]}, '
+            error, xfailed, crashed, outcome = b[kind.error], b[kind.xfailed], b[kind.crashed], t[kind.outcome]
+            pieces = (f'{{"cause": {t[cause]}, "crashed": {crashed}, "descoped": null, "dmc": {t[dmc]}, '
                       '"duration": ',
-                      f', "error": {b[bool(error)]}, "evidence": ',
+                      f', "error": {error}, "evidence": ',
                       f', "functional_group": {t[group]}, "known_defect": {t[defect]}, "nodeid": ',
-                      f', "outcome": {t[outcome]}, "provider": {t[provider]}, "reason": ',
+                      f', "outcome": {outcome}, "provider": {t[provider]}, "reason": ',
                       f', "regression": {b[bool(regression)]}, "release": {release}, "seed": {seed}, '
                       f'"severity": {dumps(int(severity))}, "srv": {t[srv]}, "stage": {stage}, '
                       f'"sut_version": {sut_version}, "ttm": ',
-                      f', "witnessed": {t[witnessed]}, "xfailed": {b[bool(xfailed)]}}}')
-            probe = line(t[cause], b[bool(crashed)], "null", t[dmc], "0.0", b[bool(error)], "[]", t[group],
-                         t[defect], '"n"', t[outcome], t[provider], '""', b[bool(regression)], release, seed,
-                         dumps(int(severity)), t[srv], stage, sut_version, '["r"]', t[witnessed], b[bool(xfailed)])
-            if probe != "".join((pieces[0], "0.0", pieces[1], "[]", pieces[2], '"n"', pieces[3], '""', pieces[4],
+                      f', "witnessed": {t[witnessed]}, "xfailed": {xfailed}}}')
+            probe = line(t[cause], crashed, "null", t[dmc], "0.0", error, "[]", t[group], t[defect], '"n"',
+                         outcome, t[provider], '""', b[bool(regression)], release, seed, dumps(int(severity)),
+                         t[srv], stage, sut_version, '["r"]', t[witnessed], xfailed)
+            if probe == "".join((pieces[0], "0.0", pieces[1], "[]", pieces[2], '"n"', pieces[3], '""', pieces[4],
                                  '["r"]', pieces[5])):
-                pieces = None  # the template and the pieces disagree: never trust the pieces
-        kind = kinds[key] = _Kind(is_descoped, pieces)
+                kind.pieces = pieces  # else the template and the pieces disagree: never trust the pieces
         return kind
 
-    def objects(row: Sequence[Any]) -> tuple[PlanEntry, Result]:
+    def objects(row: Sequence[Any], kind: _Kind) -> tuple[PlanEntry, Result]:
         """The records ``plan_and_results`` and ``combine`` build for a combined row (for the unusual lines)."""
-        g = tags[row[TAGS]]
+        g = kind.tags
         value = None if g[DESCOPED] in NO_VALUE else decoded[g[DESCOPED]]
-        entry = PlanEntry(row[NODEID], g[DMC], ttm(row[TTM]).ids, g[SRV], g[GROUP], bool(g[REGRESSION]),
+        entry = PlanEntry(row[NODEID], g[DMC], ttm(row[TTM]).ids, g[SRV], g[GROUP], kind.regression,
                           int(g[SEVERITY]), g[DEFECT], Descoping.from_dict(value) if value else None,
                           g[WITNESSED], g[CAUSE], g[PROVIDER])
         evidence = row[EVIDENCE]
         value = None if evidence in NO_VALUE else decoded[evidence]
         reason = row[REASON]
-        return entry, Result(row[NODEID], Outcome(row[OUTCOME]), bool(row[ERROR]), bool(row[XFAILED]),
-                             bool(row[CRASHED]), "" if not reason else reason, float(row[DURATION] or 0.0),
-                             list(value) if value else [])
+        return entry, Result(row[NODEID], Outcome(str(kind.outcome)), kind.error, kind.xfailed, kind.crashed,
+                             "" if not reason else reason, float(row[DURATION] or 0.0), list(value) if value else [])
 
     def combined(rows: list[tuple[Any, ...]]) -> tuple[Any, ...]:
         """Several runs planned the test: the newest run's tags, the newest executed result (regression: on the
         exit version only), as one row."""
         rows.sort(key=lambda row: rank[row[RUN]])
         plan = rows[-1]
-        regression = bool(tags[plan[TAGS]][REGRESSION])
+        plan_kind = kinds.get(plan[CODE]) or kind_of(plan[CODE], plan)
         for row in reversed(rows):
-            outcome = row[OUTCOME]
-            if outcome is not None and outcome not in known_outcomes:
-                raise StoreError(f"svtad_results: test {row[NODEID]!r} of run {row[RUN]} has outcome "
-                                 f"{outcome!r}; expected one of {', '.join(known_outcomes)}")
-            if (outcome == passed or outcome == failed) and (not regression or row[RUN] in on_exit):
-                return (*plan[:OUTCOME], *row[OUTCOME:])
-        return (*plan[:OUTCOME], *not_run_tail[regression])
+            kind = kinds.get(row[CODE]) or kind_of(row[CODE], row)
+            if kind.executed and (not plan_kind.regression or row[RUN] in on_exit):
+                return (*plan[:CODE], (plan[CODE] >> 6) << 6 | (row[CODE] & 63), *row[REASON:])
+        return (*plan[:CODE], plan_kind.not_run_code, not_run_reason_of[plan_kind.regression], 0.0, None)
 
     def finish(row: tuple[Any, ...], more: list[tuple[Any, ...]]) -> None:
         """One planned test: its rows combined (``more``: its rows of other runs), tallied and its line written."""
         if more:
             row = combined([row, *more])
+            code = row[CODE]
+            kind = kinds.get(code) or kind_of(code, row)
         else:
-            outcome = row[OUTCOME]
-            if not ((outcome == passed or outcome == failed)
-                    and (row[RUN] in on_exit or not tags[row[TAGS]][REGRESSION])):
-                if outcome is not None and outcome not in known_outcomes:
-                    raise StoreError(f"svtad_results: test {row[NODEID]!r} of run {row[RUN]} has outcome "
-                                     f"{outcome!r}; expected one of {', '.join(known_outcomes)}")
-                row = (*row[:OUTCOME], *not_run_tail[bool(tags[row[TAGS]][REGRESSION])])
-        key = row[TAGS:REASON]  # a tuple (DB-API rows and combined rows are tuples)
-        kind = kinds.get(key) or kind_of(key)
+            code = row[CODE]
+            kind = kinds.get(code) or kind_of(code, row)
+            if not (kind.executed and (row[RUN] in on_exit or not kind.regression)):
+                row = (*row[:CODE], kind.not_run_code, not_run_reason_of[kind.regression], 0.0, None)
+                code = row[CODE]
+                kind = kinds.get(code) or kind_of(code, row)
         kind.n += 1
         raw_ttm = row[TTM]
         ttm_value = ttms.get(raw_ttm) or ttm(raw_ttm)
         records = None
         if kind.descoped:  # rare, and read whole: the SIT approval check reads the de-scoping (12.6(a))
-            records = objects(row)
+            records = objects(row, kind)
             summary.descoped.append(records[0])
         else:
             ttm_value.n += 1
@@ -286,7 +319,7 @@ def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], read_tags: TagsReade
             if "n" not in duration:  # inf, nan: the JSON encoder's own spelling, below
                 reason = row[REASON] or ""
                 stored = row[EVIDENCE]
-                if stored == "[]" or stored in NO_VALUE:
+                if stored is None or stored in NO_VALUE:
                     evidence = "[]"
                 else:
                     value = decoded[stored]
@@ -297,7 +330,7 @@ def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], read_tags: TagsReade
                 if len(pending) >= WRITE_BATCH:
                     flush()
                 return
-        pending.append(result_line(*(records or objects(row)), common or {}))
+        pending.append(result_line(*(records or objects(row, kind)), common or {}))
 
     def flush() -> None:
         if out is not None and pending:
@@ -308,9 +341,6 @@ def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], read_tags: TagsReade
     more: list[tuple[Any, ...]] = []  # its rows of other runs
     current: Any = None
     for batch in batches:
-        new = {row[TAGS] for row in batch}.difference(tags)
-        if new:
-            tags.update(read_tags(new))
         for row in batch:
             if row[NODEID] == current:
                 more.append(row)
@@ -323,26 +353,25 @@ def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], read_tags: TagsReade
     if previous is not None:
         finish(previous, more)
     flush()
-    _tally(summary, kinds, tags, ttms)
+    _tally(summary, kinds, ttms)
     return summary
 
 
-def _tally(summary: CampaignSummary, kinds: dict[tuple[Any, ...], _Kind], tags: dict[int, Tags],
-           ttms: dict[Any, _Ttm]) -> None:
+def _tally(summary: CampaignSummary, kinds: dict[int, _Kind], ttms: dict[Any, _Ttm]) -> None:
     """The summary's counts from the kinds (``rules.counts.status_of`` for each kind, times its tests) and the
     requirements covered from the TTM values."""
-    passed, failed = Outcome.PASSED.value, Outcome.FAILED.value
-    for key, kind in kinds.items():
-        tags_id, outcome = key[:2]
-        dmc, _srv, group, regression, _severity, defect = tags[tags_id][:6]
+    for kind in kinds.values():
         n = kind.n
+        if not n:
+            continue
+        dmc, group, defect = kind.tags[DMC], kind.tags[GROUP], kind.tags[DEFECT]
         summary.planned += n
-        if outcome == passed or outcome == failed:
+        if kind.executed:
             summary.executed += n
         if dmc:
             summary.dmcs.add(dmc)
-        summary.tally[(bool(regression), dmc or NO_DMC, group, status_of(kind.descoped, Outcome(outcome),
-                                                                             defect))] += n
+        summary.tally[(kind.regression, dmc or NO_DMC, group, status_of(kind.descoped, Outcome(str(kind.outcome)),
+                                                                       defect))] += n
     for value in ttms.values():
         for rid in value.ids:
             summary.covering[rid] += value.n
@@ -445,13 +474,13 @@ def _summarize_range(store: Any, run_order: Sequence[int], exit_runs: Sequence[i
         try:
             # the sets of tags on a connection of their own: on PostgreSQL this one streams the rows
             tags_connection = store.engine.raw_connection()
-            read_tags = tags_reader(tags_connection)
+            side = SideReader(tags_connection, conn.dialect.paramstyle)
             if path is None:
-                return summarize(read_rows(conn, run_order, low, high), read_tags, run_order, exit_runs,
-                                 exit_version)
+                return summarize(read_rows(conn, run_order, low, high), side.tags, run_order, exit_runs,
+                                 exit_version, read_outcome=side.outcome)
             with path.open("w", encoding="utf-8") as out:
-                return summarize(read_rows(conn, run_order, low, high), read_tags, run_order, exit_runs,
-                                 exit_version, common, out)
+                return summarize(read_rows(conn, run_order, low, high), side.tags, run_order, exit_runs,
+                                 exit_version, common, out, side.outcome)
         except (conn.dialect.loaded_dbapi.Error, SQLAlchemyError) as exc:  # the DB-API cursors' own errors
             text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
             raise StoreError(f"cannot read the campaign's plans and results in store {store.name}: "
