@@ -37,6 +37,7 @@ from pytest_svtad.store.migrations import SCHEMA_VERSION
 
 FULL = (200, 5000)  # DMCs x tests: 1,000,000 results
 QUICK = (20, 1000)  # 20,000 results
+FILL = 2  # the fill's own version: a store filled by another is filled again
 # every value the verdict reads: the plan with its tags (schema 7: svtad_tags), the node ids, the results
 RAW_JOIN = ("SELECT p.run_id, s.nodeid, g.dmc, p.ttm, g.srv, g.functional_group, g.regression, g.severity, "
             "g.known_defect, g.descoped, g.witnessed, g.cause, g.provider, r.outcome, r.error, r.xfailed, r.crashed, "
@@ -47,7 +48,8 @@ RAW_JOIN = ("SELECT p.run_id, s.nodeid, g.dmc, p.ttm, g.srv, g.functional_group,
 
 def fill(url: str, dmcs: int, tests: int, runs: int = 2) -> None:
     """The campaign BENCH: ``runs`` SIT runs on successive SUT versions, each executing its share of the tests on
-    every DMC; 1% failures; every tenth test a regression test."""
+    every DMC; 1% failures; every tenth test a regression test; durations as a session measures them (each its
+    own float)."""
     store = Store(url)
     with store.engine.begin() as conn:
         tables = (t.results, t.plan_entries, t.plan_tags, t.tests)
@@ -71,13 +73,13 @@ def fill(url: str, dmcs: int, tests: int, runs: int = 2) -> None:
                                          i % 10 == 0, 3, None, None, None))
                 failed = rng.random() < 0.01
                 results.append(Result(nodeid, Outcome.FAILED if failed else Outcome.PASSED, False, False, False,
-                                      "AssertionError" if failed else "", 0.01, []))
+                                      "AssertionError" if failed else "", rng.uniform(0.001, 2.0), []))
         for start in range(0, len(entries), 50_000):
             store.record(run_id, entries[start:start + 50_000], results[start:start + 50_000])
         store.finish_run(run_id, interrupted=False, verdict=None)
     with store.engine.begin() as conn:
         conn.execute(t.meta.delete().where(t.meta.c.key == "bench_size"))
-        conn.execute(insert(t.meta).values(key="bench_size", value=f"{SCHEMA_VERSION}:{dmcs}x{tests}"))
+        conn.execute(insert(t.meta).values(key="bench_size", value=f"{SCHEMA_VERSION}:{dmcs}x{tests}:{FILL}"))
     if store.engine.dialect.name == "postgresql":
         with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")
@@ -92,7 +94,7 @@ def filled(url: str, dmcs: int, tests: int) -> bool:
     with store.engine.connect() as conn:
         size = conn.execute(select(t.meta.c.value).where(t.meta.c.key == "bench_size")).scalar()
     store.close()
-    return size == f"{SCHEMA_VERSION}:{dmcs}x{tests}"
+    return size == f"{SCHEMA_VERSION}:{dmcs}x{tests}:{FILL}"
 
 
 def measure_verdict(url: str) -> dict[str, Any]:
@@ -183,7 +185,9 @@ def measures(quick: bool = False, postgres: str | None = None, rounds: int = 3) 
                     "cpu_s": [round(v["cpu_s"], 2) for v in verdicts],
                     "children_cpu_s": [round(v["children_cpu_s"], 2) for v in verdicts],
                     "load": [round(v["load_average"][0], 1) for v in verdicts],
-                    "raw_cpu_s": [round(r["cpu_s"], 2) for r in raw]})
+                    "raw_cpu_s": [round(r["cpu_s"], 2) for r in raw],
+                    "rss_mib_own_children": [(round(v["own_rss_mib"]), round(v["children_rss_mib"]))
+                                             for v in verdicts]})
         out.append({"measure": f"campaign verdict peak RSS, {size}, {backend}", "baseline": None,
                     "project": rss, "unit": "MiB", "ratio": None, "target": "<= 512 MiB", "met": rss <= 512})
     return out
@@ -205,7 +209,8 @@ def main() -> None:
         ratio = "" if row["ratio"] is None else f" ratio {row['ratio']:.2f}"
         base = "" if row["baseline"] is None else f" baseline {row['baseline']:.2f}"
         extra = (f" runs {row['runs']} raw {row['raw_runs']} (CPU s: {row['cpu_s']} + its processes "
-                 f"{row['children_cpu_s']}, raw {row['raw_cpu_s']}; load average {row['load']})"
+                 f"{row['children_cpu_s']}, raw {row['raw_cpu_s']}; load average {row['load']}; peak RSS MiB, own "
+                 f"and its processes': {row['rss_mib_own_children']})"
                  if "runs" in row else "")
         print(f"{row['measure']}: {row['project']:.2f} {row['unit']}{base}{ratio} target {row['target']} "
               f"met {row['met']}{extra}")

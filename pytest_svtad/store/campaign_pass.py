@@ -7,6 +7,10 @@ tags; the newest executed result, for a regression test only from runs on the st
 to each test as its rows arrive, its line written and its status tallied, and nothing of it is kept. Memory is
 one batch of rows and the tallies; the order is the one ``results.jsonl`` has always had (by node id: SQLite
 compares text as bytes, PostgreSQL is told ``COLLATE "C"``, and both equal Python's order of str for UTF-8).
+A row is seven values: run id, node id, TTM ids, a kind code the database computes from the plan's tags id
+(schema 7) and the result's outcome and flags, and the result's reason, duration and evidence. Everything a kind
+code stands for (the tags, read beside the rows; the decoded outcome and flags; the line's fixed parts) is worked
+out once per code, not per row.
 
 Every value is read and decoded as ``ResultRepository.plan_and_results`` reads it (the same JSON decoding, the
 same defaults), and lines are written by ``result_lines.line`` (the fast path tested equal to
