@@ -132,6 +132,31 @@ def test_one_pass_equals_the_records(filled: Store, tmp_path: Path, monkeypatch:
     assert sorted(summary.dmcs) == ["DMC-1", "DMC-2"]
 
 
+def test_rows_a_row_at_a_time_read_each_set_of_tags_once(filled: Store, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan's tags are read beside the rows, when a batch names a set not read yet: with one row a batch,
+    every set is still read once and the pass is the same."""
+    common = {"stage": "SIT", "release": "R1", "sut_version": "1.1", "seed": 3}
+    runs = phase_runs(filled, "C", "SIT", "R1")
+    whole = tmp_path / "whole.jsonl"
+    summary = summarize_campaign(filled, runs, None, common, whole)
+    asked: list[int] = []
+    reader = campaign_pass.SideReader.tags
+
+    def counted(self: campaign_pass.SideReader, ids: object) -> object:
+        found = reader(self, ids)  # type: ignore[arg-type]
+        asked.extend(found)
+        return found
+
+    monkeypatch.setattr(campaign_pass.SideReader, "tags", counted)
+    monkeypatch.setattr(campaign_pass, "BATCH", 1)
+    single = tmp_path / "single.jsonl"
+    again = summarize_campaign(filled, runs, None, common, single)
+    assert single.read_bytes() == whole.read_bytes()
+    assert (again.tally, again.covering, again.executed) == (summary.tally, summary.covering, summary.executed)
+    assert len(asked) == len(set(asked)) > 5  # each set once, and the store's sets were many
+
+
 def _outputs(folder: Path) -> dict[str, str]:
     return {path.name: re.sub(r"generated \d{4}-\d\d-\d\d \d\d:\d\d UTC", "generated (time)",
                               path.read_text(encoding="utf-8").replace(str(folder), "REPORT"))

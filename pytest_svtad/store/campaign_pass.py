@@ -243,8 +243,8 @@ def summarize(batches: Iterable[Sequence[tuple[Any, ...]]], read_tags: TagsReade
             raise StoreError(f"svtad_results: test {row[NODEID]!r} of run {row[RUN]} has outcome {outcome!r}; "
                              f"expected one of {', '.join(known_outcomes)}")
         tags_id = code >> 6
-        if tags_id not in tags:  # every set the batch names, at once
-            tags.update(read_tags({other[CODE] >> 6 for other in batch} | {tags_id}))
+        if tags_id not in tags:  # every set the batch names that is not read yet, at once
+            tags.update(read_tags(({other[CODE] >> 6 for other in batch} | {tags_id}).difference(tags)))
         g = tags[tags_id]
         descoped = g[DESCOPED]
         kind = kinds[code] = _Kind(code, g, descoped not in NO_VALUE and bool(decoded[descoped]))
