@@ -5,6 +5,7 @@ over while a write is in progress are neither lost nor kept waiting for it."""
 
 from __future__ import annotations
 
+import random
 import threading
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,17 @@ def test_the_raw_write_path_stores_what_sqlalchemy_insert_stored(store_url: str)
         (r.nodeid, r.outcome, r.error, r.xfailed, r.crashed, r.reason, r.duration, r.evidence) for r in RESULTS)
     store.record(raw_run, ENTRIES, ())  # the plan written again (a retried batch) adds nothing and fails nothing
     assert len(_rows(store, raw_run)[0]) == len(ENTRIES)
+    store.close()
+
+
+def test_a_set_of_tags_with_a_long_de_scoping_reason_is_stored_and_read_back(store_url: str) -> None:
+    # the set's unique key is a digest: PostgreSQL's B-tree refuses index entries past 2.7 kB
+    store = Store(store_url)
+    run_id = store.begin_run(**RUN)
+    long = Descoping(random.Random(18).randbytes(8000).hex(), "A-1", ("TAB",))  # 16 kB that do not compress
+    store.record_plan(run_id, [PlanEntry("w.py::test_long", "DMC-001", descoped=long)])
+    plans, _results = store.plan_and_results([run_id])
+    assert [e.descoped for e in plans[run_id]] == [long]
     store.close()
 
 

@@ -56,12 +56,12 @@ tests = Table(
 # schema 7: each distinct set of a planned test's tags but its TTM ids (its DMC, SRV, group, regression flag,
 # severity, known defect, de-scoping, witness, cause, provider) is stored once, here; a plan entry refers to it by
 # its integer id. A million plan entries of 200 DMCs carry a few thousand such sets, and a campaign read fetches
-# four columns of the plan instead of thirteen (issue 18 item 2). ``key``: the values as canonical JSON
-# (``store.writes.tags_key``), unique, so two sessions planning the same tags at once store them once.
+# four columns of the plan instead of thirteen (issue 18 item 2). ``key``: the digest of the values as canonical
+# JSON (``store.tags.tags_key``), unique, so two sessions planning the same tags at once store them once.
 plan_tags = Table(
     "svtad_tags", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("key", Text, nullable=False, unique=True),
+    Column("key", String(64), nullable=False, unique=True),
     Column("dmc", String(100), nullable=True),
     Column("srv", String(20), nullable=True),
     Column("functional_group", String(200), nullable=False),

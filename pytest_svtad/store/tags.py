@@ -3,6 +3,7 @@ the hashable set a session remembers ids by, and the set's unique key."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -19,7 +20,8 @@ def entry_tags(e: PlanEntry) -> Tags:
 
 
 def tags_key(tags: Tags) -> str:
-    """The stored set's unique key: its values as canonical JSON (equal sets, equal keys)."""
+    """The stored set's unique key: the SHA-256 of its values as canonical JSON (equal sets, equal keys; a digest,
+    so a long de-scoping reason never makes an index entry too large, as PostgreSQL's B-tree refuses past 2.7 kB)."""
     descoped = tags[6]
     values = [*tags[:6], descoped.to_dict() if isinstance(descoped, Descoping) else descoped, *tags[7:]]
-    return json.dumps(values, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(json.dumps(values, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
