@@ -31,7 +31,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Connection, Text, case, cast, func, literal_column, select
+from sqlalchemy import BigInteger, Connection, Text, case, cast, func, literal_column, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from pytest_svtad.model import NO_DMC, Descoping, Outcome, PlanEntry, Result, result_line
@@ -76,7 +76,8 @@ def campaign_query(dialect: str, run_ids: Sequence[int], low: str | None = None,
     outcome = case(*((r.outcome == value, bits << 3) for value, bits in OUTCOME_BITS.items()),
                    (r.outcome.is_(None), NO_RESULT), else_=UNKNOWN << 3)
     flags = [case((column, bit), else_=0) for column, bit in ((r.error, 4), (r.xfailed, 2), (r.crashed, 1))]
-    code = p.tags_id * 64 + outcome + flags[0] + flags[1] + flags[2]  # no result: every flag's case is false
+    # no result: every flag's case is false; PostgreSQL's integer would overflow past 2**25 sets of tags
+    code = (cast(p.tags_id, BigInteger) if pg else p.tags_id) * 64 + outcome + flags[0] + flags[1] + flags[2]
     query = select(p.run_id, n.nodeid, cast(p.ttm, Text) if pg else p.ttm, code, r.reason, r.duration,
                    func.nullif(cast(r.evidence, Text) if pg else r.evidence, "[]")).select_from(
         t.plan_entries.join(t.tests, n.id == p.test_id)
