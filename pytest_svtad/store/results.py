@@ -14,9 +14,8 @@ from sqlalchemy import Connection, Engine, Text, insert, select, type_coerce
 
 from pytest_svtad.model import Descoping, Outcome, PlanEntry, Result
 from pytest_svtad.store import schema as t
-from pytest_svtad.store.issues import StoreError
 from pytest_svtad.store.tags import Tags
-from pytest_svtad.store.writes import DIALECTS, Writer, insert_new, plan_tag_ids
+from pytest_svtad.store.writes import DIALECTS, Writer, ids_by_key, insert_new, plan_tag_ids
 
 BATCH = 1000
 NO_EVIDENCE: Any = ()  # shared by the results read without evidence (most of a million)
@@ -34,19 +33,9 @@ def test_ids(conn: Connection, nodeids: Iterable[str], known: Mapping[str, int] 
             missing.append(nodeid)
         else:
             ids[nodeid] = found
-    column = t.tests.c
-    for attempt in range(2):  # read the ids there are; add the rest; read those
-        for start in range(0, len(missing), BATCH):
-            chunk = missing[start:start + BATCH]
-            for nodeid, test_id in conn.execute(select(column.nodeid, column.id).where(column.nodeid.in_(chunk))):
-                ids[nodeid] = test_id
-        missing = [nodeid for nodeid in missing if nodeid not in ids]
-        if not missing or attempt:
-            break
-        for start in range(0, len(missing), BATCH):
-            conn.execute(insert_new(conn, t.tests), [{"nodeid": nodeid} for nodeid in missing[start:start + BATCH]])
     if missing:
-        raise StoreError(f"cannot record test ids: {len(missing)} node ids not stored (e.g. {missing[0]})")
+        ids.update(ids_by_key(conn, t.tests.c.nodeid, missing,
+                              lambda new: [{"nodeid": nodeid} for nodeid in new], ("test ids", "node ids")))
     return ids
 
 

@@ -16,10 +16,10 @@ Store remembers the ids it has committed, so writing a plan entry is a tuple and
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Column, Connection, Table, insert, select
 
 from pytest_svtad.model import PlanEntry, Result
 from pytest_svtad.store import schema as t
@@ -36,7 +36,6 @@ JSON_COLUMNS = frozenset({"ttm", "descoped", "evidence"})
 DIALECTS = ("sqlite", "postgresql")  # others write through SQLAlchemy's insert() (store/results.py)
 
 EMPTY_LIST = json.dumps([])
-NULL = json.dumps(None)  # what SQLAlchemy's JSON type stores for None (none_as_null is off): the read path knows both
 
 
 def insert_new(conn: Connection, table: Table) -> Any:
@@ -53,32 +52,47 @@ def insert_new(conn: Connection, table: Table) -> Any:
     return insert(table)
 
 
+def ids_by_key(conn: Connection, column: Column[Any], keys: Sequence[str],
+               new_rows: Callable[[list[str]], list[dict[str, Any]]], what: tuple[str, str]) -> dict[str, int]:
+    """The ``id`` of each key of a unique ``column``, adding the rows ``new_rows`` gives for the keys its table lacks
+    (through SQLAlchemy: read the keys there are, add the rest, read those; a key another session adds meanwhile
+    is read, not added twice). ``what``: the ids and keys, for the error, e.g. ``("test ids", "node ids")``."""
+    table = column.table
+    found: dict[str, int] = {}
+    missing = list(keys)
+    for attempt in range(2):
+        for start in range(0, len(missing), CHUNK):
+            for key, row_id in conn.execute(select(column, table.c.id).where(
+                    column.in_(missing[start:start + CHUNK]))):
+                found[key] = row_id
+        missing = [key for key in missing if key not in found]
+        if not missing or attempt:
+            break
+        for start in range(0, len(missing), CHUNK):
+            conn.execute(insert_new(conn, table), new_rows(missing[start:start + CHUNK]))
+    if missing:
+        raise StoreError(f"cannot record {what[0]}: {len(missing)} {what[1]} not stored (e.g. {missing[0]})")
+    return found
+
+
 def plan_tag_ids(conn: Connection, entries: Sequence[PlanEntry],
                  known: Mapping[Tags, int]) -> tuple[list[int], dict[Tags, int]]:
     """Each entry's tags id, in order, and the ids read or added for sets not in ``known`` (for the caller to
     remember once the transaction has committed: a rolled back id may be given again to another set)."""
     tags_of = [entry_tags(e) for e in entries]
     wanted = {tags: tags_key(tags) for tags in dict.fromkeys(tags_of) if tags not in known}
-    by_key: dict[str, int] = {}
+    new: dict[Tags, int] = {}
     if wanted:
-        column = t.plan_tags.c
-        keys = list(dict.fromkeys(wanted.values()))
-        for attempt in range(2):  # read the sets there are; add the rest; read those
-            for start in range(0, len(keys), CHUNK):
-                for key, tags_id in conn.execute(select(column.key, column.id).where(
-                        column.key.in_(keys[start:start + CHUNK]))):
-                    by_key[key] = tags_id
-            missing = [key for key in keys if key not in by_key]
-            if not missing or attempt:
-                break
-            first = {key: tags for tags, key in reversed(wanted.items())}
-            conn.execute(insert_new(conn, t.plan_tags), [
-                {"key": key, **dict(zip(TAG_COLUMNS, first[key], strict=True)),
-                 "descoped": first[key][6].to_dict() if first[key][6] else None} for key in missing])
-        lost = [key for key in keys if key not in by_key]
-        if lost:
-            raise StoreError(f"cannot record plan tags: {len(lost)} sets not stored (e.g. {lost[0]})")
-    new = {tags: by_key[key] for tags, key in wanted.items()}
+        first: dict[str, Tags] = {}  # each key's set (equal sets, one key)
+        for tags, key in wanted.items():
+            first.setdefault(key, tags)
+
+        def rows(keys: list[str]) -> list[dict[str, Any]]:
+            return [{"key": key, **dict(zip(TAG_COLUMNS, first[key], strict=True)),
+                     "descoped": first[key][6].to_dict() if first[key][6] else None} for key in keys]
+
+        by_key = ids_by_key(conn, t.plan_tags.c.key, list(first), rows, ("plan tags", "sets"))
+        new = {tags: by_key[key] for tags, key in wanted.items()}
     ids = [known[tags] if tags in known else new[tags] for tags in tags_of]
     return ids, new
 
