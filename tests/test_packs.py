@@ -141,6 +141,8 @@ def test_collecting_a_pack_in_process_leaves_nothing_frozen():
     import gc
 
     gc.unfreeze()
+    thresholds = gc.get_threshold()
     pack = next(p for p in find_packs(PACKS) if p.name == "dmct_srvt")
     describe(pack, "DMC-001")
-    assert gc.get_freeze_count() == 0  # configure froze the session's objects; unconfigure released them
+    assert gc.get_freeze_count() == 0  # configure froze the session's objects; its last clean-up released them
+    assert gc.get_threshold() == thresholds  # collection held off full collections only while it ran
