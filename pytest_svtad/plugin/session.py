@@ -59,12 +59,11 @@ def plan_entry(item: pytest.Item, tags: Tags) -> PlanEntry:
 def freeze_collected() -> None:
     """Keep the collected items out of the garbage collector's full passes while the tests run (as configure's
     ``gc.freeze()`` does for the plugin's start-up objects; the session's last clean-up, ``gc.unfreeze()``, releases
-    both). The
-    items live until the session ends anyway, and every full collection during the run walked all of them again:
-    at 20,000 tests ~0.45 CPU s, growing with the number of tests (docs/BENCHMARKS.md, issue 18 item 1; -n 0 at 60
-    DMCs 7.6 -> 7.0 CPU s, and every xdist worker gains the same, issue 18 item 5). The young
-    generations are collected first (a small pass: collection keeps them collected), so the cycles collection
-    just dropped are not frozen with the items."""
+    both). The items live until the session ends anyway, and every full collection during the run walked all of
+    them again: at 20,000 tests ~0.45 CPU s, growing with the number of tests (docs/BENCHMARKS.md, issue 18 item 1;
+    -n 0 at 60 DMCs 7.6 -> 7.0 CPU s, and every xdist worker gains the same, issue 18 item 5). The young generations
+    are collected first (a small pass: collection keeps them collected), so the cycles collection just dropped are
+    not frozen with the items."""
     gc.collect(1)
     gc.freeze()
 

@@ -108,7 +108,7 @@ class Writer:
         # its adapter look-up (bool is not exactly int): the result's three flags as ints halve the driver's and
         # SQLite's cost of a result row (measured: 4.9-5.2 us a row against 2.4-3.1, docs/BENCHMARKS.md). On
         # PostgreSQL the columns are boolean and take Python's bool.
-        self.flags_as_int = dialect == "sqlite"
+        self.flag: Callable[[bool], int | bool] = int if dialect == "sqlite" else bool
         self.json_mark = f"CAST({self.mark} AS JSON)" if dialect == "postgresql" else self.mark
         self._ttm_text: dict[tuple[str, ...], str] = {(): EMPTY_LIST}
         self.insert_plan = self._insert(t.plan_entries.name, PLAN_COLUMNS, " ON CONFLICT DO NOTHING")
@@ -163,11 +163,9 @@ class Writer:
         return rows
 
     def result_rows(self, run_id: int, results: Iterable[Result], ids: Mapping[str, int]) -> list[tuple[Any, ...]]:
-        if self.flags_as_int:
-            return [(run_id, ids[r.nodeid], r.outcome.value, int(r.error), int(r.xfailed), int(r.crashed), r.reason,
-                     r.duration, json.dumps(list(r.evidence)) if r.evidence else EMPTY_LIST) for r in results]
-        return [(run_id, ids[r.nodeid], r.outcome.value, r.error, r.xfailed, r.crashed, r.reason, r.duration,
-                 json.dumps(list(r.evidence)) if r.evidence else EMPTY_LIST) for r in results]
+        flag = self.flag
+        return [(run_id, ids[r.nodeid], r.outcome.value, flag(r.error), flag(r.xfailed), flag(r.crashed), r.reason,
+                 r.duration, json.dumps(list(r.evidence)) if r.evidence else EMPTY_LIST) for r in results]
 
     def write(self, conn: Connection, run_id: int, entries: Sequence[PlanEntry], results: Sequence[Result],
               known: Mapping[str, int], known_tags: Mapping[Tags, int]) -> tuple[dict[str, int], dict[Tags, int]]:
